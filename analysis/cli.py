@@ -1,0 +1,111 @@
+"""The ``campaign-lab`` command line: list, validate and run scenarios.
+
+Every user error (a bad scenario, a bad ``--set``) ends with one message naming the file and
+the field, and exit status 2; no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import scenarios
+from scenarios import ScenarioError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="campaign-lab",
+        description="Simulate retail e-commerce campaigns on an agent-based market.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list the preset scenarios, one line each")
+
+    validate = sub.add_parser("validate", help="check a scenario file")
+    validate.add_argument("scenario", help="preset name or TOML file")
+    validate.add_argument("--set", dest="overrides", action="append", default=[],
+                          metavar="PATH=VALUE", help="override a field (repeatable)")
+
+    run = sub.add_parser("run", help="simulate a scenario and write results")
+    run.add_argument("scenario", help="preset name or TOML file")
+    run.add_argument("--seed", type=int, default=None, help="default: the scenario's seed")
+    run.add_argument("--population", type=int, default=None,
+                     help="consumers to simulate (budgets scale with it)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="PATH=VALUE",
+                     help="override a field, e.g. channels.search.budget=50000 (repeatable)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default: results/<scenario>)")
+    run.add_argument("--engine", choices=("array", "agents"), default="array",
+                     help="array (fast) or agents (per-agent Mesa reference, small runs)")
+    run.add_argument("--touchpoints", action="store_true",
+                     help="also write touchpoints.parquet (every exposure)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ScenarioError as exc:
+        print(f"campaign-lab: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _list(args) -> int:
+    rows = scenarios.describe_presets()
+    width = max(len(name) for name, _ in rows)
+    for name, line in rows:
+        print(f"{name:<{width}}  {line}")
+    return 0
+
+
+def _validate(args) -> int:
+    s = scenarios.load(args.scenario, args.overrides)
+    print(f"{args.scenario}: valid scenario {s.name!r}: {s.market.population:,} consumers, "
+          f"{s.calendar.days} days, {len(s.channels)} channels, "
+          f"{len(s.calendar.events)} events")
+    return 0
+
+
+def _run(args) -> int:
+    import simulation
+
+    if args.population is not None and args.population < 1:
+        raise ScenarioError("--population", "population", "must be >= 1", args.population)
+    if args.seed is not None and args.seed < 0:
+        raise ScenarioError("--seed", "seed", "must be >= 0", args.seed)
+    s = scenarios.load(args.scenario, args.overrides)
+    result = simulation.run(s, seed=args.seed, population=args.population, engine=args.engine,
+                            log_touchpoints=args.touchpoints)
+    out = result.save(args.out or Path("results") / s.name, touchpoints=args.touchpoints)
+    print(format_kpis(result))
+    print(f"\nwrote {out}/summary.json, timeseries.parquet, orders.parquet and plots "
+          f"({result.scenario.market.population:,} consumers x {result.scenario.calendar.hours} h "
+          f"simulated in {result.wall_seconds:.1f} s)")
+    return 0
+
+
+def format_kpis(result) -> str:
+    s = result.summary
+    head = (f"{s['scenario']} (seed {s['seed']}, {s['population']:,} consumers, "
+            f"{s['hours'] // 24} days)\n"
+            f"spend {s['spend']:,.0f}  GMV {s['gmv']:,.0f}  ROI {s['roi'] or 0:.2f}  "
+            f"orders {s['orders']:,.0f}  new customers {s['new_customers']:,}  "
+            f"CAC {s['cac'] or 0:,.1f}  repeat {s['repeat_customers']:,}  "
+            f"complaint rate {100 * (s['complaint_rate'] or 0):.2f}%\n")
+    table = result.kpi_table()
+    formats = {"spend": "{:,.0f}", "impressions": "{:,.0f}", "reach": "{:,.0f}",
+               "clicks": "{:,.0f}", "orders": "{:,.0f}", "gmv": "{:,.0f}",
+               "roi": "{:.2f}", "cac": "{:,.1f}", "complaints": "{:,.0f}"}
+    shown = table.copy().astype(object)
+    for col, fmt in formats.items():
+        shown[col] = [("-" if v is None or v != v else fmt.format(v)) for v in table[col]]
+    return head + shown.to_string()
+
+
+COMMANDS = {"list": _list, "validate": _validate, "run": _run}
+
+if __name__ == "__main__":
+    sys.exit(main())

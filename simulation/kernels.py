@@ -1,0 +1,129 @@
+"""The consumer's rules, as pure functions shared by both engines.
+
+The fast engine (``simulation.engine``) calls these on column arrays; the per-agent Mesa
+reference (``simulation.reference``) calls them on one consumer's scalars. Every rule of the
+decision model lives here once, with its equation.
+
+Decision rule (design.md): a triggered consumer buys with probability
+``expit(U)`` where
+
+    r'  = r + w (o - r)                          anchoring to a displayed original price o
+    v   = max(r' - p, 0) / r'  -  lambda * max(p - r', 0) / r'
+    U   = alpha + beta v + phi u [limited time] + a A / (A + K) + sigma s S + shift
+
+with reference price r, price p, anchoring weight w, loss aversion lambda, price
+sensitivity beta, framing susceptibility phi and urgency utility u, ad-stock A with
+saturation K and weight a, social susceptibility sigma, social proof S with weight s, and a
+market-wide utility shift (competitor promotions).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit, gamma
+
+
+def anchored_reference(reference, anchor, weight):
+    """r' = r + w (o - r); with no displayed price (``anchor`` NaN) r' = r."""
+    shifted = reference + weight * (anchor - reference)
+    return np.where(np.isnan(anchor), reference, shifted)
+
+
+def reference_dependent_value(price, reference, loss_aversion):
+    """Gain minus lambda x loss, both relative to the reference: v = (g - lambda l) / r."""
+    gain = np.maximum(reference - price, 0.0)
+    loss = np.maximum(price - reference, 0.0)
+    return (gain - loss_aversion * loss) / reference
+
+
+def awareness_effect(adstock, saturation, weight):
+    """a A / (A + K): Hill saturation of ad-stock, half the maximum effect at A = K."""
+    return weight * adstock / (adstock + saturation)
+
+
+def purchase_utility(
+    base, price_sensitivity, value, urgency, awareness, social, shift
+):
+    """U = alpha + beta v + urgency + awareness + social + shift (terms already weighted)."""
+    return base + price_sensitivity * value + urgency + awareness + social + shift
+
+
+def purchase_probability(utility):
+    """Binary logit: P(buy) = 1 / (1 + exp(-U))."""
+    return expit(utility)
+
+
+def adstock_decay(hours, half_life_hours):
+    """Carry-over factor after ``hours``: A(t + h) = A(t) 0.5^(h / half-life)."""
+    return np.power(0.5, np.asarray(hours, dtype=np.float64) / half_life_hours)
+
+
+def click_probability(ctr, affinity, impressions):
+    """P(at least one click in k impressions) = 1 - (1 - min(ctr x affinity, 1))^k."""
+    p = np.minimum(ctr * affinity, 1.0)
+    return 1.0 - np.power(1.0 - p, impressions)
+
+
+def excess_contacts(before, delivered, tolerance):
+    """Contacts this tick beyond the day's tolerance: max(0, before + k - max(before, tol))."""
+    return np.maximum(0, before + delivered - np.maximum(before, tolerance))
+
+
+def complaint_probability(excess, per_contact):
+    """P(complaint) = 1 - (1 - q)^excess, each excess contact an independent chance q."""
+    return 1.0 - np.power(1.0 - per_contact, excess)
+
+
+def updated_reference(reference, price_paid, smoothing):
+    """Exponential smoothing after a purchase: r <- r + theta (p - r)."""
+    return reference + smoothing * (price_paid - reference)
+
+
+def need_probability(daily_rate, hour_weight):
+    """P(own-need visit in one hour) = 1 - exp(-rate/24 x hour weight) (Poisson arrivals)."""
+    return -np.expm1(-daily_rate / 24.0 * hour_weight)
+
+
+def repurchase_scale(mean_hours, shape):
+    """Weibull scale giving the mean inter-purchase time: s = mean / Gamma(1 + 1/k)."""
+    return mean_hours / gamma(1.0 + 1.0 / shape)
+
+
+def repurchase_delay(rng: np.random.Generator, mean_hours, shape, size=None):
+    """Hours from a purchase to the next own need, Weibull(k, s) (hazard (k/s)(t/s)^(k-1))."""
+    return repurchase_scale(mean_hours, shape) * rng.weibull(shape, size=size)
+
+
+def consumer_price(base_price, live_discount, coupon, floor):
+    """Price a consumer pays: the quote less a livestream deal and a coupon, never below floor."""
+    return np.maximum(base_price * (1.0 - live_discount) - coupon, floor)
+
+
+def decision_utility(
+    *,
+    base,
+    price_sensitivity,
+    loss_aversion,
+    anchoring_weight,
+    framing_susceptibility,
+    social_susceptibility,
+    reference,
+    price,
+    anchor,
+    limited_time,
+    adstock,
+    social_proof,
+    behaviour,
+    shift,
+):
+    """U of the module docstring, from one consumer's (or a column of consumers') state.
+
+    ``behaviour`` is the scenario's ``Behaviour``; ``limited_time`` is whether the offer is
+    framed as limited-time for this consumer (an everyday-low-price or no frame adds nothing).
+    """
+    ref = anchored_reference(reference, anchor, anchoring_weight)
+    value = reference_dependent_value(price, ref, loss_aversion)
+    urgency = framing_susceptibility * behaviour.urgency_utility * limited_time
+    aware = awareness_effect(adstock, behaviour.awareness_saturation, behaviour.awareness_weight)
+    social = social_susceptibility * behaviour.social_weight * social_proof
+    return purchase_utility(base, price_sensitivity, value, urgency, aware, social, shift)

@@ -1,0 +1,180 @@
+"""The per-agent reference: one Mesa ``Agent`` per consumer, the same rules one at a time.
+
+It exists to hold the fast engine (``simulation.engine``) to account: both call the
+kernels of ``simulation.kernels`` with the same names, but here each consumer decays its own
+ad-stock every hour, rolls its own need every hour and decides alone, with scalar draws.
+Only for small populations (about 0.25 M agent-steps per second).
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+from scenarios.schema import GENERATIONS, TIERS, Behaviour, Channel, Scenario
+
+from . import kernels as k
+from .outcomes import Delivery, Offer, Purchases
+from .population import Population
+
+
+class ConsumerAgent(mesa.Agent):
+    """One consumer: static traits from the population draw, and its own dynamic state."""
+
+    def __init__(self, model: mesa.Model, population: Population, i: int,
+                 n_channels: int, n_products: int):
+        super().__init__(model)
+        self.index = i
+        self.generation = int(population.generation[i])
+        self.tier = int(population.tier[i])
+        for name in ("base_utility", "price_sensitivity", "loss_aversion", "anchoring_weight",
+                     "framing_susceptibility", "social_susceptibility", "need_rate"):
+            setattr(self, name, float(getattr(population, name)[i]))
+        self.contact_tolerance = int(population.contact_tolerance[i])
+        self.consent = bool(population.consent[i])
+        self.existing_customer = bool(population.existing_customer[i])
+        self.reference = [float(r) for r in population.reference_price[i]]
+        self.adstock = 0.0
+        self.contacts = [0] * n_channels
+        self.contacts_total = 0
+        self.opted_out = [False] * n_channels
+        self.purchases = 0
+        self.next_need = [0] * n_products
+        self.coupon_value = [0.0] * n_products
+        self.coupon_until = [0] * n_products
+
+    def begin_hour(self, hour: int, decay: float) -> None:
+        if hour > 0:
+            self.adstock *= decay
+        if hour % 24 == 0:
+            self.contacts = [0] * len(self.contacts)
+            self.contacts_total = 0
+
+    def receive(self, c: int, ch: Channel, count: int, behaviour: Behaviour,
+                rng: np.random.Generator) -> tuple[int, bool, bool, bool]:
+        """(impressions delivered, clicked, complained, opted out) for ``count`` offered."""
+        if self.opted_out[c] or (ch.requires_consent and not self.consent):
+            return 0, False, False, False
+        delivered = min(count, max(ch.frequency_cap - self.contacts[c], 0))
+        if delivered == 0:
+            return 0, False, False, False
+        self.adstock += ch.awareness_per_impression * delivered
+        before = self.contacts_total
+        self.contacts[c] += delivered
+        self.contacts_total += delivered
+        affinity = ch.affinity[GENERATIONS[self.generation]] * ch.tier_affinity[TIERS[self.tier]]
+        clicked = rng.random() < k.click_probability(ch.ctr, affinity, delivered)
+        excess = k.excess_contacts(before, delivered, self.contact_tolerance)
+        complained = rng.random() < k.complaint_probability(excess,
+                                                            behaviour.complaint_probability)
+        opted = complained and rng.random() < behaviour.optout_probability
+        if opted:
+            self.opted_out[c] = True
+        return delivered, bool(clicked), bool(complained), bool(opted)
+
+    def needs(self, product: int, hour: int, hour_weight: float,
+              rng: np.random.Generator) -> bool:
+        """Own-need visit this hour: a Poisson arrival, or a repurchase need falling due."""
+        visit = rng.random() < k.need_probability(self.need_rate, hour_weight)
+        return bool(visit or (self.purchases > 0 and self.next_need[product] == hour))
+
+    def decide(self, offer: Offer, social_proof: float, scenario: Scenario,
+               rng: np.random.Generator) -> tuple[float, int, bool] | None:
+        """(price, units, new customer) if the consumer buys, else None."""
+        p, hour = offer.product, offer.hour
+        if self.next_need[p] > hour:
+            return None
+        coupon = self.coupon_value[p] if self.coupon_until[p] > hour else 0.0
+        price = float(k.consumer_price(offer.quote.price, offer.live_discount, coupon,
+                                       offer.price_floor))
+        behaviour = scenario.behaviour
+        utility = k.decision_utility(
+            base=self.base_utility,
+            price_sensitivity=self.price_sensitivity,
+            loss_aversion=self.loss_aversion,
+            anchoring_weight=self.anchoring_weight,
+            framing_susceptibility=self.framing_susceptibility,
+            social_susceptibility=self.social_susceptibility,
+            reference=self.reference[p],
+            price=price,
+            anchor=offer.quote.anchor,
+            limited_time=offer.quote.limited_time or offer.live,
+            adstock=self.adstock,
+            social_proof=social_proof,
+            behaviour=behaviour,
+            shift=offer.shift,
+        )
+        if not rng.random() < k.purchase_probability(utility):
+            return None
+        product = scenario.products[p]
+        units = 1 + int(rng.poisson(product.units_per_order - 1))
+        new = self.purchases == 0 and not self.existing_customer
+        self.reference[p] = float(k.updated_reference(self.reference[p], price,
+                                                      behaviour.reference_smoothing))
+        self.purchases += 1
+        if coupon > 0:
+            self.coupon_value[p] = 0.0
+        delay = float(k.repurchase_delay(rng, product.repurchase_days * 24,
+                                         behaviour.repurchase_shape))
+        self.next_need[p] = hour + 1 + math.floor(delay)
+        return price, units, new
+
+
+class AgentConsumers:
+    """The reference backend: the same interface as ``ArrayConsumers``, agent by agent."""
+
+    def __init__(self, scenario: Scenario, population: Population, *, model: mesa.Model):
+        self.scenario = scenario
+        n_ch, n_pr = len(scenario.channels), len(scenario.products)
+        self.agents = [ConsumerAgent(model, population, i, n_ch, n_pr)
+                       for i in range(population.size)]
+        self._decay = float(k.adstock_decay(1, scenario.behaviour.awareness_half_life_hours))
+
+    def begin_hour(self, hour: int) -> None:
+        for agent in self.agents:
+            agent.begin_hour(hour, self._decay)
+
+    def receive(self, channel: int, ids: np.ndarray, counts: np.ndarray, hour: int, *,
+                rng: np.random.Generator) -> Delivery:
+        ch = self.scenario.channels[channel]
+        reached, impressions, clicked, complained, opted = [], [], [], [], []
+        for i, count in zip(ids.tolist(), counts.tolist(), strict=True):
+            n, click, complaint, optout = self.agents[i].receive(
+                channel, ch, count, self.scenario.behaviour, rng)
+            if n:
+                reached.append(i)
+                impressions.append(n)
+                clicked.append(click)
+            if complaint:
+                complained.append(i)
+            if optout:
+                opted.append(i)
+        return Delivery(np.array(reached, dtype=np.int64), np.array(impressions, dtype=np.int16),
+                        np.array(clicked, dtype=bool), np.array(complained, dtype=np.int64),
+                        np.array(opted, dtype=np.int64))
+
+    def own_need(self, product: int, hour: int, hour_weight: float, *,
+                 rng: np.random.Generator) -> np.ndarray:
+        return np.array([a.index for a in self.agents
+                         if a.needs(product, hour, hour_weight, rng)], dtype=np.int64)
+
+    def decide(self, ids: np.ndarray, offer: Offer, social_proof: np.ndarray, *,
+               rng: np.random.Generator) -> Purchases:
+        bought, prices, units, new = [], [], [], []
+        for i, s in zip(ids.tolist(), social_proof.tolist(), strict=True):
+            outcome = self.agents[i].decide(offer, s, self.scenario, rng)
+            if outcome is not None:
+                bought.append(i)
+                prices.append(outcome[0])
+                units.append(outcome[1])
+                new.append(outcome[2])
+        return Purchases(np.array(bought, dtype=np.int64), np.array(prices, dtype=np.float64),
+                         np.array(units, dtype=np.int64), np.array(new, dtype=bool))
+
+    def give_coupons(self, ids: np.ndarray, product: int, value: float, until: int) -> None:
+        for i in ids.tolist():
+            agent = self.agents[i]
+            agent.coupon_value[product] = max(agent.coupon_value[product], value)
+            agent.coupon_until[product] = until

@@ -1,0 +1,187 @@
+"""The result of one run: tidy tables, the KPI summary, plots and atomic saving."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scenarios.schema import GENERATIONS, Scenario
+
+from . import plots
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("campaign-lab")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _ratio(a: float, b: float) -> float | None:
+    return float(a / b) if b else None
+
+
+@dataclass
+class RunResult:
+    """What one run produced.
+
+    Attributes
+    ----------
+    timeseries
+        One row per hour x source x (generation, tier) with every metric of
+        ``simulation.metrics.METRICS``; sources are the channels and ``organic``.
+    orders
+        One row per completed order: consumer, hour, source, product, price, units, gmv.
+    touchpoints
+        One row per consumer x channel x hour with impressions delivered and whether clicked.
+    consumers
+        One row per consumer (index = consumer id): generation, tier, consent,
+        existing_customer.
+    """
+
+    scenario: Scenario
+    seed: int
+    engine: str
+    timeseries: pd.DataFrame
+    orders: pd.DataFrame
+    touchpoints: pd.DataFrame
+    consumers: pd.DataFrame
+    reached_consumers: int
+    wall_seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """Campaign KPIs, overall, ``by_channel`` and ``by_segment`` (JSON-ready)."""
+        ts, orders = self.timeseries, self.orders
+        totals = ts.drop(columns=["hour", "day"]).sum(numeric_only=True)
+        spend, gmv = float(totals["spend"]), float(totals["gmv"])
+        new_customers = int(orders.loc[orders["new_customer"], "consumer"].nunique())
+        buyers = orders.groupby("consumer").agg(n=("hour", "size"), new=("new_customer", "any"))
+        repeat = int(((~buyers["new"]) | (buyers["n"] > 1)).sum())
+        out: dict[str, Any] = {
+            "scenario": self.scenario.name,
+            "seed": self.seed,
+            "version": package_version(),
+            "engine": self.engine,
+            "population": self.scenario.market.population,
+            "hours": self.scenario.calendar.hours,
+            "spend": spend,
+            "impressions": float(totals["impressions"]),
+            "reach": self.reached_consumers,
+            "clicks": float(totals["clicks"]),
+            "ctr": _ratio(totals["clicks"], totals["impressions"]),
+            "orders": float(totals["orders"]),
+            "units": float(totals["units"]),
+            "gmv": gmv,
+            "margin": float(totals["margin"]),
+            "profit": float(totals["margin"]) - spend,
+            "roi": _ratio(gmv, spend),
+            "profit_roi": _ratio(float(totals["margin"]) - spend, spend),
+            "cac": _ratio(spend, new_customers),
+            "buyers": int(len(buyers)),
+            "new_customers": new_customers,
+            "repeat_customers": repeat,
+            "complaints": float(totals["complaints"]),
+            "complaint_rate": _ratio(totals["complaints"], self.reached_consumers),
+            "optouts": float(totals["optouts"]),
+        }
+        out["by_channel"] = self._breakdown("source", list(ts["source"].cat.categories))
+        out["by_segment"] = self._breakdown("generation", list(GENERATIONS))
+        return out
+
+    def _breakdown(self, column: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+        sums = self.timeseries.groupby(column, observed=False).sum(numeric_only=True)
+        out = {}
+        for key in keys:
+            row = sums.loc[key]
+            out[key] = {
+                "spend": float(row["spend"]),
+                "impressions": float(row["impressions"]),
+                "reach": float(row["reach"]),
+                "clicks": float(row["clicks"]),
+                "ctr": _ratio(row["clicks"], row["impressions"]),
+                "orders": float(row["orders"]),
+                "cvr": _ratio(row["orders"], row["clicks"]),
+                "gmv": float(row["gmv"]),
+                "roi": _ratio(row["gmv"], row["spend"]),
+                "new_buyers": float(row["new_buyers"]),
+                "returning_buyers": float(row["returning_buyers"]),
+                "cac": _ratio(row["spend"], row["new_buyers"]),
+                "complaints": float(row["complaints"]),
+                "optouts": float(row["optouts"]),
+            }
+        return out
+
+    def kpi_table(self) -> pd.DataFrame:
+        """Per source: spend, impressions, clicks, orders, GMV, ROI, CAC (for printing)."""
+        rows = {k: v for k, v in self.summary["by_channel"].items()}
+        table = pd.DataFrame(rows).T[["spend", "impressions", "reach", "clicks", "orders",
+                                      "gmv", "roi", "cac", "complaints"]]
+        s = self.summary
+        table.loc["total"] = [s["spend"], s["impressions"], s["reach"], s["clicks"],
+                              s["orders"], s["gmv"], s["roi"], s["cac"], s["complaints"]]
+        return table
+
+    def hourly(self) -> pd.DataFrame:
+        """Metrics per hour, summed over sources and segments."""
+        return self.timeseries.groupby("hour").sum(numeric_only=True).drop(columns="day")
+
+    # -- plots -------------------------------------------------------------------------
+    def plot_timeline(self):
+        """Hourly orders and GMV with phases shaded and events marked (a Figure)."""
+        return plots.timeline(self)
+
+    def plot_funnel(self):
+        """Impressions -> clicks -> orders per channel (a Figure)."""
+        return plots.funnel(self)
+
+    def plot_spend_vs_gmv(self):
+        """Spend and GMV per channel (a Figure)."""
+        return plots.spend_vs_gmv(self)
+
+    # -- saving --------------------------------------------------------------------------
+    def save(self, out_dir: str | Path, *, touchpoints: bool = False) -> Path:
+        """Write summary.json, timeseries.parquet, orders.parquet and PNG plots atomically."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        write_atomic(out / "summary.json",
+                     lambda p: p.write_text(json.dumps(self.summary, indent=2, default=_json)))
+        write_atomic(out / "timeseries.parquet", lambda p: self.timeseries.to_parquet(p))
+        write_atomic(out / "orders.parquet", lambda p: self.orders.to_parquet(p))
+        if touchpoints:
+            write_atomic(out / "touchpoints.parquet", lambda p: self.touchpoints.to_parquet(p))
+        for name, make in (("timeline.png", self.plot_timeline),
+                           ("funnel.png", self.plot_funnel),
+                           ("spend_vs_gmv.png", self.plot_spend_vs_gmv)):
+            fig = make()
+            write_atomic(out / name, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
+            plots.close(fig)
+        return out
+
+
+def _json(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value)}")
+
+
+def write_atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename over ``path``."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        write(tmp_path)
+        os.replace(tmp_path, path)
+    finally:
+        tmp_path.unlink(missing_ok=True)
