@@ -7,6 +7,7 @@ is allowed. TOML is parsed as data only; nothing in a file is executed.
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from importlib import resources
@@ -76,9 +77,14 @@ def validate(raw: dict, source: str = "<scenario>") -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # A misspelt field also makes the real one "missing": report the misspelling.
+        err = sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")[0]
         field = _field_path(raw, err["loc"])
         problem = err["msg"].removeprefix("Value error, ")
+        located = re.match(r"at `([^`]+)`: (.*)", problem, flags=re.DOTALL)
+        if located:
+            field = f"{field}.{located[1]}" if field else located[1]
+            problem = located[2]
         if err["type"] == "extra_forbidden":
             problem = "unknown field" + _suggestion(err["loc"])
         elif err["type"] == "missing":

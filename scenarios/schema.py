@@ -19,6 +19,11 @@ TIERS = ("upper", "lower")
 SHARE_TOLERANCE = 1e-6
 
 
+def problem(path: str, message: str) -> ValueError:
+    """A cross-field error located at ``path`` below the model that raises it."""
+    return ValueError(f"at `{path}`: {message}")
+
+
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -96,15 +101,15 @@ class Segment(Frozen):
         for name in positive:
             d = getattr(self, name)
             if d.mean <= 0:
-                raise ValueError(f"{name}.mean must be > 0 (log-normal), got {d.mean}")
+                raise problem(f"{name}.mean", f"must be > 0 (log-normal), got {d.mean}")
         for name in unit:
             d = getattr(self, name)
             if not 0 <= d.mean <= 1:
-                raise ValueError(f"{name}.mean must be in [0, 1] (Beta), got {d.mean}")
+                raise problem(f"{name}.mean", f"must be in [0, 1] (Beta), got {d.mean}")
             if d.sd > 0 and d.sd**2 >= d.mean * (1 - d.mean):
-                raise ValueError(
-                    f"{name}.sd must satisfy sd^2 < mean(1-mean) = {d.mean * (1 - d.mean):.4g} "
-                    f"for a Beta distribution, got sd={d.sd}"
+                raise problem(
+                    f"{name}.sd", f"must satisfy sd^2 < mean(1-mean) = "
+                    f"{d.mean * (1 - d.mean):.4g} for a Beta distribution, got sd={d.sd}"
                 )
         return self
 
@@ -301,12 +306,12 @@ class Offer(Frozen):
     @model_validator(mode="after")
     def _check(self) -> Offer:
         if self.original_price is not None and self.original_price < self.promo_price:
-            raise ValueError(
-                f"original_price {self.original_price} is below promo_price "
+            raise problem(
+                "original_price", f"{self.original_price} is below promo_price "
                 f"{self.promo_price}; a displayed original price must be >= the promo price"
             )
         if self.end_day is not None and self.end_day <= self.start_day:
-            raise ValueError(f"end_day {self.end_day} must be after start_day {self.start_day}")
+            raise problem("end_day", f"{self.end_day} must be after start_day {self.start_day}")
         return self
 
 
@@ -393,9 +398,9 @@ class Channel(Frozen):
     def _check(self) -> Channel:
         if self.cost_model is CostModel.commission:
             if self.cost >= 1:
-                raise ValueError(f"a commission rate must be in (0, 1), got {self.cost}")
+                raise problem("cost", f"a commission rate must be in (0, 1), got {self.cost}")
             if self.daily_impressions is None:
-                raise ValueError("commission channels need daily_impressions (> 0)")
+                raise problem("daily_impressions", "commission channels need it (> 0)")
         return self
 
 
@@ -417,7 +422,7 @@ class Phase(Frozen):
     @model_validator(mode="after")
     def _check(self) -> Phase:
         if self.end_day <= self.start_day:
-            raise ValueError(f"end_day {self.end_day} must be after start_day {self.start_day}")
+            raise problem("end_day", f"{self.end_day} must be after start_day {self.start_day}")
         return self
 
 
@@ -509,30 +514,29 @@ class Calendar(Frozen):
         phases = sorted(self.phases, key=lambda p: p.start_day)
         for a, b in zip(phases, phases[1:], strict=False):
             if b.start_day < a.end_day:
-                raise ValueError(f"phases {a.name!r} and {b.name!r} overlap")
+                raise problem(f"phases[{b.name}]", f"overlaps phase {a.name!r}")
         for p in phases:
             if p.end_day > self.days:
-                raise ValueError(
-                    f"phase {p.name!r} ends on day {p.end_day}, after the calendar's "
-                    f"{self.days} days"
-                )
+                raise problem(f"phases[{p.name}].end_day", f"day {p.end_day} is after the "
+                              f"calendar's {self.days} days")
         if sum(p.budget_weight for p in phases) <= 0:
-            raise ValueError("at least one phase needs a budget_weight > 0")
+            raise problem("phases", "at least one phase needs a budget_weight > 0")
         for e in self.events:
             if e.end_hour > horizon:
-                raise ValueError(
-                    f"event {e.name!r} runs to hour {e.end_hour}, outside the calendar "
+                raise problem(
+                    f"events[{e.name}]", f"runs to hour {e.end_hour}, outside the calendar "
                     f"(0 to {horizon} h, {self.days} days)"
                 )
             if isinstance(e, Presale) and not e.end_hour <= e.balance_at < horizon:
-                raise ValueError(
-                    f"presale {e.name!r}: balance hour {e.balance_at} must fall after the "
-                    f"deposit window (ends {e.end_hour}) and inside the calendar ({horizon} h)"
+                raise problem(
+                    f"events[{e.name}].balance_day", f"balance hour {e.balance_at} must fall "
+                    f"after the deposit window (ends {e.end_hour}) and inside the calendar "
+                    f"({horizon} h)"
                 )
         names = [e.name for e in self.events] + [p.name for p in self.phases]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
-            raise ValueError(f"phase and event names must be unique, repeated: {dup}")
+            raise problem("events", f"phase and event names must be unique, repeated: {dup}")
         return self
 
     @property
@@ -585,40 +589,42 @@ class Scenario(Frozen):
         _unique("products", [p.name for p in self.products])
         _unique("channels", [c.name for c in self.channels])
         if "organic" in channels:
-            raise ValueError("'organic' is reserved for purchases no channel triggered")
+            raise problem("channels[organic]", "the name 'organic' is reserved for purchases "
+                          "no channel triggered")
         _unique("offers", [o.name for o in self.offers])
         for o in self.offers:
             if o.product not in products:
-                raise ValueError(f"offer {o.name!r}: unknown product {o.product!r}; "
-                                 f"allowed: {sorted(products)}")
+                raise problem(f"offers[{o.name}].product", f"unknown product {o.product!r}; "
+                              f"allowed: {sorted(products)}")
             p = products[o.product]
             discount_claimed = o.frame is Frame.limited_time or o.original_price is not None
             if discount_claimed and o.promo_price > p.list_price:
-                raise ValueError(
-                    f"offer {o.name!r}: promo_price {o.promo_price} is above the list price "
+                raise problem(
+                    f"offers[{o.name}].promo_price", f"{o.promo_price} is above the list price "
                     f"{p.list_price} while the offer claims a discount (frame "
-                    f"{o.frame.value!r}, original_price {o.original_price})"
+                    f"{o.frame.value!r}, original_price {o.original_price}); allowed: "
+                    f"<= {p.list_price}"
                 )
             if (o.end_day or self.calendar.days) > self.calendar.days:
-                raise ValueError(f"offer {o.name!r} ends after the calendar's "
-                                 f"{self.calendar.days} days")
+                raise problem(f"offers[{o.name}].end_day", f"ends after the calendar's "
+                              f"{self.calendar.days} days")
         for c in self.channels:
             if c.product is not None and c.product not in products:
-                raise ValueError(f"channel {c.name!r}: unknown product {c.product!r}; "
-                                 f"allowed: {sorted(products)}")
+                raise problem(f"channels[{c.name}].product", f"unknown product {c.product!r}; "
+                              f"allowed: {sorted(products)}")
             if c.phase_weights is not None:
                 bad = sorted(set(c.phase_weights) - phases)
                 if bad:
-                    raise ValueError(f"channel {c.name!r}: phase_weights names unknown phases "
-                                     f"{bad}; allowed: {sorted(phases)}")
+                    raise problem(f"channels[{c.name}].phase_weights", f"unknown phases {bad}; "
+                                  f"allowed: {sorted(phases)}")
         for e in self.calendar.events:
             if isinstance(e, Livestream) and e.channel not in channels:
-                raise ValueError(f"event {e.name!r}: unknown channel {e.channel!r}; "
-                                 f"allowed: {sorted(channels)}")
+                raise problem(f"calendar.events[{e.name}].channel", f"unknown channel "
+                              f"{e.channel!r}; allowed: {sorted(channels)}")
             product = getattr(e, "product", None)
             if product is not None and product not in products:
-                raise ValueError(f"event {e.name!r}: unknown product {product!r}; "
-                                 f"allowed: {sorted(products)}")
+                raise problem(f"calendar.events[{e.name}].product", f"unknown product "
+                              f"{product!r}; allowed: {sorted(products)}")
         return self
 
     def channel_product(self, channel: Channel) -> int:
@@ -630,4 +636,4 @@ class Scenario(Frozen):
 def _unique(what: str, names: list[str]) -> None:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"{what} names must be unique, repeated: {dup}")
+        raise problem(what, f"names must be unique, repeated: {dup}")
