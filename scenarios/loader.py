@@ -180,7 +180,10 @@ def set_path(raw: dict, dotted: str, value: Any, source: str = "--set") -> None:
         if not isinstance(node, dict):
             raise ScenarioError(source, dotted, f"`{'.'.join(parts[:i])}` is a value, not a "
                                 "table")
-        allowed = _fields(model, node)
+        if isinstance(model, tuple) and model[0] == "mapping":
+            allowed, next_model = None, model[1]  # free keys; validation checks them
+        else:
+            allowed, next_model = _fields(model, node), None
         if allowed is not None and key not in allowed:
             hint = difflib.get_close_matches(key, allowed, n=1)
             raise ScenarioError(source, dotted, f"no such field `{here}`; allowed here: "
@@ -189,7 +192,7 @@ def set_path(raw: dict, dotted: str, value: Any, source: str = "--set") -> None:
         if last:
             node[key] = value
             return
-        model = _child_model(model, key)
+        model = next_model if next_model is not None else _child_model(model, key)
         node = node.setdefault(key, [] if _is_list(model, key) else {})
 
 
@@ -210,20 +213,23 @@ def _unwrap(ann: Any) -> Any:
     args = getattr(ann, "__args__", ())
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return ann
+    origin = getattr(ann, "__origin__", None)
     for a in args:
         found = _unwrap(a)
         if found is not None:
-            return ("item", found) if getattr(ann, "__origin__", None) is tuple else found
+            if origin is tuple:
+                return ("item", found)
+            return ("mapping", found) if origin is dict else found
     return None
 
 
 def _is_list(model: Any, key: str) -> bool:
-    return isinstance(model, tuple) or key in ("products", "offers", "channels", "phases",
+    return isinstance(model, tuple) and model[0] == "item" or key in ("products", "offers", "channels", "phases",
                                                "events")
 
 
 def _item_model(model: Any) -> Any:
-    return model[1] if isinstance(model, tuple) else None
+    return model[1] if isinstance(model, tuple) else model
 
 
 def _list_item(items: list, key: str, here: str, source: str) -> Any:
@@ -257,8 +263,8 @@ def _suggestion(loc: tuple) -> str:
     name = str(loc[-1])
     model: Any = Scenario
     for key in loc[:-1]:
-        if isinstance(key, int):
-            model = _item_model(model) if isinstance(model, tuple) else model
+        if isinstance(model, tuple):  # stepping into a list item or a mapping's value
+            model = model[1]
             continue
         if isinstance(model, type) and issubclass(model, BaseModel) and key in model.model_fields:
             model = _child_model(model, key)
