@@ -224,8 +224,7 @@ def _unwrap(ann: Any) -> Any:
 
 
 def _is_list(model: Any, key: str) -> bool:
-    return isinstance(model, tuple) and model[0] == "item" or key in ("products", "offers", "channels", "phases",
-                                               "events")
+    return isinstance(model, tuple) and model[0] == "item"
 
 
 def _item_model(model: Any) -> Any:

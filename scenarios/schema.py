@@ -9,7 +9,7 @@ Every default names its source: a published estimate, the domain brief (``domain
 from __future__ import annotations
 
 import math
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -286,7 +286,7 @@ class Product(Frozen):
         return self.list_price * (1 - self.margin)
 
 
-class Frame(str, Enum):
+class Frame(StrEnum):
     limited_time = "limited_time"
     everyday_low_price = "everyday_low_price"
     none = "none"
@@ -315,7 +315,7 @@ class Offer(Frozen):
         return self
 
 
-class ChannelKind(str, Enum):
+class ChannelKind(StrEnum):
     livestream = "livestream"
     short_video = "short_video"
     search = "search"
@@ -325,7 +325,7 @@ class ChannelKind(str, Enum):
     affiliate = "affiliate"
 
 
-class CostModel(str, Enum):
+class CostModel(StrEnum):
     cpm = "cpm"
     cpc = "cpc"
     commission = "commission"
