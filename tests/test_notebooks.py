@@ -1,0 +1,46 @@
+"""Every notebook in notebooks/ runs top to bottom without an error."""
+
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def test_there_are_notebooks():
+    assert NOTEBOOKS
+
+
+@pytest.fixture(scope="module")
+def kernel_env(tmp_path_factory):
+    """A python3 kernelspec that runs this interpreter (the project's venv)."""
+    from ipykernel.kernelspec import install
+
+    prefix = tmp_path_factory.mktemp("kernels")
+    install(prefix=str(prefix), kernel_name="python3")
+    old = {k: os.environ.get(k) for k in ("JUPYTER_PATH", "MPLBACKEND")}
+    os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
+    os.environ["MPLBACKEND"] = "Agg"
+    yield sys.executable
+    for key, value in old.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_executes(path, kernel_env):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    assert not errors
+    assert any(o.get("output_type") in ("display_data", "execute_result")
+               for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
