@@ -16,7 +16,8 @@ METRICS = (
     "impressions",
     "reach",  # consumers reached by the source for the first time in the campaign
     "clicks",
-    "orders",
+    "orders",  # completed: a presale order counts when its balance is paid
+    "deposits",  # presale orders placed (paid at the balance hour, or dropped)
     "units",
     "gmv",
     "margin",  # gross margin of the orders, before marketing spend

@@ -202,6 +202,7 @@ class CampaignModel(mesa.Model):
         presale = self.calendar.presale.get(product)
         if presale is not None:
             self.deposits.setdefault(presale.name, []).append((source, product, bought))
+            self.recorder.add("deposits", hour, source, bought.ids)
         else:
             self._record_orders(bought, source, product, hour)
 

@@ -16,7 +16,11 @@ def timeline(result) -> Figure:
     hourly = result.hourly()
     fig = Figure(figsize=(11, 5.5), layout="constrained")
     ax_orders, ax_gmv = fig.subplots(2, 1, sharex=True)
-    ax_orders.plot(hourly.index, hourly["orders"], color="#1a73e8", lw=1)
+    ax_orders.plot(hourly.index, hourly["orders"], color="#1a73e8", lw=1, label="orders")
+    if hourly["deposits"].any():
+        ax_orders.plot(hourly.index, hourly["deposits"], color="#e37400", lw=1, ls="--",
+                       label="presale deposits placed")
+        ax_orders.legend(loc="upper left", fontsize=8)
     ax_orders.set_ylabel("orders per hour")
     ax_gmv.plot(hourly.index, hourly["gmv"], color="#188038", lw=1)
     ax_gmv.set_ylabel("GMV per hour")

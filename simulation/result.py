@@ -81,6 +81,7 @@ class RunResult:
             "clicks": float(totals["clicks"]),
             "ctr": _ratio(totals["clicks"], totals["impressions"]),
             "orders": float(totals["orders"]),
+            "deposits": float(totals["deposits"]),
             "units": float(totals["units"]),
             "gmv": gmv,
             "margin": float(totals["margin"]),
