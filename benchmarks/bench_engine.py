@@ -62,7 +62,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="double11_beauty")
     parser.add_argument("--population", type=int, default=1_000_000)
-    parser.add_argument("--ref-populations", default="2000,50000",
+    parser.add_argument("--ref-populations", default="2000,100000",
                         help="comma-separated sizes for the reference comparison")
     parser.add_argument("--quick", action="store_true", help="100,000 and 500 consumers")
     parser.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
