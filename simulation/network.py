@@ -1,0 +1,183 @@
+"""The follow graph (KOLs, KOCs, friends) as compressed sparse arrays, and cascades on it.
+
+Groundwork for the network issue: the graph generator and the independent-cascade kernel,
+tested against their theory; the campaign engine does not use them yet.
+
+Edges point from the account posting to the account that sees the post (followee ->
+follower), so a cascade walks out-edges. ``indptr``/``indices`` are CSR rows per source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+TIE_KOL, TIE_KOC, TIE_FRIEND = 0, 1, 2
+TIE_NAMES = ("kol", "koc", "friend")
+
+
+@dataclass(frozen=True)
+class NetworkSettings:
+    """How the follow graph is generated (sources: assumption unless stated).
+
+    kol_share, koc_share: shares of consumers who are KOLs / KOCs.
+    kol_mean_followers, kol_tail: KOL audiences are Pareto with this tail index (heavier
+        for smaller values; must be > 1 so the mean exists), scaled to the mean.
+    koc_followers: (min, max) audience of a KOC, uniform.
+    friend_degree: mean number of friends a consumer adds; reciprocity: chance the friend
+        follows back.
+    homophily: share of ties drawn inside the consumer's own segment rather than at random.
+    """
+
+    kol_share: float = 0.0005
+    kol_mean_followers: float = 2000.0
+    kol_tail: float = 1.8
+    koc_share: float = 0.02
+    koc_followers: tuple[int, int] = (20, 300)
+    friend_degree: float = 8.0
+    reciprocity: float = 0.6
+    homophily: float = 0.5
+
+
+@dataclass(frozen=True)
+class FollowGraph:
+    n: int
+    indptr: np.ndarray  # int64, n + 1
+    indices: np.ndarray  # int32 followers, grouped by source
+    tie: np.ndarray  # int8 tie type per edge (TIE_KOL, TIE_KOC, TIE_FRIEND)
+    role: np.ndarray  # int8 per node: 0 consumer, 1 KOL, 2 KOC
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.indices)
+
+    def out_degree(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+    def sources(self) -> np.ndarray:
+        """Source node of every edge (expands ``indptr``)."""
+        return np.repeat(np.arange(self.n, dtype=np.int64), self.out_degree())
+
+    def to_networkx(self, max_edges: int = 2_000_000):
+        """A ``networkx.DiGraph`` with a ``tie`` edge attribute (small graphs only)."""
+        import networkx as nx
+
+        if self.n_edges > max_edges:
+            raise ValueError(f"{self.n_edges:,} edges is too many for networkx "
+                             f"(limit {max_edges:,})")
+        g = nx.DiGraph()
+        g.add_nodes_from(range(self.n))
+        names = np.array(TIE_NAMES)[self.tie]
+        g.add_edges_from((int(s), int(t), {"tie": str(k)})
+                         for s, t, k in zip(self.sources(), self.indices, names, strict=True))
+        return g
+
+
+def from_edges(n: int, src: np.ndarray, dst: np.ndarray, tie: np.ndarray,
+               role: np.ndarray | None = None) -> FollowGraph:
+    """CSR graph from edge arrays; drops self-loops and duplicate (src, dst) pairs."""
+    src, dst, tie = (np.asarray(a) for a in (src, dst, tie))
+    keep = src != dst
+    key = src[keep].astype(np.int64) * n + dst[keep]
+    key, first = np.unique(key, return_index=True)
+    tie = tie[keep][first]
+    src, dst = key // n, key % n
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return FollowGraph(n=n, indptr=indptr, indices=dst.astype(np.int32),
+                       tie=tie.astype(np.int8),
+                       role=np.zeros(n, dtype=np.int8) if role is None else role)
+
+
+def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
+             homophily: float) -> np.ndarray:
+    """One tie target per owner: inside the owner's segment with prob. ``homophily``."""
+    n = len(segment)
+    targets = rng.integers(0, n, size=len(owners))
+    local = rng.random(len(owners)) < homophily
+    order = np.argsort(segment, kind="stable")
+    counts = np.bincount(segment, minlength=segment.max() + 1)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    seg = segment[owners[local]]
+    pick = starts[seg] + (rng.random(local.sum()) * counts[seg]).astype(np.int64)
+    targets[local] = order[pick]
+    return targets
+
+
+def generate(segment: np.ndarray, settings: NetworkSettings, *,
+             rng: np.random.Generator) -> FollowGraph:
+    """Generate the follow graph for consumers in ``segment`` (ints, one per consumer)."""
+    n = len(segment)
+    segment = np.asarray(segment, dtype=np.int64)
+    role = np.zeros(n, dtype=np.int8)
+    perm = rng.permutation(n)
+    n_kol = int(round(settings.kol_share * n))
+    n_koc = int(round(settings.koc_share * n))
+    kols, kocs = perm[:n_kol], perm[n_kol:n_kol + n_koc]
+    role[kols], role[kocs] = 1, 2
+
+    a = settings.kol_tail
+    pareto = rng.pareto(a, size=n_kol) + 1.0  # mean a / (a - 1)
+    kol_audience = np.minimum(pareto * settings.kol_mean_followers * (a - 1) / a, n - 1)
+    lo, hi = settings.koc_followers
+    koc_audience = rng.integers(lo, hi + 1, size=n_koc)
+    friends = rng.poisson(settings.friend_degree, size=n)
+
+    parts = []
+    for owners, counts, tie in ((kols, kol_audience, TIE_KOL), (kocs, koc_audience, TIE_KOC),
+                                (np.arange(n), friends, TIE_FRIEND)):
+        src = np.repeat(owners, np.asarray(counts, dtype=np.int64))
+        parts.append((src, _targets(rng, src, segment, settings.homophily),
+                      np.full(len(src), tie, dtype=np.int8)))
+    # friendships: the friend follows back with probability ``reciprocity``
+    f_src, f_dst, f_tie = parts[2]
+    back = rng.random(len(f_src)) < settings.reciprocity
+    parts.append((f_dst[back], f_src[back], f_tie[back]))
+    src, dst, tie = (np.concatenate([p[i] for p in parts]) for i in range(3))
+    return from_edges(n, src, dst, tie, role)
+
+
+@dataclass(frozen=True)
+class Cascade:
+    active: np.ndarray  # bool per node
+    depth: np.ndarray  # int32 per node, -1 where never activated, 0 for seeds
+    parent: np.ndarray  # int64 per node, -1 for seeds and inactive nodes
+
+    @property
+    def size(self) -> int:
+        return int(self.active.sum())
+
+
+def independent_cascade(graph: FollowGraph, seeds: np.ndarray, tie_probability,
+                        *, rng: np.random.Generator, max_depth: int | None = None) -> Cascade:
+    """Independent cascade (Kempe, Kleinberg & Tardos 2003), frontier by frontier.
+
+    Each newly active node gets one chance to activate each inactive out-neighbour, with
+    the probability of the tie's type (``tie_probability[type]``, or one number for all).
+    A node activated by several neighbours in the same round takes one of them, at random,
+    as its parent.
+    """
+    p = np.broadcast_to(np.asarray(tie_probability, dtype=np.float64), (len(TIE_NAMES),))
+    active = np.zeros(graph.n, dtype=bool)
+    depth = np.full(graph.n, -1, dtype=np.int32)
+    parent = np.full(graph.n, -1, dtype=np.int64)
+    frontier = np.unique(np.asarray(seeds, dtype=np.int64))
+    active[frontier], depth[frontier] = True, 0
+    level = 0
+    while len(frontier) and (max_depth is None or level < max_depth):
+        starts, ends = graph.indptr[frontier], graph.indptr[frontier + 1]
+        lengths = ends - starts
+        edge = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(
+            lengths.sum())
+        src = np.repeat(frontier, lengths)
+        hit = rng.random(len(edge)) < p[graph.tie[edge]]
+        targets, src = graph.indices[edge[hit]].astype(np.int64), src[hit]
+        fresh = ~active[targets]
+        targets, src = targets[fresh], src[fresh]
+        shuffle = rng.permutation(len(targets))
+        targets, first = np.unique(targets[shuffle], return_index=True)
+        level += 1
+        active[targets], depth[targets], parent[targets] = True, level, src[shuffle][first]
+        frontier = targets
+    return Cascade(active, depth, parent)
