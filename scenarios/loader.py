@@ -69,7 +69,16 @@ def load(source: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) 
     raw = _read_toml(path)
     for dotted, value in _parse_overrides(overrides):
         set_path(raw, dotted, value, source=str(path))
+    _resolve_edges(raw, path.parent)
     return validate(raw, source=str(path))
+
+
+def _resolve_edges(raw: dict, folder: Path) -> None:
+    """A relative ``network.edges`` path is relative to the scenario file, not the cwd."""
+    network = raw.get("network")
+    edges = network.get("edges") if isinstance(network, dict) else None
+    if isinstance(edges, str) and not Path(edges).is_absolute():
+        network["edges"] = str((folder / edges).resolve())
 
 
 def validate(raw: dict, source: str = "<scenario>") -> Scenario:

@@ -12,32 +12,18 @@ import math
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-GENERATIONS = ("gen_z", "millennial", "gen_x", "silver")
-TIERS = ("upper", "lower")
-SHARE_TOLERANCE = 1e-6
-
-
-def problem(path: str, message: str) -> ValueError:
-    """A cross-field error located at ``path`` below the model that raises it."""
-    return ValueError(f"at `{path}`: {message}")
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _check_mix(mix: dict[str, float], keys: tuple[str, ...], what: str) -> dict[str, float]:
-    unknown = sorted(set(mix) - set(keys))
-    if unknown:
-        raise ValueError(f"unknown {what} {unknown}; allowed: {list(keys)}")
-    if any(v < 0 or not math.isfinite(v) for v in mix.values()):
-        raise ValueError(f"shares must be finite and >= 0, got {mix}")
-    total = sum(mix.values())
-    if abs(total - 1.0) > SHARE_TOLERANCE:
-        raise ValueError(f"shares must sum to 1, these sum to {total:.6g}")
-    return {k: float(mix.get(k, 0.0)) for k in keys}
+from .common import (
+    GENERATIONS,
+    TIERS,
+    Frozen,
+    TimedEvent,
+    check_mix,
+    check_weights,
+    problem,
+)
+from .social import SOCIAL_SOURCES, KocSeeding, KolPost, Network
 
 
 class Dist(Frozen):
@@ -192,12 +178,12 @@ class Market(Frozen):
     @field_validator("generation_mix")
     @classmethod
     def _gen_mix(cls, v: dict[str, float]) -> dict[str, float]:
-        return _check_mix(v, GENERATIONS, "generations")
+        return check_mix(v, GENERATIONS, "generations")
 
     @field_validator("tier_mix")
     @classmethod
     def _tier_mix(cls, v: dict[str, float]) -> dict[str, float]:
-        return _check_mix(v, TIERS, "tiers")
+        return check_mix(v, TIERS, "tiers")
 
     @field_validator("tier_effects", mode="before")
     @classmethod
@@ -387,12 +373,12 @@ class Channel(Frozen):
     @field_validator("affinity")
     @classmethod
     def _aff(cls, v: dict[str, float]) -> dict[str, float]:
-        return _weights(v, GENERATIONS, "generations")
+        return check_weights(v, GENERATIONS, "generations")
 
     @field_validator("tier_affinity")
     @classmethod
     def _tier_aff(cls, v: dict[str, float]) -> dict[str, float]:
-        return _weights(v, TIERS, "tiers")
+        return check_weights(v, TIERS, "tiers")
 
     @model_validator(mode="after")
     def _check(self) -> Channel:
@@ -402,15 +388,6 @@ class Channel(Frozen):
             if self.daily_impressions is None:
                 raise problem("daily_impressions", "commission channels need it (> 0)")
         return self
-
-
-def _weights(v: dict[str, float], keys: tuple[str, ...], what: str) -> dict[str, float]:
-    bad = sorted(set(v) - set(keys))
-    if bad:
-        raise ValueError(f"unknown {what} {bad}; allowed: {list(keys)}")
-    if any(x < 0 or not math.isfinite(x) for x in v.values()):
-        raise ValueError(f"weights must be finite and >= 0, got {v}")
-    return {k: float(v.get(k, 1.0)) for k in keys}
 
 
 class Phase(Frozen):
@@ -426,22 +403,7 @@ class Phase(Frozen):
         return self
 
 
-class _Event(Frozen):
-    name: str = Field(min_length=1)
-    day: int = Field(ge=0)
-    hour: int = Field(0, ge=0, le=23)
-    duration_hours: int = Field(ge=1)
-
-    @property
-    def start_hour(self) -> int:
-        return 24 * self.day + self.hour
-
-    @property
-    def end_hour(self) -> int:
-        return self.start_hour + self.duration_hours
-
-
-class Livestream(_Event):
+class Livestream(TimedEvent):
     """A livestream session: its channel's spend is concentrated here, with a deal."""
 
     kind: Literal["livestream"]
@@ -449,13 +411,13 @@ class Livestream(_Event):
     discount: float = Field(0.0, ge=0, lt=1, description="Share off the current price.")
 
 
-class FlashSale(_Event):
+class FlashSale(TimedEvent):
     kind: Literal["flash_sale"]
     product: str | None = Field(None, description="Default: every product.")
     discount: float = Field(gt=0, lt=1)
 
 
-class Presale(_Event):
+class Presale(TimedEvent):
     """Deposit window: orders placed here are paid (and counted) at the balance hour."""
 
     kind: Literal["presale"]
@@ -472,7 +434,7 @@ class Presale(_Event):
         return 24 * self.balance_day + self.balance_hour
 
 
-class CouponDrop(_Event):
+class CouponDrop(TimedEvent):
     """A share of consumers receive a coupon worth ``value`` for ``duration_hours``."""
 
     kind: Literal["coupon_drop"]
@@ -481,23 +443,25 @@ class CouponDrop(_Event):
     share: float = Field(gt=0, le=1)
 
 
-class CompetitorPromotion(_Event):
+class CompetitorPromotion(TimedEvent):
     kind: Literal["competitor_promotion"]
     utility_shift: float = Field(
         le=0, ge=-10, description="Utility lost by our offers while the competitor runs."
     )
 
 
-EVENT_KINDS: dict[str, type[_Event]] = {
+EVENT_KINDS: dict[str, type[TimedEvent]] = {
     "livestream": Livestream,
     "flash_sale": FlashSale,
     "presale": Presale,
     "coupon_drop": CouponDrop,
     "competitor_promotion": CompetitorPromotion,
+    "kol_post": KolPost,
+    "koc_seeding": KocSeeding,
 }
 
 Event = Annotated[
-    Livestream | FlashSale | Presale | CouponDrop | CompetitorPromotion,
+    Livestream | FlashSale | Presale | CouponDrop | CompetitorPromotion | KolPost | KocSeeding,
     Field(discriminator="kind"),
 ]
 
@@ -555,6 +519,7 @@ class Scenario(Frozen):
     offers: tuple[Offer, ...] = ()
     channels: tuple[Channel, ...] = Field(min_length=1)
     calendar: Calendar
+    network: Network | None = Field(None, description="No network: no social influence.")
 
     @field_validator("segments", mode="before")
     @classmethod
@@ -588,9 +553,10 @@ class Scenario(Frozen):
         phases = {p.name for p in self.calendar.phases}
         _unique("products", [p.name for p in self.products])
         _unique("channels", [c.name for c in self.channels])
-        if "organic" in channels:
-            raise problem("channels[organic]", "the name 'organic' is reserved for purchases "
-                          "no channel triggered")
+        for reserved in ("organic", *SOCIAL_SOURCES):
+            if reserved in channels:
+                raise problem(f"channels[{reserved}]", f"the name {reserved!r} is reserved "
+                              "for a source that is not a channel")
         _unique("offers", [o.name for o in self.offers])
         for o in self.offers:
             if o.product not in products:
@@ -621,10 +587,17 @@ class Scenario(Frozen):
             if isinstance(e, Livestream) and e.channel not in channels:
                 raise problem(f"calendar.events[{e.name}].channel", f"unknown channel "
                               f"{e.channel!r}; allowed: {sorted(channels)}")
+            if isinstance(e, KolPost | KocSeeding) and self.network is None:
+                raise problem(f"calendar.events[{e.name}]", f"a {e.kind} event needs a "
+                              "[network] section")
             product = getattr(e, "product", None)
             if product is not None and product not in products:
                 raise problem(f"calendar.events[{e.name}].product", f"unknown product "
                               f"{product!r}; allowed: {sorted(products)}")
+        group_buy = self.network.group_buy if self.network else None
+        if group_buy and group_buy.product is not None and group_buy.product not in products:
+            raise problem("network.group_buy.product", f"unknown product "
+                          f"{group_buy.product!r}; allowed: {sorted(products)}")
         return self
 
     def channel_product(self, channel: Channel) -> int:

@@ -20,6 +20,8 @@ from scenarios.schema import (
     CouponDrop,
     FlashSale,
     Frame,
+    KocSeeding,
+    KolPost,
     Livestream,
     Presale,
     Scenario,
@@ -52,6 +54,7 @@ class CalendarHooks:
 
     coupon_drop: Callable[[CouponDrop], None]
     deposits_due: Callable[[Presale], None]
+    social_post: Callable[[KolPost | KocSeeding], None]
 
 
 def quote(scenario: Scenario, state: CalendarState, product: int, hour: int) -> Quote:
@@ -110,6 +113,8 @@ def _event(env, event, state: CalendarState, hooks: CalendarHooks, products, cha
             state.presale[p] = event
     elif isinstance(event, CouponDrop):
         hooks.coupon_drop(event)
+    elif isinstance(event, KolPost | KocSeeding):
+        hooks.social_post(event)
     elif isinstance(event, CompetitorPromotion):
         state.utility_shift += event.utility_shift
     yield env.timeout(event.duration_hours)

@@ -138,7 +138,7 @@ class ArrayConsumers:
             behaviour=self.behaviour,
             shift=offer.shift,
         )
-        buy = rng.random(len(ids)) < k.purchase_probability(utility)
+        buy = (rng.random(len(ids)) < k.purchase_probability(utility)) | offer.certain
         ids, price, coupon = ids[buy], price[buy], coupon[buy]
         product = self.scenario.products[p]
         units = 1 + rng.poisson(product.units_per_order - 1, size=len(ids))

@@ -66,8 +66,10 @@ class Recorder:
             np.asarray(clicked, dtype=bool),
         ))
 
-    def log_orders(self, hour, source, product, ids, price, units, new) -> None:
+    def log_orders(self, hour, source, product, ids, price, units, new, lineage) -> None:
+        """One row per order; ``lineage`` is (depth, parent, cascade) per buyer."""
         n = len(ids)
+        depth, parent, cascade = lineage
         self._orders.append((
             np.asarray(ids, dtype=np.int32),
             np.full(n, hour, dtype=np.int32),
@@ -76,6 +78,9 @@ class Recorder:
             np.asarray(price, dtype=np.float64),
             np.asarray(units, dtype=np.int32),
             np.asarray(new, dtype=bool),
+            np.asarray(depth, dtype=np.int16),
+            np.asarray(parent, dtype=np.int32),
+            np.asarray(cascade, dtype=np.int32),
         ))
 
     def timeseries(self, phase_names: list[str], phase_of_hour: np.ndarray) -> pd.DataFrame:
@@ -108,8 +113,9 @@ class Recorder:
         }).sort_values(["hour", "channel", "consumer"], kind="stable", ignore_index=True)
 
     def orders(self, source_names: list[str], product_names: list[str]) -> pd.DataFrame:
-        types = (np.int32, np.int32, np.int16, np.int16, np.float64, np.int32, bool)
-        cols = _concat(self._orders, 7, types)
+        types = (np.int32, np.int32, np.int16, np.int16, np.float64, np.int32, bool,
+                 np.int16, np.int32, np.int32)
+        cols = _concat(self._orders, len(types), types)
         frame = pd.DataFrame({
             "consumer": cols[0],
             "hour": cols[1],
@@ -118,6 +124,9 @@ class Recorder:
             "price": cols[4],
             "units": cols[5],
             "new_customer": cols[6],
+            "depth": cols[7],  # cascade depth of a socially influenced buyer, else 0
+            "parent": cols[8],  # consumer whose post or link influenced the buyer, else -1
+            "cascade": cols[9],  # cascade id (``RunResult.cascades``), else -1
         })
         frame["gmv"] = frame["price"] * frame["units"]
         return frame.sort_values(["hour", "consumer"], kind="stable", ignore_index=True)

@@ -14,10 +14,23 @@ import mesa
 import numpy as np
 import simpy
 
-from scenarios.schema import GENERATIONS, TIERS, CostModel, CouponDrop, Presale, Scenario
+from scenarios.schema import (
+    GENERATIONS,
+    TIERS,
+    CostModel,
+    CouponDrop,
+    KocSeeding,
+    KolPost,
+    Presale,
+    Scenario,
+)
+from scenarios.social import SOCIAL_SOURCES
 
+from . import network as graphs
 from . import pacing
 from .calendar import CalendarHooks, CalendarState, quote, run_clock, start_calendar
+from .diffusion import SocialNetwork
+from .edgelist import load_edges
 from .engine import ArrayConsumers
 from .metrics import Recorder
 from .outcomes import Delivery, Offer, Purchases
@@ -69,14 +82,22 @@ class CampaignModel(mesa.Model):
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
         self.consumers = ENGINES[engine](scenario, self.population, model=self)
-        self.social = social or NoNetwork()
         self.log_touchpoints = log_touchpoints
 
         self.channel_names = [c.name for c in scenario.channels]
         self.sources = self.channel_names + [ORGANIC]
         self.organic = len(self.channel_names)
+        if scenario.network is not None:
+            self.sources += list(SOCIAL_SOURCES)
         self.hours = scenario.calendar.hours
         self.recorder = Recorder(self.hours, self.sources, self.population.segment)
+        self.graph = None
+        if social is None and scenario.network is not None:
+            self.graph = follow_graph(scenario, self.population, self.streams)
+            social = SocialNetwork(scenario, self.graph, generation=self.population.generation,
+                                   recorder=self.recorder, first_source=self.organic + 1,
+                                   streams=self.streams)
+        self.social = social or NoNetwork()
         self.sampler = ChannelSampler(scenario, self.population)
         self.hour_weight = pacing.hour_weights(scenario)
         self.spend_plan = pacing.spend_plan(scenario)
@@ -95,7 +116,8 @@ class CampaignModel(mesa.Model):
 
         self.env = simpy.Environment()
         self.calendar = CalendarState()
-        hooks = CalendarHooks(coupon_drop=self._coupon_drop, deposits_due=self._deposits_due)
+        hooks = CalendarHooks(coupon_drop=self._coupon_drop, deposits_due=self._deposits_due,
+                              social_post=self._social_post)
         start_calendar(self.env, scenario, self.calendar, hooks)
         self.hour = 0
 
@@ -121,6 +143,9 @@ class CampaignModel(mesa.Model):
             visits = self.consumers.own_need(p, hour, self.hour_weight[hour],
                                              rng=self.streams("need"))
             self._decide(visits, p, self.organic, hour)
+        for trigger in self.social.due(hour):
+            self._decide(trigger.ids, trigger.product, trigger.source, hour,
+                         discount=trigger.discount, certain=trigger.certain)
 
     # -- channels ------------------------------------------------------------------------
     def _serve(self, c: int, hour: int) -> Delivery | None:
@@ -181,24 +206,28 @@ class CampaignModel(mesa.Model):
         self.recorder.add_total("spend", hour, c, cost, ids)
 
     # -- decisions -------------------------------------------------------------------
-    def _decide(self, ids: np.ndarray, product: int, source: int, hour: int) -> None:
+    def _decide(self, ids: np.ndarray, product: int, source: int, hour: int, *,
+                discount: float = 0.0, certain: bool = False) -> None:
+        """Purchase decisions of consumers triggered through ``source``; ``discount`` is a
+        source-specific deal (a livestream's, or a group-buy joiner's)."""
         if len(ids) == 0:
             return
         live = source in self.calendar.live_discount
         offer = Offer(
             product=product,
             quote=quote(self.scenario, self.calendar, product, hour),
-            live_discount=self.calendar.live_discount.get(source, 0.0),
+            live_discount=self.calendar.live_discount.get(source, discount),
             live=live,
             shift=self.calendar.utility_shift,
             price_floor=0.01 * self.scenario.products[product].list_price,
             hour=hour,
+            certain=certain,
         )
         rng = self.streams(f"decide:{self.sources[source]}")
         bought = self.consumers.decide(ids, offer, self.social.proof(ids, hour), rng=rng)
         if len(bought.ids) == 0:
             return
-        self.social.after_purchases(bought, hour)
+        self.social.after_purchases(bought, hour, source, product)
         presale = self.calendar.presale.get(product)
         if presale is not None:
             self.deposits.setdefault(presale.name, []).append((source, product, bought))
@@ -217,7 +246,7 @@ class CampaignModel(mesa.Model):
         rec.add("new_buyers", hour, source, bought.ids[bought.new_customer])
         rec.add("returning_buyers", hour, source, bought.ids[~bought.new_customer])
         rec.log_orders(hour, source, product, bought.ids, bought.price, bought.units,
-                       bought.new_customer)
+                       bought.new_customer, self.social.lineage(bought.ids, source))
         if source < self.organic:
             ch = self.scenario.channels[source]
             if ch.cost_model is CostModel.commission:
@@ -233,6 +262,9 @@ class CampaignModel(mesa.Model):
         for p in products:
             self.consumers.give_coupons(ids, p, event.value, event.end_hour)
 
+    def _social_post(self, event: KolPost | KocSeeding) -> None:
+        self.social.post(event)
+
     def _deposits_due(self, event: Presale) -> None:
         rng = self.streams(f"event:{event.name}")
         hour = event.balance_at
@@ -241,6 +273,14 @@ class CampaignModel(mesa.Model):
             completed = Purchases(bought.ids[paid], bought.price[paid], bought.units[paid],
                                   bought.new_customer[paid])
             self._record_orders(completed, source, product, hour)
+
+
+def follow_graph(scenario: Scenario, population, streams: Streams) -> graphs.FollowGraph:
+    """The scenario's follow graph: loaded from ``network.edges``, else generated."""
+    settings = scenario.network
+    if settings.edges is not None:
+        return load_edges(settings.edges, population.size, settings)
+    return graphs.generate(population.segment, settings, rng=streams("network:graph"))
 
 
 def _limit_clicks(d: Delivery, max_clicks: int, rng: np.random.Generator) -> Delivery:

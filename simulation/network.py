@@ -1,7 +1,7 @@
 """The follow graph (KOLs, KOCs, friends) as compressed sparse arrays, and cascades on it.
 
-Groundwork for the network issue: the graph generator and the independent-cascade kernel,
-tested against their theory; the campaign engine does not use them yet.
+The generator's settings are the scenario's ``[network]`` table (``scenarios.social``);
+``simulation.diffusion`` runs influence on the graph inside the campaign calendar.
 
 Edges point from the account posting to the account that sees the post (followee ->
 follower), so a cascade walks out-edges. ``indptr``/``indices`` are CSR rows per source.
@@ -13,31 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from scenarios.social import Network as NetworkSettings
+
 TIE_KOL, TIE_KOC, TIE_FRIEND = 0, 1, 2
 TIE_NAMES = ("kol", "koc", "friend")
-
-
-@dataclass(frozen=True)
-class NetworkSettings:
-    """How the follow graph is generated (sources: assumption unless stated).
-
-    kol_share, koc_share: shares of consumers who are KOLs / KOCs.
-    kol_mean_followers, kol_tail: KOL audiences are Pareto with this tail index (heavier
-        for smaller values; must be > 1 so the mean exists), scaled to the mean.
-    koc_followers: (min, max) audience of a KOC, uniform.
-    friend_degree: mean number of friends a consumer adds; reciprocity: chance the friend
-        follows back.
-    homophily: share of ties drawn inside the consumer's own segment rather than at random.
-    """
-
-    kol_share: float = 0.0005
-    kol_mean_followers: float = 2000.0
-    kol_tail: float = 1.8
-    koc_share: float = 0.02
-    koc_followers: tuple[int, int] = (20, 300)
-    friend_degree: float = 8.0
-    reciprocity: float = 0.6
-    homophily: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -47,6 +26,7 @@ class FollowGraph:
     indices: np.ndarray  # int32 followers, grouped by source
     tie: np.ndarray  # int8 tie type per edge (TIE_KOL, TIE_KOC, TIE_FRIEND)
     role: np.ndarray  # int8 per node: 0 consumer, 1 KOL, 2 KOC
+    weight: np.ndarray | None = None  # float32 per edge: multiplies the tie's probability
 
     @property
     def n_edges(self) -> int:
@@ -75,19 +55,40 @@ class FollowGraph:
 
 
 def from_edges(n: int, src: np.ndarray, dst: np.ndarray, tie: np.ndarray,
-               role: np.ndarray | None = None) -> FollowGraph:
+               role: np.ndarray | None = None, weight: np.ndarray | None = None
+               ) -> FollowGraph:
     """CSR graph from edge arrays; drops self-loops and duplicate (src, dst) pairs."""
     src, dst, tie = (np.asarray(a) for a in (src, dst, tie))
     keep = src != dst
     key = src[keep].astype(np.int64) * n + dst[keep]
     key, first = np.unique(key, return_index=True)
     tie = tie[keep][first]
+    if weight is not None:
+        weight = np.asarray(weight, dtype=np.float32)[keep][first]
     src, dst = key // n, key % n
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
     return FollowGraph(n=n, indptr=indptr, indices=dst.astype(np.int32),
                        tie=tie.astype(np.int8),
-                       role=np.zeros(n, dtype=np.int8) if role is None else role)
+                       role=np.zeros(n, dtype=np.int8) if role is None else role,
+                       weight=weight)
+
+
+def out_edges(graph: FollowGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every out-edge of ``nodes``: (edge index, source node), grouped by node."""
+    nodes = np.asarray(nodes, dtype=np.int64)
+    starts, ends = graph.indptr[nodes], graph.indptr[nodes + 1]
+    lengths = ends - starts
+    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+    return offsets + np.arange(lengths.sum()), np.repeat(nodes, lengths)
+
+
+def tie_chance(graph: FollowGraph, edges: np.ndarray, by_type: np.ndarray) -> np.ndarray:
+    """Influence probability of each edge: its type's probability x its weight (<= 1)."""
+    p = by_type[graph.tie[edges]]
+    if graph.weight is not None:
+        p = np.minimum(p * graph.weight[edges], 1.0)
+    return p
 
 
 def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
@@ -166,12 +167,8 @@ def independent_cascade(graph: FollowGraph, seeds: np.ndarray, tie_probability,
     active[frontier], depth[frontier] = True, 0
     level = 0
     while len(frontier) and (max_depth is None or level < max_depth):
-        starts, ends = graph.indptr[frontier], graph.indptr[frontier + 1]
-        lengths = ends - starts
-        edge = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(
-            lengths.sum())
-        src = np.repeat(frontier, lengths)
-        hit = rng.random(len(edge)) < p[graph.tie[edge]]
+        edge, src = out_edges(graph, frontier)
+        hit = rng.random(len(edge)) < tie_chance(graph, edge, p)
         targets, src = graph.indices[edge[hit]].astype(np.int64), src[hit]
         fresh = ~active[targets]
         targets, src = targets[fresh], src[fresh]

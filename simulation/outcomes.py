@@ -31,6 +31,7 @@ class Offer:
     shift: float  # market-wide utility shift (competitor promotions)
     price_floor: float
     hour: int
+    certain: bool = False  # influence that converts directly: buy if in the market
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ class ConsumerAgent(mesa.Agent):
             behaviour=behaviour,
             shift=offer.shift,
         )
-        if not rng.random() < k.purchase_probability(utility):
+        if not (rng.random() < k.purchase_probability(utility) or offer.certain):
             return None
         product = scenario.products[p]
         units = 1 + int(rng.poisson(product.units_per_order - 1))

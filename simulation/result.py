@@ -17,6 +17,7 @@ import pandas as pd
 from scenarios.schema import GENERATIONS, Scenario
 
 from . import plots
+from .social_metrics import by_source
 
 
 def package_version() -> str:
@@ -46,6 +47,11 @@ class RunResult:
     consumers
         One row per consumer (index = consumer id): generation, tier, consent,
         existing_customer.
+    cascades
+        With a network: one row per cascade (kind, root account, start hour, cost); orders
+        carry their ``cascade``, ``depth`` and ``parent``. ``None`` without a network.
+    network
+        With a network: nodes, ties, KOLs, KOCs, group-buy rewards paid and warnings.
     """
 
     scenario: Scenario
@@ -57,6 +63,8 @@ class RunResult:
     consumers: pd.DataFrame
     reached_consumers: int
     wall_seconds: float
+    cascades: pd.DataFrame | None = None
+    network: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -64,6 +72,9 @@ class RunResult:
         """Campaign KPIs, overall, ``by_channel`` and ``by_segment`` (JSON-ready)."""
         ts, orders = self.timeseries, self.orders
         totals = ts.drop(columns=["hour", "day"]).sum(numeric_only=True)
+        channels = [c.name for c in self.scenario.channels]
+        # ad impressions only: social exposures are reported under ``by_source``
+        totals["impressions"] = ts.loc[ts["source"].isin(channels), "impressions"].sum()
         spend, gmv = float(totals["spend"]), float(totals["gmv"])
         new_customers = int(orders.loc[orders["new_customer"], "consumer"].nunique())
         buyers = orders.groupby("consumer").agg(n=("hour", "size"), new=("new_customer", "any"))
@@ -97,6 +108,9 @@ class RunResult:
             "optouts": float(totals["optouts"]),
         }
         out["by_channel"] = self._breakdown("source", list(ts["source"].cat.categories))
+        out["by_source"] = by_source(ts, orders, self.cascades)
+        if self.network is not None:
+            out["network"] = self.network
         out["by_segment"] = self._breakdown("generation", list(GENERATIONS))
         return out
 
@@ -159,6 +173,8 @@ class RunResult:
                      lambda p: p.write_text(json.dumps(self.summary, indent=2, default=_json)))
         write_atomic(out / "timeseries.parquet", lambda p: self.timeseries.to_parquet(p))
         write_atomic(out / "orders.parquet", lambda p: self.orders.to_parquet(p))
+        if self.cascades is not None:
+            write_atomic(out / "cascades.parquet", lambda p: self.cascades.to_parquet(p))
         if touchpoints:
             write_atomic(out / "touchpoints.parquet", lambda p: self.touchpoints.to_parquet(p))
         for name, make in (("timeline.png", self.plot_timeline),

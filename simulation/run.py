@@ -65,6 +65,13 @@ def run(scenario: Scenario, seed: int | None = None, *, population: int | None =
                           log_touchpoints=log_touchpoints)
     model.run()
     rec = model.recorder
+    network = cascades = None
+    if model.graph is not None:
+        g, social = model.graph, model.social
+        cascades = social.cascade_table()
+        network = {"nodes": g.n, "ties": g.n_edges, "kols": int((g.role == 1).sum()),
+                   "kocs": int((g.role == 2).sum()), "influenced": int(social.influenced.sum()),
+                   "group_buy_rewards": social.rewards, "warnings": social.warnings}
     phase_names = [p.name for p in scenario.calendar.phases]
     return RunResult(
         scenario=scenario,
@@ -76,4 +83,6 @@ def run(scenario: Scenario, seed: int | None = None, *, population: int | None =
         consumers=consumer_table(model.population),
         reached_consumers=int(model.reached.any(axis=1).sum()),
         wall_seconds=time.perf_counter() - started,
+        cascades=cascades,
+        network=network,
     )

@@ -1,0 +1,294 @@
+"""Influence on the follow graph inside the campaign: KOL posts, KOC seeding, word of mouth
+and group-buying fission, as independent cascades in calendar time.
+
+Every post (a paid KOL post, a seeded KOC review, a buyer's word of mouth) or group-buy link
+exposes ties from the poster to followers. Each exposed tie has one chance, ever, per
+mechanism (posts, links) to influence its follower, with its type's probability
+(``network.tie_probability``, or ``group_buy.join_probability`` for links) times the tie's
+weight; a follower is influenced at most once in a campaign. An influenced follower acts
+after an exponential delay (``response_hours``): under ``influence = "proof"`` with
+``proof_per_activation`` added to its social proof (decaying with ``proof_half_life_hours``)
+and the logit deciding; under ``"convert"`` by buying if in the market. Buyers post and share
+in turn, so cascades continue through purchases.
+
+Each influenced consumer keeps its lineage: the tie type that influenced it (its source),
+the account it came from (parent), the cascade (one per root post or link) and the depth.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from scenarios.schema import KocSeeding, KolPost, Scenario
+from scenarios.social import SOCIAL_SOURCES
+
+from . import kernels as k
+from .network import TIE_FRIEND, FollowGraph, out_edges, tie_chance
+from .outcomes import Purchases
+
+POSTS, LINKS = np.uint8(1), np.uint8(2)  # one chance per tie per mechanism
+CASCADE_KINDS = {"kol": "kol_post", "koc": "koc_seeding", "friend": "word_of_mouth",
+                 "group_buy": "group_buy"}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """Influenced consumers due to act this hour for one product through one source."""
+
+    ids: np.ndarray  # sorted, unique
+    product: int
+    source: int
+    discount: float  # group-buy joiners' discount, else 0
+    certain: bool
+
+
+class SocialNetwork:
+    """Diffusion state of one run; the model's ``SocialProof`` when a network is set.
+
+    ``first_source`` is the index of ``kol`` among the model's sources; the social sources
+    follow in ``SOCIAL_SOURCES`` order. ``record`` is the model's ``Recorder``.
+    """
+
+    def __init__(self, scenario: Scenario, graph: FollowGraph, *, generation: np.ndarray,
+                 recorder, first_source: int, streams):
+        net = scenario.network
+        self.scenario, self.net, self.graph = scenario, net, graph
+        self.generation, self.recorder, self.streams = generation, recorder, streams
+        self.source = {name: first_source + i for i, name in enumerate(SOCIAL_SOURCES)}
+        self.tie_source = np.array([self.source[s] for s in ("kol", "koc", "friend")])
+        self.p_post = np.array([net.tie_probability.kol, net.tie_probability.koc,
+                                net.tie_probability.friend])
+        n = graph.n
+        self.used = np.zeros(graph.n_edges, dtype=np.uint8)
+        self.influenced = np.zeros(n, dtype=bool)
+        self.reached = np.zeros((n, len(SOCIAL_SOURCES)), dtype=bool)
+        self.depth = np.zeros(n, dtype=np.int16)
+        self.parent = np.full(n, -1, dtype=np.int32)
+        self.cascade = np.full(n, -1, dtype=np.int32)
+        self.share = np.full(n, -1, dtype=np.int32)  # group-buy link a joiner came through
+        self.proof_value = np.zeros(n, dtype=np.float32)
+        self.proof_hour = np.zeros(n, dtype=np.int32)
+        self.pending: dict[int, list[tuple]] = defaultdict(list)
+        self.cascades: list[tuple[str, int, int, float]] = []  # kind, root, hour, cost
+        self.share_sharer: list[np.ndarray] = []
+        self.share_joined = np.zeros(0, dtype=np.int32)
+        self.rewards = 0
+        self.list_price = np.array([p.list_price for p in scenario.products])
+        self.hours = scenario.calendar.hours
+        self.warnings: list[str] = []
+        audience = np.diff(graph.indptr)
+        kols = np.flatnonzero(graph.role == 1)
+        self.kols_by_audience = kols[np.argsort(-audience[kols], kind="stable")]
+        self.kocs = np.flatnonzero(graph.role == 2)
+        self.audience = audience
+
+    # -- SocialProof -------------------------------------------------------------------
+    def proof(self, ids: np.ndarray, hour: int) -> np.ndarray:
+        age = hour - self.proof_hour[ids]
+        decay = k.adstock_decay(age, self.net.proof_half_life_hours)
+        return (self.proof_value[ids] * decay).astype(np.float32)
+
+    def after_purchases(self, bought: Purchases, hour: int, source: int, product: int) -> None:
+        if len(bought.ids) == 0:
+            return
+        if source == self.source["group_buy"]:
+            self._credit_joiners(bought.ids, hour)
+        self._word_of_mouth(bought, hour, source, product)
+        gb = self.net.group_buy
+        if gb is not None and (gb.product is None or
+                               self.scenario.products[product].name == gb.product):
+            self._share_links(bought.ids, hour, product)
+
+    # -- the model's questions -----------------------------------------------------------
+    def due(self, hour: int) -> list[Trigger]:
+        """Influenced consumers acting this hour, grouped by (source, product)."""
+        chunks = self.pending.pop(hour, [])
+        groups: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
+        for ids, source, product in chunks:
+            groups[(source, product)].append(ids)
+        gb, certain = self.net.group_buy, self.net.influence == "convert"
+        out = []
+        for (source, product), parts in sorted(groups.items()):
+            discount = gb.discount if source == self.source["group_buy"] else 0.0
+            out.append(Trigger(np.unique(np.concatenate(parts)), product, source, discount,
+                               certain))
+        return out
+
+    def lineage(self, ids: np.ndarray, source: int) -> tuple[np.ndarray, ...]:
+        """(depth, parent, cascade) of buyers via ``source``; (0, -1, -1) for non-social."""
+        if source in self.source.values():
+            return self.depth[ids], self.parent[ids], self.cascade[ids]
+        n = len(ids)
+        return np.zeros(n, np.int16), np.full(n, -1, np.int32), np.full(n, -1, np.int32)
+
+    def cascade_table(self) -> pd.DataFrame:
+        kinds, roots, hours, costs = zip(*self.cascades, strict=True) if self.cascades else (
+            (), (), (), ())
+        return pd.DataFrame({
+            "cascade": np.arange(len(kinds), dtype=np.int32),
+            "kind": pd.Categorical(list(kinds), categories=list(CASCADE_KINDS.values())),
+            "root": np.array(roots, dtype=np.int64),
+            "hour": np.array(hours, dtype=np.int32),
+            "cost": np.array(costs, dtype=np.float64),
+        })
+
+    # -- calendar events -----------------------------------------------------------------
+    def post(self, event: KolPost | KocSeeding) -> None:
+        rng = self.streams(f"event:{event.name}")
+        hour = event.start_hour
+        product = self._product(event.product)
+        if isinstance(event, KolPost):
+            posters, fees = self._kol_accounts(event)
+            source, kind = self.source["kol"], "kol_post"
+            paid = posters
+        else:
+            paid = self._koc_accounts(event, rng)
+            fees = np.full(len(paid), event.cost_per_account)
+            posting = rng.random(len(paid)) < event.post_probability
+            posters, source, kind = paid[posting], self.source["koc"], "koc_seeding"
+        self.recorder.add_total("spend", hour, source, float(fees.sum()), paid)
+        self._register(kind, paid, hour, fees)
+        self._spread(posters, hour, product, rng=rng, reach=event.reach, mechanism=POSTS,
+                     spread_hours=event.duration_hours)
+
+    def _kol_accounts(self, event: KolPost) -> tuple[np.ndarray, np.ndarray]:
+        ranked = self.kols_by_audience[event.rank - 1:]
+        if event.accounts is not None:
+            ranked = ranked[:event.accounts]
+        fees = event.fee_per_thousand_followers * self.audience[ranked] / 1000.0
+        if event.budget is not None:
+            keep = np.cumsum(fees) <= event.budget + 1e-9
+            ranked, fees = ranked[keep], fees[keep]
+        if len(ranked) == 0:
+            self.warnings.append(f"{event.name}: no KOL account at rank {event.rank} fits "
+                                 "the event's limits; nothing was posted")
+        return ranked, fees
+
+    def _koc_accounts(self, event: KocSeeding, rng) -> np.ndarray:
+        if len(self.kocs) < event.accounts:
+            self.warnings.append(f"{event.name}: {event.accounts} KOCs asked, the graph "
+                                 f"has {len(self.kocs)}")
+        size = min(event.accounts, len(self.kocs))
+        return np.sort(rng.choice(self.kocs, size=size, replace=False))
+
+    def _product(self, name: str | None) -> int:
+        names = [p.name for p in self.scenario.products]
+        return names.index(name) if name else 0
+
+    def _register(self, kind: str, roots: np.ndarray, hour: int, costs) -> None:
+        """Open one cascade per root that is not already inside one."""
+        costs = np.broadcast_to(np.asarray(costs, dtype=np.float64), (len(roots),))
+        fresh = self.cascade[roots] < 0
+        first = len(self.cascades)
+        self.cascade[roots[fresh]] = np.arange(first, first + fresh.sum(), dtype=np.int32)
+        self.cascades.extend((kind, int(r), hour, float(c))
+                             for r, c in zip(roots[fresh], costs[fresh], strict=True))
+
+    # -- purchases spread ----------------------------------------------------------------
+    def _word_of_mouth(self, bought: Purchases, hour: int, source: int, product: int) -> None:
+        wom = self.net.word_of_mouth
+        base = np.array([wom.post_probability[g] for g in wom.post_probability])
+        deal = np.maximum(1.0 - bought.price / self.list_price[product], 0.0)
+        p = np.minimum(base[self.generation[bought.ids]] * (1 + wom.satisfaction_weight * deal),
+                       1.0)
+        rng = self.streams("network:word_of_mouth")
+        posters = bought.ids[rng.random(len(bought.ids)) < p]
+        if len(posters) == 0:
+            return
+        self._register("word_of_mouth", posters, hour, 0.0)
+        self._spread(posters, hour, product, rng=rng, reach=wom.reach, mechanism=POSTS)
+
+    def _share_links(self, ids: np.ndarray, hour: int, product: int) -> None:
+        gb = self.net.group_buy
+        rng = self.streams("network:group_buy")
+        sharers = ids[rng.random(len(ids)) < gb.share_probability]
+        if len(sharers) == 0:
+            return
+        self._register("group_buy", sharers, hour, 0.0)
+        first = sum(len(s) for s in self.share_sharer)
+        self.share_sharer.append(sharers)
+        self.share_joined = np.concatenate([self.share_joined,
+                                            np.zeros(len(sharers), dtype=np.int32)])
+        share_of = dict(zip(sharers.tolist(), range(first, first + len(sharers)), strict=True))
+        self._spread(sharers, hour, product, rng=rng, reach=1.0, mechanism=LINKS,
+                     share_of=share_of)
+
+    def _credit_joiners(self, ids: np.ndarray, hour: int) -> None:
+        """A joiner's purchase counts toward its link; at ``k`` joiners the sharer is paid."""
+        shares = self.share[ids]
+        shares = shares[shares >= 0]
+        before = self.share_joined[shares]
+        np.add.at(self.share_joined, shares, 1)
+        unlocked = np.unique(shares[(before < self.net.group_buy.k)
+                                    & (self.share_joined[shares] >= self.net.group_buy.k)])
+        if len(unlocked):
+            sharers = np.concatenate(self.share_sharer)[unlocked]
+            self.rewards += len(unlocked)
+            self.recorder.add_total("spend", hour, self.source["group_buy"],
+                                    self.net.group_buy.sharer_reward * len(unlocked), sharers)
+
+    def _spread(self, posters: np.ndarray, hour: int, product: int, *, rng, reach: float,
+                mechanism: np.uint8, spread_hours: int = 1, share_of=None) -> None:
+        """Expose the posters' ties (one chance each) and schedule who acts, and when."""
+        g = self.graph
+        edges, src = out_edges(g, posters)
+        links = mechanism == LINKS
+        open_ = (self.used[edges] & mechanism) == 0
+        if links:
+            open_ &= g.tie[edges] == TIE_FRIEND
+        edges, src = edges[open_], src[open_]
+        seen = rng.random(len(edges)) < reach if reach < 1 else np.ones(len(edges), bool)
+        edges, src = edges[seen], src[seen]
+        self.used[edges] |= mechanism
+        targets = g.indices[edges].astype(np.int64)
+        source = (np.full(len(edges), self.source["group_buy"]) if links
+                  else self.tie_source[g.tie[edges]])
+        self._record_exposures(hour, targets, source)
+
+        if links:
+            chance = np.full(len(edges), self.net.group_buy.join_probability)
+            if g.weight is not None:
+                chance = np.minimum(chance * g.weight[edges], 1.0)
+        else:
+            chance = tie_chance(g, edges, self.p_post)
+        hit = rng.random(len(edges)) < chance
+        targets, src, source = targets[hit], src[hit], source[hit]
+        fresh = ~self.influenced[targets]
+        targets, src, source = targets[fresh], src[fresh], source[fresh]
+        shuffle = rng.permutation(len(targets))  # several ties at once: a random one wins
+        targets, first = np.unique(targets[shuffle], return_index=True)
+        src, source = src[shuffle][first], source[shuffle][first]
+
+        self.influenced[targets] = True
+        self.depth[targets] = self.depth[src] + 1
+        self.parent[targets] = src
+        self.cascade[targets] = self.cascade[src]
+        if share_of is not None:
+            self.share[targets] = [share_of[s] for s in src.tolist()]
+        if self.net.influence == "proof":
+            self.proof_value[targets] = (self.proof(targets, hour)
+                                         + self.net.proof_per_activation)
+            self.proof_hour[targets] = hour
+        delay = rng.integers(0, spread_hours, size=len(targets)) + 1 + np.floor(
+            rng.exponential(self.net.response_hours, size=len(targets))).astype(np.int64)
+        acts = hour + delay
+        keep = acts < self.hours
+        if links:
+            keep &= delay <= self.net.group_buy.window_hours
+        for s in np.unique(source[keep]):
+            for h in np.unique(acts[keep & (source == s)]):
+                sel = keep & (source == s) & (acts == h)
+                self.pending[int(h)].append((targets[sel], int(s), product))
+
+    def _record_exposures(self, hour: int, targets: np.ndarray, source: np.ndarray) -> None:
+        for s in np.unique(source):
+            ids = targets[source == s]
+            col = int(s) - self.source["kol"]
+            self.recorder.add("impressions", hour, int(s), ids)
+            first = np.unique(ids[~self.reached[ids, col]])
+            self.reached[first, col] = True
+            self.recorder.add("reach", hour, int(s), first)
