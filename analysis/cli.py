@@ -63,9 +63,15 @@ def _list(args) -> int:
 
 def _validate(args) -> int:
     s = scenarios.load(args.scenario, args.overrides)
+    graph = ""
+    if s.network is not None and s.network.edges is not None:
+        from simulation.edgelist import load_edges
+
+        g = load_edges(s.network.edges, s.market.population, s.network)
+        graph = f", follow graph of {g.n_edges:,} ties from {s.network.edges}"
     print(f"{args.scenario}: valid scenario {s.name!r}: {s.market.population:,} consumers, "
           f"{s.calendar.days} days, {len(s.channels)} channels, "
-          f"{len(s.calendar.events)} events")
+          f"{len(s.calendar.events)} events{graph}")
     return 0
 
 
@@ -102,7 +108,27 @@ def format_kpis(result) -> str:
     shown = table.copy().astype(object)
     for col, fmt in formats.items():
         shown[col] = [("-" if v is None or v != v else fmt.format(v)) for v in table[col]]
-    return head + shown.to_string()
+    text = head + shown.to_string()
+    if result.network is not None:
+        text += "\n\n" + format_sources(s["by_source"])
+    return text
+
+
+def format_sources(by_source: dict) -> str:
+    """Conversions, CPA and K-factor by influence source, with mean cascade sizes."""
+    lines = [f"{'source':<22}{'reach':>10}{'conversions':>13}{'spend':>11}{'CPA':>9}"
+             f"{'K':>7}{'cascades':>10}{'mean size':>11}"]
+    for name, row in by_source.items():
+        casc = row.get("cascades") or {}
+        size = (casc.get("size") or {}).get("mean")
+        cells = [f"{row['reach']:>10,.0f}", f"{row['conversions']:>13,}",
+                 f"{row['spend']:>11,.0f}",
+                 f"{row['cpa']:>9,.1f}" if row["cpa"] is not None else f"{'-':>9}",
+                 f"{row['k_factor']:>7.2f}" if row["k_factor"] is not None else f"{'-':>7}",
+                 f"{casc['count']:>10,}" if casc else f"{'':>10}",
+                 f"{size:>11.2f}" if size is not None else f"{'':>11}"]
+        lines.append(f"{name:<22}" + "".join(cells))
+    return "\n".join(lines)
 
 
 COMMANDS = {"list": _list, "validate": _validate, "run": _run}

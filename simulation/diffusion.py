@@ -151,9 +151,10 @@ class SocialNetwork:
             posting = rng.random(len(paid)) < event.post_probability
             posters, source, kind = paid[posting], self.source["koc"], "koc_seeding"
         self.recorder.add_total("spend", hour, source, float(fees.sum()), paid)
-        self._register(kind, paid, hour, fees)
+        cascades = self._open_cascades(kind, paid, hour, fees)
         self._spread(posters, hour, product, rng=rng, reach=event.reach, mechanism=POSTS,
-                     spread_hours=event.duration_hours)
+                     spread_hours=event.duration_hours,
+                     paid_post=dict(zip(paid.tolist(), cascades.tolist(), strict=True)))
 
     def _kol_accounts(self, event: KolPost) -> tuple[np.ndarray, np.ndarray]:
         ranked = self.kols_by_audience[event.rank - 1:]
@@ -179,14 +180,18 @@ class SocialNetwork:
         names = [p.name for p in self.scenario.products]
         return names.index(name) if name else 0
 
-    def _register(self, kind: str, roots: np.ndarray, hour: int, costs) -> None:
-        """Open one cascade per root that is not already inside one."""
+    def _open_cascades(self, kind: str, roots: np.ndarray, hour: int, costs) -> np.ndarray:
+        """New cascade ids, one per root."""
         costs = np.broadcast_to(np.asarray(costs, dtype=np.float64), (len(roots),))
-        fresh = self.cascade[roots] < 0
         first = len(self.cascades)
-        self.cascade[roots[fresh]] = np.arange(first, first + fresh.sum(), dtype=np.int32)
         self.cascades.extend((kind, int(r), hour, float(c))
-                             for r, c in zip(roots[fresh], costs[fresh], strict=True))
+                             for r, c in zip(roots, costs, strict=True))
+        return np.arange(first, first + len(roots), dtype=np.int32)
+
+    def _register(self, kind: str, roots: np.ndarray, hour: int) -> None:
+        """Buyers who post or share start a cascade unless influence put them in one."""
+        fresh = roots[self.cascade[roots] < 0]
+        self.cascade[fresh] = self._open_cascades(kind, fresh, hour, 0.0)
 
     # -- purchases spread ----------------------------------------------------------------
     def _word_of_mouth(self, bought: Purchases, hour: int, source: int, product: int) -> None:
@@ -199,7 +204,7 @@ class SocialNetwork:
         posters = bought.ids[rng.random(len(bought.ids)) < p]
         if len(posters) == 0:
             return
-        self._register("word_of_mouth", posters, hour, 0.0)
+        self._register("word_of_mouth", posters, hour)
         self._spread(posters, hour, product, rng=rng, reach=wom.reach, mechanism=POSTS)
 
     def _share_links(self, ids: np.ndarray, hour: int, product: int) -> None:
@@ -208,7 +213,7 @@ class SocialNetwork:
         sharers = ids[rng.random(len(ids)) < gb.share_probability]
         if len(sharers) == 0:
             return
-        self._register("group_buy", sharers, hour, 0.0)
+        self._register("group_buy", sharers, hour)
         first = sum(len(s) for s in self.share_sharer)
         self.share_sharer.append(sharers)
         self.share_joined = np.concatenate([self.share_joined,
@@ -232,8 +237,12 @@ class SocialNetwork:
                                     self.net.group_buy.sharer_reward * len(unlocked), sharers)
 
     def _spread(self, posters: np.ndarray, hour: int, product: int, *, rng, reach: float,
-                mechanism: np.uint8, spread_hours: int = 1, share_of=None) -> None:
-        """Expose the posters' ties (one chance each) and schedule who acts, and when."""
+                mechanism: np.uint8, spread_hours: int = 1, share_of=None,
+                paid_post: dict[int, int] | None = None) -> None:
+        """Expose the posters' ties (one chance each) and schedule who acts, and when.
+
+        ``share_of`` maps a sharer to its group-buy link; ``paid_post`` maps a paid poster
+        to the cascade its post opened (its followers start at depth 1 in that cascade)."""
         g = self.graph
         edges, src = out_edges(g, posters)
         links = mechanism == LINKS
@@ -264,9 +273,13 @@ class SocialNetwork:
         src, source = src[shuffle][first], source[shuffle][first]
 
         self.influenced[targets] = True
-        self.depth[targets] = self.depth[src] + 1
         self.parent[targets] = src
-        self.cascade[targets] = self.cascade[src]
+        if paid_post is None:
+            self.depth[targets] = self.depth[src] + 1
+            self.cascade[targets] = self.cascade[src]
+        else:
+            self.depth[targets] = 1
+            self.cascade[targets] = [paid_post[s] for s in src.tolist()]
         if share_of is not None:
             self.share[targets] = [share_of[s] for s in src.tolist()]
         if self.net.influence == "proof":

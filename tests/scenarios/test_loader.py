@@ -6,7 +6,7 @@ from pydantic import ValidationError
 import scenarios
 from scenarios import ScenarioError
 
-from ..conftest import MINI
+from ..conftest import DATA, MINI
 
 
 def _write(tmp_path, text, name="bad.toml"):
@@ -151,3 +151,48 @@ def test_with_overrides_revalidates(mini):
     assert changed.channels[0].budget == 10.0 and s.channels[0].budget == 400.0
     with pytest.raises(ScenarioError, match="market.tier_mix"):
         scenarios.with_overrides(s, {"market.tier_mix": {"upper": 0.7, "lower": 0.7}})
+
+
+SOCIAL = DATA / "social.toml"
+
+
+@pytest.mark.parametrize(
+    "old, new, field, words",
+    [
+        ("kol_share = 0.002", "kol_share = 0.9", "network.kol_share", "less than or equal"),
+        ("kol_share = 0.002", "kol_share = 0.002\nkol_tail = 1.0", "network.kol_tail",
+         "greater than 1"),
+        ("koc_followers = [20, 120]", "koc_followers = [120, 20]", "network.koc_followers",
+         "min <= max"),
+        ("friend_degree = 6", "friend_degre = 6", "network.friend_degre",
+         "did you mean 'friend_degree'"),
+        ("koc = 0.15", "koc = 1.5", "network.tie_probability.koc", "less than or equal to 1"),
+        ("k = 2", "k = 0", "network.group_buy.k", "greater than or equal to 1"),
+        ("window_hours = 24", 'window_hours = 24\nproduct = "tea"', "network.group_buy.product",
+         "unknown product 'tea'"),
+        ("response_hours = 4", 'response_hours = 4\ninfluence = "magic"', "network.influence",
+         "'proof' or 'convert'"),
+        ("accounts = 3\n", "", "calendar.events[kol_launch].accounts", "accounts, budget or both"),
+        ("cost_per_account = 15.0", "cost_per_account = -1",
+         "calendar.events[koc_reviews].cost_per_account", "greater than or equal to 0"),
+    ],
+)
+def test_bad_network_settings_are_refused_like_any_field(tmp_path, old, new, field, words):
+    text = SOCIAL.read_text()
+    assert old in text
+    path = tmp_path / "social.toml"
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ScenarioError) as err:
+        scenarios.load(path)
+    assert str(path) in str(err.value)
+    assert f"`{field}" in str(err.value)
+    assert words in str(err.value)
+
+
+def test_social_events_need_a_network(tmp_path):
+    text = SOCIAL.read_text()
+    start, end = text.index("[network]"), text.index("[calendar]")
+    path = tmp_path / "no_network.toml"
+    path.write_text(text[:start] + text[end:])
+    with pytest.raises(ScenarioError, match="needs a \\[network\\] section"):
+        scenarios.load(path)
