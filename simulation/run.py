@@ -7,7 +7,7 @@ import time
 import pandas as pd
 
 from scenarios import Scenario, with_overrides
-from scenarios.schema import GENERATIONS, TIERS
+from scenarios.schema import GENERATIONS, TIERS, KocSeeding, KolPost
 
 from . import pacing
 from .model import CampaignModel
@@ -29,7 +29,8 @@ def rescale(scenario: Scenario, population: int) -> Scenario:
     """The same market with ``population`` consumers: budgets and capacities scale with it.
 
     A scenario's budgets are for its own population; a run at another size keeps spend per
-    consumer, so KPIs per consumer are comparable across sizes.
+    consumer, so KPIs per consumer are comparable across sizes. KOL audiences and the number
+    of seeded KOCs scale too, so a post reaches the same share of the market.
     """
     factor = population / scenario.market.population
     changes: dict = {"market.population": population}
@@ -37,6 +38,14 @@ def rescale(scenario: Scenario, population: int) -> Scenario:
         changes[f"channels.{ch.name}.budget"] = ch.budget * factor
         if ch.daily_impressions is not None:
             changes[f"channels.{ch.name}.daily_impressions"] = ch.daily_impressions * factor
+    if scenario.network is not None:
+        changes["network.kol_mean_followers"] = max(
+            1.0, scenario.network.kol_mean_followers * factor)
+    for e in scenario.calendar.events:
+        if isinstance(e, KolPost) and e.budget is not None:
+            changes[f"calendar.events.{e.name}.budget"] = e.budget * factor
+        if isinstance(e, KocSeeding):
+            changes[f"calendar.events.{e.name}.accounts"] = max(1, round(e.accounts * factor))
     return with_overrides(scenario, changes)
 
 
