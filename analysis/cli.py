@@ -41,11 +41,28 @@ def _parser() -> argparse.ArgumentParser:
                      help="array (fast) or agents (per-agent Mesa reference, small runs)")
     run.add_argument("--touchpoints", action="store_true",
                      help="also write touchpoints.parquet (every exposure)")
+    for name, (module, text) in SUBCOMMANDS.items():
+        _module(module).add_arguments(sub.add_parser(name, help=text))
     return parser
+
+
+# Commands that live with their own package: (module with add_arguments/main, help).
+SUBCOMMANDS = {
+    "attribute": ("analysis.attribution.cli",
+                  "score attribution models against the simulated ground truth"),
+}
+
+
+def _module(name: str):
+    import importlib
+
+    return importlib.import_module(name)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in SUBCOMMANDS:
+        return _module(SUBCOMMANDS[args.command][0]).main(args)
     try:
         return COMMANDS[args.command](args)
     except ScenarioError as exc:

