@@ -147,6 +147,19 @@ class RunResult:
                               s["orders"], s["gmv"], s["roi"], s["cac"], s["complaints"]]
         return table
 
+    def cascade_tree(self, cascade: int) -> pd.DataFrame:
+        """The conversions of one cascade as a tree: one row per order with its ``parent``
+        (the consumer or account whose post or link influenced it) and ``depth``; the
+        cascade's root is in ``cascades``. Pass it to ``networkx.from_pandas_edgelist``
+        with ``source="parent", target="consumer"`` for a graph."""
+        if self.cascades is None:
+            raise ValueError("this run had no network, so no cascades")
+        if cascade not in set(self.cascades["cascade"]):
+            raise ValueError(f"no cascade {cascade}; ids run 0..{len(self.cascades) - 1}")
+        tree = self.orders[self.orders["cascade"] == cascade]
+        return tree[["parent", "consumer", "depth", "hour", "source", "gmv"]].reset_index(
+            drop=True)
+
     def hourly(self) -> pd.DataFrame:
         """Metrics per hour, summed over sources and segments."""
         return self.timeseries.groupby("hour").sum(numeric_only=True).drop(columns="day")
