@@ -41,14 +41,19 @@ def _parser() -> argparse.ArgumentParser:
                      help="array (fast) or agents (per-agent Mesa reference, small runs)")
     run.add_argument("--touchpoints", action="store_true",
                      help="also write touchpoints.parquet (every exposure)")
-    for name, (module, text) in SUBCOMMANDS.items():
-        _module(module).add_arguments(sub.add_parser(name, help=text))
+    for name, (module, prefix, text) in SUBCOMMANDS.items():
+        getattr(_module(module), f"{prefix}add_arguments")(sub.add_parser(name, help=text))
     return parser
 
 
-# Commands that live with their own package: (module with add_arguments/main, help).
+# Commands that live with their own package: module, prefix of its add_arguments / main.
 SUBCOMMANDS = {
-    "attribute": ("analysis.attribution.cli",
+    "compare": ("analysis.experiments.cli", "compare_",
+                "compare strategies or budget plans with a baseline, with uncertainty"),
+    "optimize": ("analysis.experiments.cli", "optimize_",
+                 "find the budget allocation that maximises GMV, profit or ROI"),
+    "report": ("analysis.report", "", "one self-contained HTML page for a results folder"),
+    "attribute": ("analysis.attribution.cli", "",
                   "score attribution models against the simulated ground truth"),
 }
 
@@ -61,9 +66,10 @@ def _module(name: str):
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command in SUBCOMMANDS:
-        return _module(SUBCOMMANDS[args.command][0]).main(args)
     try:
+        if args.command in SUBCOMMANDS:
+            module, prefix, _ = SUBCOMMANDS[args.command]
+            return getattr(_module(module), f"{prefix}main")(args)
         return COMMANDS[args.command](args)
     except ScenarioError as exc:
         print(f"campaign-lab: error: {exc}", file=sys.stderr)

@@ -52,6 +52,9 @@ class RunResult:
         carry their ``cascade``, ``depth`` and ``parent``. ``None`` without a network.
     network
         With a network: nodes, ties, KOLs, KOCs, group-buy rewards paid and warnings.
+    budget_decisions
+        With ``[budget_control]``: one row per controlled channel and decision time (hour,
+        channel, old_remaining, new_remaining, estimated_return, applied); ``None`` without.
     """
 
     scenario: Scenario
@@ -65,6 +68,7 @@ class RunResult:
     wall_seconds: float
     cascades: pd.DataFrame | None = None
     network: dict[str, Any] | None = None
+    budget_decisions: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @cached_property
@@ -111,6 +115,13 @@ class RunResult:
         out["by_source"] = by_source(ts, orders, self.cascades)
         if self.network is not None:
             out["network"] = self.network
+        if self.budget_decisions is not None:
+            applied = self.budget_decisions["applied"]
+            out["budget_control"] = {
+                "policy": self.scenario.budget_control.policy,
+                "decisions": int(self.budget_decisions["hour"].nunique()),
+                "reallocations": int(applied.sum()),
+            }
         out["by_segment"] = self._breakdown("generation", list(GENERATIONS))
         return out
 
@@ -212,6 +223,13 @@ def write_atomic(path: Path, write) -> None:
     tmp_path = Path(tmp)
     try:
         write(tmp_path)
+        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,147 @@
+"""``campaign-lab compare`` and ``campaign-lab optimize``.
+
+    campaign-lab compare BASELINE OTHER ... [--plan FILE ...] [--replications R]
+        [--posterior DIR] [--population N] [--workers N | --scheduler ADDRESS] [--out DIR]
+    campaign-lab optimize SCENARIO --budget B [--objective gmv|profit|roi]
+        [--floor channel=share ...] [--cap channel=share ...] [--max-loss-probability P]
+        [--evaluations N] [--replications R] [--population N] [--workers N] [--out DIR]
+
+Runs are stored under ``DIR/store`` as they finish; rerunning the same command resumes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import scenarios
+from scenarios import ScenarioError
+from simulation.result import write_atomic
+
+from .compare import compare, format_table
+from .optimize import OBJECTIVES, Constraints, optimise
+from .plans import load_plan
+from .store import RunStore
+
+
+def _common(parser: argparse.ArgumentParser, replications: int) -> None:
+    parser.add_argument("--replications", type=int, default=replications, metavar="R",
+                        help=f"seeds per strategy, shared by all (default {replications})")
+    parser.add_argument("--population", type=int, default=None,
+                        help="consumers per run (budgets scale with it)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the replication seeds")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="local worker processes (a local Dask cluster when > 1)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="send the runs to this Dask scheduler instead")
+    parser.add_argument("--out", type=Path, default=None, metavar="DIR")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def compare_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
+                        help="baseline first, then the strategies to compare with it")
+    parser.add_argument("--plan", action="append", default=[], metavar="FILE",
+                        help="a budget plan (TOML or CSV) applied to the baseline (repeatable)")
+    parser.add_argument("--posterior", type=Path, default=None, metavar="DIR",
+                        help="a calibration's output folder: runs use its posterior draws")
+    parser.add_argument("--kpi", action="append", default=None,
+                        help="KPIs to compare (default gmv, profit, roi, orders, ...)")
+    _common(parser, replications=20)
+
+
+def compare_main(args) -> int:
+    _check(args)
+    loaded = [(p, scenarios.load(p)) for p in args.scenarios]
+    strategies = {}
+    for path, s in loaded:
+        name = s.name if s.name not in strategies else Path(path).stem
+        if name in strategies:
+            raise ScenarioError(path, "name", "two strategies have the same name")
+        strategies[name] = s
+    baseline_name, baseline = next(iter(strategies.items()))
+    for file in args.plan:
+        plan = load_plan(file)
+        strategies[plan.name] = plan.apply(baseline)
+    if len(strategies) < 2:
+        raise ScenarioError(args.scenarios[0], "", "give a second scenario or a --plan to "
+                            "compare with the baseline")
+    draws = None
+    if args.posterior is not None:
+        from analysis.calibration.posterior import scenario_draws
+
+        draws = scenario_draws(args.posterior, args.replications, seed=args.seed)
+    out = args.out or Path("results") / f"compare-{baseline_name}"
+    kwargs = {"kpis": tuple(args.kpi)} if args.kpi else {}
+    result = compare(strategies, baseline_name, replications=args.replications,
+                     store=RunStore(out / "store"), seed=args.seed, population=args.population,
+                     draws=draws, workers=args.workers, scheduler=args.scheduler,
+                     progress=not args.no_progress, **kwargs)
+    result.save(out)
+    print(format_table(result))
+    print(f"\nwrote {out}/comparison.json, comparison.csv, forest.png, distributions.png "
+          f"({len(result.runs)} runs in {out}/store)")
+    return 0
+
+
+def optimize_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="preset name or TOML file")
+    parser.add_argument("--budget", type=float, required=True, help="total media budget")
+    parser.add_argument("--objective", choices=OBJECTIVES, default="profit")
+    parser.add_argument("--floor", action="append", default=[], metavar="CHANNEL=SHARE")
+    parser.add_argument("--cap", action="append", default=[], metavar="CHANNEL=SHARE")
+    parser.add_argument("--max-loss-probability", type=float, default=None, metavar="P",
+                        help="risk limit: P(ROI < 1) at most P")
+    parser.add_argument("--evaluations", type=int, default=40,
+                        help="allocations to evaluate (default 40)")
+    _common(parser, replications=4)
+
+
+def optimize_main(args) -> int:
+    _check(args)
+    s = scenarios.load(args.scenario)
+    constraints = Constraints(args.budget, _shares(args.floor, "--floor"),
+                              _shares(args.cap, "--cap"))
+    out = args.out or Path("results") / f"optimize-{s.name}"
+    o = optimise(s, constraints, RunStore(out / "store"), objective=args.objective,
+                 evaluations=args.evaluations, replications=args.replications,
+                 population=args.population, max_loss_probability=args.max_loss_probability,
+                 seed=args.seed, workers=args.workers, scheduler=args.scheduler,
+                 progress=not args.no_progress)
+    out.mkdir(parents=True, exist_ok=True)
+    write_atomic(out / "optimization.json",
+                 lambda p: p.write_text(json.dumps(o.to_dict(), indent=2, default=float)))
+    write_atomic(out / "curves.csv", lambda p: o.curves.to_csv(p, index=False))
+    summary = o.to_dict()
+    print(f"recommended allocation ({args.objective}, budget {args.budget:,.0f}):")
+    for c, v in summary["recommended"].items():
+        print(f"  {c:<24}{v:>14,.0f}   (input {summary['input_plan'][c]:,.0f})")
+    g = summary["gain_over_input"]
+    print(f"gain over the input plan: {g['diff']:+,.1f} [{g['diff_lo']:+,.1f}, "
+          f"{g['diff_hi']:+,.1f}] (90%), P(better) {g['p_better']:.2f}")
+    print(f"wrote {out}/optimization.json and curves.csv")
+    return 0
+
+
+def _shares(items: list[str], option: str) -> dict[str, float]:
+    out = {}
+    for item in items:
+        channel, sep, value = item.partition("=")
+        try:
+            out[channel.strip()] = float(value)
+        except ValueError:
+            raise ScenarioError(option, item, "expected channel=share, e.g. search=0.1") from None
+        if not sep:
+            raise ScenarioError(option, item, "expected channel=share, e.g. search=0.1")
+    return out
+
+
+def _check(args) -> None:
+    if args.replications < 2:
+        raise ScenarioError("--replications", "replications", "must be >= 2",
+                            args.replications)
+    if args.workers < 1:
+        raise ScenarioError("--workers", "workers", "must be >= 1", args.workers)
+    if args.population is not None and args.population < 1:
+        raise ScenarioError("--population", "population", "must be >= 1", args.population)

@@ -1,0 +1,150 @@
+"""Comparing strategies with a baseline on common random numbers (and posterior draws).
+
+Every strategy runs on the same seeds (and the same posterior draws), so the difference
+from the baseline is taken run by run, pairing seed with seed: the noise the strategies
+share cancels. Per KPI and strategy the table gives the mean and 90% interval over runs, the
+mean paired difference from the baseline with its 90% interval, and P(better than the
+baseline): the share of paired runs in which the strategy did better (higher is better for
+every KPI but spend, CAC, complaints and opt-outs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from scenarios import Scenario
+from simulation.result import write_atomic
+
+from .runner import run_tasks
+from .store import RunStore
+from .tasks import RunTask
+
+LOWER_IS_BETTER = {"spend", "cac", "complaints", "optouts"}
+DEFAULT_KPIS = ("gmv", "profit", "roi", "orders", "new_customers", "cac", "spend")
+LEVEL = 0.90
+
+
+@dataclass(frozen=True)
+class Comparison:
+    baseline: str
+    runs: pd.DataFrame  # one row per run: strategy, seed, draw, KPIs
+    table: pd.DataFrame  # one row per strategy x KPI
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"baseline": self.baseline, "level": LEVEL,
+                               "replications": int(self.runs.groupby("strategy").size().min()),
+                               "strategies": {}}
+        for (strategy, kpi), row in self.table.set_index(["strategy", "kpi"]).iterrows():
+            out["strategies"].setdefault(strategy, {})[kpi] = {
+                k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
+        return out
+
+    def save(self, folder: str | Path) -> Path:
+        import json
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_atomic(folder / "comparison.json",
+                     lambda p: p.write_text(json.dumps(self.to_dict(), indent=2)))
+        write_atomic(folder / "comparison.csv", lambda p: self.table.to_csv(p, index=False))
+        for name, make in (("forest.png", self.plot_forest),
+                           ("distributions.png", self.plot_distributions)):
+            fig = make()
+            write_atomic(folder / name, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
+            plt.close(fig)
+        return folder
+
+    def plot_forest(self, kpis: tuple[str, ...] | None = None):
+        """Paired difference from the baseline with its 90% interval, per KPI (a Figure)."""
+        table = self.table[self.table["strategy"] != self.baseline]
+        kpis = kpis or tuple(dict.fromkeys(table["kpi"]))
+        fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 0.6 + 0.5 * max(
+            1, table["strategy"].nunique())), squeeze=False)
+        for ax, kpi in zip(axes[0], kpis, strict=True):
+            rows = table[table["kpi"] == kpi]
+            y = np.arange(len(rows))
+            ax.errorbar(rows["diff"], y, xerr=[rows["diff"] - rows["diff_lo"],
+                                                rows["diff_hi"] - rows["diff"]],
+                        fmt="o", capsize=3)
+            ax.axvline(0, color="grey", lw=0.8)
+            ax.set_yticks(y, rows["strategy"])
+            ax.set_title(f"{kpi} vs {self.baseline}", fontsize=9)
+        fig.tight_layout()
+        return fig
+
+    def plot_distributions(self, kpi: str = "gmv"):
+        """The KPI's distribution over runs, one box per strategy (a Figure)."""
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        names = list(dict.fromkeys(self.runs["strategy"]))
+        ax.boxplot([self.runs.loc[self.runs["strategy"] == n, kpi] for n in names],
+                   tick_labels=names)
+        ax.set_ylabel(kpi)
+        fig.tight_layout()
+        return fig
+
+
+def compare(strategies: dict[str, Scenario], baseline: str, *, replications: int,
+            store: RunStore, seed: int = 0, population: int | None = None,
+            draws: list[dict[str, Any]] | None = None, kpis=DEFAULT_KPIS, workers: int = 1,
+            scheduler: str | None = None, progress: bool = True) -> Comparison:
+    """Run every strategy on the same ``replications`` seeds (x ``draws``) and compare.
+
+    ``draws`` are posterior draws as scenario overrides; each seed is paired with one
+    draw in turn, the same for every strategy.
+    """
+    if baseline not in strategies:
+        raise ValueError(f"baseline {baseline!r} is not among the strategies "
+                         f"{sorted(strategies)}")
+    if replications < 2:
+        raise ValueError(f"replications must be >= 2 for an interval, got {replications}")
+    seeds = np.random.SeedSequence(seed).generate_state(replications, dtype=np.uint32)
+    tasks = []
+    for i, s in enumerate(seeds.tolist()):
+        draw = None if not draws else i % len(draws)
+        overrides = {} if draw is None else draws[draw]
+        tasks += [RunTask(name, scenario, int(s), population, draw, overrides)
+                  for name, scenario in strategies.items()]
+    runs = run_tasks(tasks, store, workers=workers, scheduler=scheduler, progress=progress)
+    order = {name: i for i, name in enumerate(strategies)}
+    runs = runs.sort_values(["strategy", "seed"], key=lambda c: c.map(order)
+                            if c.name == "strategy" else c, kind="stable").reset_index(drop=True)
+    return Comparison(baseline, runs, summarise(runs, baseline, kpis))
+
+
+def summarise(runs: pd.DataFrame, baseline: str, kpis) -> pd.DataFrame:
+    lo, hi = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
+    wide = {k: runs.pivot_table(index=["seed", "draw"], columns="strategy", values=k,
+                                dropna=False) for k in kpis}
+    rows = []
+    for strategy in dict.fromkeys(runs["strategy"]):
+        for k in kpis:
+            values = wide[k][strategy]
+            diff = values - wide[k][baseline]
+            sign = -1 if k in LOWER_IS_BETTER else 1
+            rows.append({
+                "strategy": strategy, "kpi": k, "mean": values.mean(),
+                "lo": values.quantile(lo), "hi": values.quantile(hi),
+                "diff": diff.mean(), "diff_lo": diff.quantile(lo), "diff_hi": diff.quantile(hi),
+                "p_better": (sign * diff > 0).mean() if strategy != baseline else np.nan,
+            })
+    return pd.DataFrame(rows)
+
+
+def format_table(comparison: Comparison) -> str:
+    t = comparison.table
+    lines = [f"{'strategy':<22}{'kpi':<15}{'mean':>14}{'90% interval':>28}"
+             f"{'vs ' + comparison.baseline:>18}{'90% interval':>28}{'P(better)':>11}"]
+    for row in t.itertuples():
+        text = (f"{row.strategy:<22}{row.kpi:<15}{row.mean:>14,.2f}"
+                f"{f'[{row.lo:,.2f}, {row.hi:,.2f}]':>28}")
+        if row.strategy != comparison.baseline:
+            interval = f"[{row.diff_lo:,.2f}, {row.diff_hi:,.2f}]"
+            text += f"{row.diff:>+18,.2f}{interval:>28}{row.p_better:>11.2f}"
+        lines.append(text)
+    return "\n".join(lines)

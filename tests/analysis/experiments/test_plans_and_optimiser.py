@@ -1,0 +1,136 @@
+"""Budget plans, the optimiser's constraints and answers, the report, and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+import scenarios
+from analysis.cli import main
+from analysis.experiments.optimize import Constraints, optimise, project
+from analysis.experiments.plans import BudgetPlan, load_plan
+from analysis.experiments.store import RunStore
+from analysis.report import build
+from scenarios import ScenarioError
+
+from ...conftest import MINI
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return scenarios.load(MINI)
+
+
+def test_a_toml_plan_sets_budgets_and_phase_weights(tmp_path, mini):
+    path = tmp_path / "plan.toml"
+    path.write_text('[plan]\nname = "p"\nbudget = 1000\n[plan.allocation]\nvideo = 600\n'
+                    'search = { warm_up = 100, peak = 300 }\n')
+    s = load_plan(path).apply(mini)
+    budgets = {c.name: c.budget for c in s.channels}
+    assert budgets == {"video": 600, "search": 400, "affiliate": 0, "crm": 0}
+    assert s.channels[1].phase_weights == {"warm_up": 100, "peak": 300}
+
+
+def test_a_csv_plan(tmp_path, mini):
+    path = tmp_path / "plan.csv"
+    path.write_text("channel,phase,amount\nvideo,,500\nsearch,peak,200\n")
+    plan = load_plan(path)
+    assert plan.budget == 700 and plan.channel_totals() == {"video": 500, "search": 200}
+    assert plan.apply(mini).channels[0].budget == 500
+
+
+@pytest.mark.parametrize("allocation, budget, field, words", [
+    ({"video": 600, "tv": 400}, 1000, "plan.allocation.tv", "unknown channel"),
+    ({"video": 600, "search": 300}, 1000, "plan.allocation", "sum to 900"),
+    ({"video": -5, "search": 1005}, 1000, "plan.allocation.video", ">= 0"),
+    ({"video": {"launch": 1000}}, 1000, "plan.allocation.video.launch", "unknown phase"),
+    ({"video": 1000}, float("nan"), "plan.budget", "> 0"),
+])
+def test_bad_plans_are_refused_before_any_run(mini, allocation, budget, field, words):
+    with pytest.raises(ScenarioError) as err:
+        BudgetPlan("bad", budget, allocation, "plan.toml").apply(mini)
+    assert err.value.field == field and words in str(err.value)
+
+
+@pytest.mark.parametrize("constraints, words", [
+    (Constraints(1000, floors={"video": 0.7, "search": 0.5}), "infeasible"),
+    (Constraints(1000, floors={"tv": 0.1}), "unknown channel"),
+    (Constraints(1000, floors={"video": 0.5}, caps={"video": 0.4}), "above cap"),
+    (Constraints(1000, caps={c: 0.2 for c in ("video", "search", "affiliate", "crm")}),
+     "cannot be spent"),
+    (Constraints(0), "> 0"),
+])
+def test_infeasible_constraints_are_refused(mini, constraints, words):
+    with pytest.raises(ScenarioError, match=words):
+        constraints.bounds([c.name for c in mini.channels])
+
+
+def test_projection_stays_in_bounds_and_sums_to_one():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        k = rng.integers(2, 7)
+        lo = rng.uniform(0, 1 / k, k) * 0.9
+        hi = np.maximum(lo, rng.uniform(1 / k, 1, k))
+        s = project(rng.exponential(size=k), lo, hi)
+        assert s.sum() == pytest.approx(1.0)
+        assert (s >= lo - 1e-9).all() and (s <= hi + 1e-9).all()
+
+
+@pytest.fixture(scope="module")
+def optimised(mini, tmp_path_factory):
+    """Mini with a channel that cannot sell (CTR ~0, no awareness): the optimum gives it
+    no more than its floor, a known answer."""
+    s = scenarios.with_overrides(mini, {"channels.crm.ctr": 1e-9,
+                                        "channels.crm.awareness_per_impression": 0.0})
+    store = RunStore(tmp_path_factory.mktemp("opt"))
+    return optimise(s, Constraints(890, floors={"crm": 0.05}), store, objective="profit",
+                    evaluations=16, replications=3, final_replications=6, progress=False)
+
+
+def test_the_optimiser_respects_constraints_and_starves_a_useless_channel(optimised):
+    rec = optimised.recommended.channel_totals()
+    assert sum(rec.values()) == pytest.approx(890)
+    assert rec["crm"] == pytest.approx(0.05 * 890, rel=0.05)  # pinned to its floor
+    best = optimised.history["profit"].max()
+    assert best >= optimised.history["profit"].iloc[0]  # never worse than the input plan
+    curve = optimised.curves[optimised.curves["channel"] == "crm"]
+    assert curve["profit"].iloc[0] > curve["profit"].iloc[-1]  # more on crm, less profit
+
+
+def test_report_embeds_tables_and_plots(tmp_path, optimised):
+    folder = tmp_path / "opt"
+    folder.mkdir()
+    (folder / "optimization.json").write_text(json.dumps(optimised.to_dict(), default=float))
+    page = build(folder).read_text()
+    assert "Budget optimisation" in page and "recommended" in page
+    with pytest.raises(ScenarioError, match="not a results folder"):
+        build(tmp_path / "nothing")
+
+
+def test_cli_compare_plans_then_report(tmp_path, capsys):
+    plan = tmp_path / "video.toml"
+    plan.write_text('[plan]\nname = "video_heavy"\nbudget = 890\n[plan.allocation]\n'
+                    "video = 600\nsearch = 100\naffiliate = 150\ncrm = 40\n")
+    out = tmp_path / "cmp"
+    assert main(["compare", str(MINI), "--plan", str(plan), "--replications", "3",
+                 "--out", str(out), "--no-progress"]) == 0
+    result = json.loads((out / "comparison.json").read_text())
+    assert set(result["strategies"]) == {"mini", "video_heavy"}
+    assert 0 <= result["strategies"]["video_heavy"]["gmv"]["p_better"] <= 1
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text()
+    assert page.count("data:image/png;base64") == 2 and "video_heavy" in page
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["compare", str(MINI), "--replications", "3"], "give a second scenario"),
+    (["compare", str(MINI), "--plan", "missing.toml"], "no such plan file"),
+    (["optimize", str(MINI), "--budget", "900", "--floor", "video=0.8", "--floor",
+      "search=0.5"], "infeasible"),
+    (["optimize", str(MINI), "--budget", "900", "--floor", "video"], "channel=share"),
+    (["compare", str(MINI), str(MINI), "--replications", "1"], "must be >= 2"),
+])
+def test_cli_bad_input_exits_2_with_one_line(argv, words, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err

@@ -1,0 +1,150 @@
+"""The run store, resuming, common random numbers, and identical results on any workers."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import scenarios
+from analysis.experiments import runner, tasks
+from analysis.experiments.compare import compare
+from analysis.experiments.store import RunStore
+from analysis.experiments.tasks import RunTask
+
+from ...conftest import MINI
+
+
+@pytest.fixture(scope="module")
+def mini():
+    return scenarios.load(MINI)
+
+
+def sweep(mini, n=6, strategy="base"):
+    return [RunTask(strategy, mini, seed) for seed in range(n)]
+
+
+def stable(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns="wall_seconds").sort_values("key").reset_index(drop=True)
+
+
+def test_store_keeps_each_run_and_answers_sql(tmp_path, mini):
+    store = RunStore(tmp_path)
+    rows = runner.run_tasks(sweep(mini, 3), store, progress=False)
+    assert len(rows) == 3 and store.done() == set(rows["key"])
+    top = store.query("SELECT seed, gmv FROM runs ORDER BY gmv DESC LIMIT 1")
+    assert top["gmv"].iloc[0] == rows["gmv"].max()
+
+
+def test_an_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, mini,
+                                                                    monkeypatch):
+    store, calls = RunStore(tmp_path), []
+    real = tasks.execute
+
+    def flaky(task):
+        calls.append(task.seed)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(task)
+
+    monkeypatch.setattr(runner, "execute", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        runner.run_tasks(sweep(mini), store, progress=False)
+    assert len(store.done()) == 3
+    calls.clear()
+    rows = runner.run_tasks(sweep(mini), store, progress=False)
+    assert len(rows) == 6 and sorted(calls) == [3, 4, 5]  # only the unfinished runs
+    monkeypatch.setattr(runner, "execute", real)
+    fresh = runner.run_tasks(sweep(mini), RunStore(tmp_path / "fresh"), progress=False)
+    pd.testing.assert_frame_equal(stable(rows), stable(fresh))
+
+
+def test_a_strategy_compared_with_itself_differs_by_exactly_zero(tmp_path, mini):
+    c = compare({"a": mini, "b": mini}, "a", replications=4, store=RunStore(tmp_path),
+                progress=False)
+    b = c.table[c.table["strategy"] == "b"]
+    assert (b["diff"] == 0).all() and (b["diff_lo"] == 0).all() and (b["p_better"] == 0).all()
+
+
+def test_common_random_numbers_shrink_the_difference_noise(tmp_path, mini):
+    """Pairing by seed: Var(A - B) is far below Var(A) + Var(B) when B is a small change."""
+    other = scenarios.with_overrides(mini, {"channels.search.budget": 180.0})
+    c = compare({"base": mini, "more_search": other}, "base", replications=12,
+                store=RunStore(tmp_path), progress=False, kpis=("gmv",))
+    wide = c.runs.pivot_table(index="seed", columns="strategy", values="gmv")
+    paired = (wide["more_search"] - wide["base"]).var()
+    unpaired = wide["more_search"].var() + wide["base"].var()
+    assert paired < 0.5 * unpaired
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_the_serial_results(tmp_path, mini):
+    serial = runner.run_tasks(sweep(mini), RunStore(tmp_path / "a"), progress=False)
+    dask = runner.run_tasks(sweep(mini), RunStore(tmp_path / "b"), workers=2, progress=False)
+    pd.testing.assert_frame_equal(stable(serial), stable(dask))
+
+
+def _start(args, log):
+    return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+
+
+@pytest.fixture
+def dask_cluster(tmp_path):
+    """A real ``dask scheduler`` and two ``dask worker`` processes on loopback."""
+    dask = str(Path(sys.executable).parent / "dask")
+    file = tmp_path / "scheduler.json"
+    log = open(tmp_path / "dask.log", "w")  # noqa: SIM115 - closed below
+    procs = [_start([dask, "scheduler", "--host", "127.0.0.1", "--port", "0",
+                     "--no-dashboard", "--scheduler-file", str(file)], log)]
+    deadline = time.time() + 60
+    while not file.exists() and time.time() < deadline:
+        time.sleep(0.2)
+    for _ in range(2):
+        procs.append(_start([dask, "worker", "--scheduler-file", str(file), "--nworkers", "1",
+                             "--nthreads", "1", "--no-dashboard", "--no-nanny"], log))
+    from dask.distributed import Client
+
+    address = __import__("json").loads(file.read_text())["address"]
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(2, timeout=60)
+    yield address, procs
+    for p in procs:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=30)
+    log.close()
+
+
+@pytest.mark.slow
+def test_a_sweep_on_a_real_dask_cluster_matches_the_local_run(tmp_path, mini, dask_cluster):
+    address, _ = dask_cluster
+    local = runner.run_tasks(sweep(mini), RunStore(tmp_path / "local"), progress=False)
+    remote = runner.run_tasks(sweep(mini), RunStore(tmp_path / "remote"), scheduler=address,
+                              progress=False)
+    pd.testing.assert_frame_equal(stable(local), stable(remote))
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_sweep_loses_no_run(tmp_path, mini, dask_cluster):
+    address, procs = dask_cluster
+    longer = scenarios.with_overrides(mini, {"market.population": 20000})
+    work = [RunTask("long", longer, seed) for seed in range(16)]
+    store = RunStore(tmp_path / "store")
+    killer = threading.Thread(target=lambda: (time.sleep(3), os.killpg(procs[1].pid,
+                                                                         signal.SIGKILL)))
+    killer.start()
+    rows = runner.run_tasks(work, store, scheduler=address, progress=False)
+    killer.join()
+    assert procs[1].poll() is not None  # the worker really died
+    assert len(rows) == 16 and len(store.done()) == 16
+    serial = runner.run_tasks(work[:3], RunStore(tmp_path / "check"), progress=False)
+    got = stable(rows).set_index("key").loc[serial["key"]].reset_index()
+    pd.testing.assert_frame_equal(stable(serial), got.sort_values("key").reset_index(drop=True))
+    assert np.isfinite(rows["gmv"]).all()
