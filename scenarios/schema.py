@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from .budget import BudgetControl, check_budget_control
 from .common import (
     GENERATIONS,
     TIERS,
@@ -520,6 +521,8 @@ class Scenario(Frozen):
     channels: tuple[Channel, ...] = Field(min_length=1)
     calendar: Calendar
     network: Network | None = Field(None, description="No network: no social influence.")
+    budget_control: BudgetControl | None = Field(
+        None, description="Real-time reallocation of the remaining budget; none: the plan.")
 
     @field_validator("segments", mode="before")
     @classmethod
@@ -598,6 +601,8 @@ class Scenario(Frozen):
         if group_buy and group_buy.product is not None and group_buy.product not in products:
             raise problem("network.group_buy.product", f"unknown product "
                           f"{group_buy.product!r}; allowed: {sorted(products)}")
+        if self.budget_control is not None:
+            check_budget_control(self.budget_control, self.channels, self.calendar.hours)
         return self
 
     def channel_product(self, channel: Channel) -> int:

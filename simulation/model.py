@@ -28,6 +28,7 @@ from scenarios.social import SOCIAL_SOURCES
 
 from . import network as graphs
 from . import pacing
+from .budget_control import start_budget_control
 from .calendar import CalendarHooks, CalendarState, quote, run_clock, start_calendar
 from .diffusion import SocialNetwork
 from .edgelist import load_edges
@@ -119,6 +120,7 @@ class CampaignModel(mesa.Model):
         hooks = CalendarHooks(coupon_drop=self._coupon_drop, deposits_due=self._deposits_due,
                               social_post=self._social_post)
         start_calendar(self.env, scenario, self.calendar, hooks)
+        self.budget_controller = start_budget_control(self.env, self)
         self.hour = 0
 
     # -- the hour --------------------------------------------------------------------

@@ -82,6 +82,7 @@ def run(scenario: Scenario, seed: int | None = None, *, population: int | None =
                    "kocs": int((g.role == 2).sum()), "influenced": int(social.influenced.sum()),
                    "group_buy_rewards": social.rewards, "warnings": social.warnings}
     phase_names = [p.name for p in scenario.calendar.phases]
+    controller = model.budget_controller
     return RunResult(
         scenario=scenario,
         seed=seed,
@@ -94,4 +95,5 @@ def run(scenario: Scenario, seed: int | None = None, *, population: int | None =
         wall_seconds=time.perf_counter() - started,
         cascades=cascades,
         network=network,
+        budget_decisions=None if controller is None else controller.table(),
     )
