@@ -52,6 +52,8 @@ SUBCOMMANDS = {
                 "compare strategies or budget plans with a baseline, with uncertainty"),
     "optimize": ("analysis.experiments.cli", "optimize_",
                  "find the budget allocation that maximises GMV, profit or ROI"),
+    "sensitivity": ("analysis.experiments.cli", "sensitivity_",
+                    "global sensitivity of the KPIs to uncertain parameters (Sobol, Morris)"),
     "report": ("analysis.report", "", "one self-contained HTML page for a results folder"),
     "attribute": ("analysis.attribution.cli", "",
                   "score attribution models against the simulated ground truth"),

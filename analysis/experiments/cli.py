@@ -2,6 +2,7 @@
 
     campaign-lab compare BASELINE OTHER ... [--plan FILE ...] [--replications R]
         [--posterior DIR] [--population N] [--workers N | --scheduler ADDRESS] [--out DIR]
+    campaign-lab sensitivity SCENARIO --uncertain PATH=LOW:HIGH ... [--method sobol|morris]
     campaign-lab optimize SCENARIO --budget B [--objective gmv|profit|roi]
         [--floor channel=share ...] [--cap channel=share ...] [--max-loss-probability P]
         [--evaluations N] [--replications R] [--population N] [--workers N] [--out DIR]
@@ -121,6 +122,58 @@ def optimize_main(args) -> int:
     print(f"gain over the input plan: {g['diff']:+,.1f} [{g['diff_lo']:+,.1f}, "
           f"{g['diff_hi']:+,.1f}] (90%), P(better) {g['p_better']:.2f}")
     print(f"wrote {out}/optimization.json and curves.csv")
+    return 0
+
+
+def sensitivity_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", help="preset name or TOML file")
+    parser.add_argument("--uncertain", action="append", required=True,
+                        metavar="PATH=LOW:HIGH",
+                        help="an uncertain field and its range, e.g. "
+                        "behaviour.social_weight=0.5:2 (repeatable)")
+    parser.add_argument("--method", choices=("sobol", "morris"), default="morris")
+    parser.add_argument("-n", type=int, default=None,
+                        help="base samples (Sobol: a power of two, default 64) or "
+                        "trajectories (Morris, default 20)")
+    parser.add_argument("--kpi", action="append", default=None)
+    _common(parser, replications=2)
+
+
+def sensitivity_main(args) -> int:
+    from analysis import sensitivity
+
+    from .runner import evaluator
+
+    s = scenarios.load(args.scenario)
+    uncertain = []
+    for item in args.uncertain:
+        path, sep, span = item.partition("=")
+        low, sep2, high = span.partition(":")
+        try:
+            uncertain.append(sensitivity.Uncertainty(path.strip(), float(low), float(high)))
+        except ValueError as exc:
+            raise ScenarioError("--uncertain", item, "expected PATH=LOW:HIGH with LOW < HIGH"
+                                if not (sep and sep2) else str(exc)) from None
+    out = args.out or Path("results") / f"sensitivity-{s.name}"
+    run = getattr(sensitivity, args.method)
+    kwargs = {"n": args.n} if args.n else {}
+    if args.kpi:
+        kwargs["kpis"] = tuple(args.kpi)
+    try:
+        result = run(s, uncertain, replications=args.replications, seed=args.seed,
+                     population=args.population,
+                     evaluate=evaluator(RunStore(out / "store"), workers=args.workers,
+                                        scheduler=args.scheduler,
+                                        progress=not args.no_progress),
+                     progress=False, **kwargs)
+    except ValueError as exc:
+        raise ScenarioError(str(args.scenario), "--uncertain", str(exc)) from None
+    out.mkdir(parents=True, exist_ok=True)
+    result.to_json(out / "sensitivity.json")
+    fig = result.plot()
+    write_atomic(out / "sensitivity.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    print(result.indices.round(3).to_string(index=False))
+    print(f"wrote {out}/sensitivity.json and sensitivity.png")
     return 0
 
 

@@ -65,3 +65,18 @@ def _run_on_dask(todo: list[RunTask], store: RunStore, bar, *, workers: int,
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def evaluator(store: RunStore, *, workers: int = 1, scheduler: str | None = None,
+              progress: bool = True, strategy: str = "point"):
+    """An ``evaluate(scenarios, seeds) -> [row]`` for sensitivity and discovery sweeps that
+    runs on this module's store and workers (rows hold the KPIs of ``tasks.KPIS``)."""
+
+    def evaluate(scenarios: list, seeds: list[int]) -> list[dict]:
+        tasks = [RunTask(f"{strategy}{i}", s, int(seed))
+                 for i, (s, seed) in enumerate(zip(scenarios, seeds, strict=True))]
+        rows = run_tasks(tasks, store, workers=workers, scheduler=scheduler,
+                         progress=progress).set_index("key")
+        return [rows.loc[t.key].to_dict() for t in tasks]
+
+    return evaluate

@@ -134,3 +134,17 @@ def test_cli_bad_input_exits_2_with_one_line(argv, words, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+def test_cli_sensitivity_ranks_an_inert_parameter_last(tmp_path, capsys):
+    """mini has no network, so social proof is zero and its weight cannot matter."""
+    out = tmp_path / "sens"
+    assert main(["sensitivity", str(MINI), "--uncertain", "channels.video.budget=200:600",
+                 "--uncertain", "behaviour.social_weight=0.5:2", "--method", "morris",
+                 "-n", "4", "--out", str(out), "--no-progress"]) == 0
+    result = json.loads((out / "sensitivity.json").read_text())
+    assert (out / "sensitivity.png").exists()
+    text = json.dumps(result)
+    assert "mu_star" in text and "behaviour.social_weight" in text
+    assert main(["sensitivity", str(MINI), "--uncertain", "behaviour.social_weight=2:1",
+                 "--out", str(out)]) == 2
