@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the replication seeds (default: the scenario's)")
     parser.add_argument("--touches", choices=TOUCHES, default="clicks",
                         help="journeys of clicked touchpoints (default) or of all impressions")
+    parser.add_argument("--mmm", action="store_true",
+                        help="also fit the media mix model to the simulated daily series and "
+                        "score its ROAS against the true incremental ROAS (mmm.json)")
+    parser.add_argument("--mmm-draws", type=int, default=500, metavar="N",
+                        help="posterior draws per chain of the media model (default 500)")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -54,7 +59,32 @@ def main(args: argparse.Namespace) -> int:
     print("total absolute share error:")
     print(report.errors.round(3).to_string())
     print(f"wrote {out}/attribution.json, attribution.csv, attribution.png")
+    if args.mmm:
+        _score_mmm(scenario, args, out)
     return 0
+
+
+def _score_mmm(scenario, args, out: Path) -> None:
+    import json
+
+    from simulation.result import write_atomic
+
+    from .mmm import score_mmm
+
+    score = score_mmm(scenario, args.replications, seed=args.seed or 0,
+                      draws=args.mmm_draws, tune=args.mmm_draws)
+    diagnostics = score.calibration.diagnostics()
+    content = {"channels": score.table.to_dict(orient="records"),
+               "mean_absolute_roas_error": score.error, "diagnostics": diagnostics}
+    write_atomic(out / "mmm.json", lambda p: p.write_text(json.dumps(content, indent=2,
+                                                                     default=float)))
+    write_atomic(out / "mmm.csv", lambda p: score.table.to_csv(p, index=False))
+    print("\nmedia mix model ROAS vs true incremental ROAS:")
+    print(score.table.round(2).to_string(index=False))
+    if not diagnostics["converged"]:
+        print("WARNING: the media model did not converge: " + "; ".join(
+            diagnostics["warnings"]))
+    print(f"wrote {out}/mmm.json and mmm.csv")
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use before the subcommand is wired
