@@ -35,8 +35,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from scenarios.social import SOCIAL_SOURCES
+
 TOUCHES = ("clicks", "impressions")
 ORGANIC = "organic"
+# orders a channel did not trigger: own need, and influence on the follow graph
+NON_CHANNEL_SOURCES = (ORGANIC, *SOCIAL_SOURCES)
 
 
 class AttributionError(ValueError):
@@ -286,7 +290,8 @@ def from_touchpoints(touchpoints: pd.DataFrame, orders: pd.DataFrame, *,
     tp_channel = tp["channel"].astype(object)
     codes = _channel_codes(tp_channel, channels, "touchpoints")
     if "source" in orders.columns:
-        _channel_codes(orders["source"].astype(object), channels + [ORGANIC], "order sources")
+        _channel_codes(orders["source"].astype(object), channels + list(NON_CHANNEL_SOURCES),
+                       "order sources")
     t_hour = _hours(tp["hour"], horizon, "touchpoints")
     o_hour = _hours(orders["hour"], horizon, "orders")
     t_cons = tp["consumer"].to_numpy(dtype=np.int64)
