@@ -52,6 +52,9 @@ SUBCOMMANDS = {
                 "compare strategies or budget plans with a baseline, with uncertainty"),
     "optimize": ("analysis.experiments.cli", "optimize_",
                  "find the budget allocation that maximises GMV, profit or ROI"),
+    "calibrate": ("analysis.calibration.cli", "",
+                  "fit a model to observed data with PyMC (bass, media, price, repurchase, "
+                  "simulator)"),
     "sensitivity": ("analysis.experiments.cli", "sensitivity_",
                     "global sensitivity of the KPIs to uncertain parameters (Sobol, Morris)"),
     "report": ("analysis.report", "", "one self-contained HTML page for a results folder"),

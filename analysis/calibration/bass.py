@@ -1,0 +1,153 @@
+r"""Bass diffusion fitted to an adoption series.
+
+Model (Bass 1969): the share of eventual adopters who have adopted by time :math:`t` is
+
+.. math::
+
+    F(t) = \frac{1 - e^{-(p+q)t}}{1 + \frac{q}{p} e^{-(p+q)t}}, \qquad
+    f(t) = F'(t) = (p + q F(t))(1 - F(t)),
+
+with :math:`p` the coefficient of innovation, :math:`q` of imitation and :math:`m` the market
+potential. Observed adopters :math:`y_t` are counts *per period* :math:`(t-1, t]`, so their
+mean is the period difference (Srinivasan & Mason 1986)
+
+.. math::
+
+    \mu_t = m\,[F(t) - F(t-1)], \qquad t = 1, \dots, T, \quad F(0) = 0.
+
+The density variant :math:`\mu_t = m f(t)` (what ``pymc_marketing.bass`` models, and Bass's
+own continuous-time approximation) is kept only to show how much it moves :math:`p`: the
+density at the period's end understates early adoption, so it needs a smaller :math:`p`.
+
+Likelihood. ``"normal"`` (default): :math:`y_t \sim N(\mu_t, \sigma)`. Published adoption
+series are counts in thousands of units per year, far from the Poisson regime; their
+variation is market shocks of roughly constant size, so a constant scale fits and makes the
+posterior mode the nonlinear-least-squares estimate that the literature reports.
+``"negbin"``: :math:`y_t \sim \mathrm{NB}(\mu_t, \phi)`, variance :math:`\mu + \mu^2/\phi`,
+for raw integer counts (daily or weekly adopters of a campaign) where the Poisson part of
+the noise matters.
+
+Priors (weakly informative): :math:`p \sim \mathrm{LogNormal}(\ln 0.03, 1)`,
+:math:`q \sim \mathrm{LogNormal}(\ln 0.38, 0.75)` centred on the meta-analytic means of
+Sultan, Farley & Lehmann (1990); :math:`m = Y \cdot m_{rel}` with :math:`Y` the observed
+total and :math:`m_{rel} \sim \mathrm{LogNormal}(\ln 1.5, 0.75)` (scaled to the data);
+:math:`\sigma \sim \mathrm{HalfNormal}(\mathrm{sd}(y))`; :math:`1/\phi \sim
+\mathrm{HalfNormal}(1)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Literal
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pymc_extras.prior import Prior
+from pymc_marketing.bass.model import F as bass_F
+from pymc_marketing.bass.model import f as bass_f
+
+from .base import Calibration, PosteriorCheck, predictive, resolve_priors, sample
+from .data import AdoptionSeries
+
+Mean = Literal["period", "density"]
+Likelihood = Literal["normal", "negbin"]
+
+PRIORS: dict[str, Prior] = {
+    "p": Prior("LogNormal", mu=float(np.log(0.03)), sigma=1.0),
+    "q": Prior("LogNormal", mu=float(np.log(0.38)), sigma=0.75),
+    "m_rel": Prior("LogNormal", mu=float(np.log(1.5)), sigma=0.75),
+    "inv_phi": Prior("HalfNormal", sigma=1.0),
+}
+
+
+def cumulative(p, q, t):
+    """:math:`F(t)`, the installed-base share (pymc-marketing's ``F``); 0 at t = 0."""
+    return bass_F(p, q, t)
+
+
+def period_mean(p, q, m, t):
+    """:math:`m[F(t) - F(t-1)]`: expected adopters in period (t-1, t]."""
+    return m * (bass_F(p, q, t) - bass_F(p, q, t - 1))
+
+
+def density_mean(p, q, m, t):
+    """:math:`m f(t)`: the adoption rate at the period's end (pymc-marketing's mean)."""
+    return m * bass_f(p, q, t)
+
+
+def bass_model(series: AdoptionSeries, *, mean: Mean = "period",
+               likelihood: Likelihood = "normal",
+               priors: Mapping[str, Prior] | None = None) -> pm.Model:
+    """The PyMC model of ``series`` (see the module docstring for the equations)."""
+    if mean not in ("period", "density"):
+        raise ValueError(f"mean must be 'period' or 'density', got {mean!r}")
+    if likelihood not in ("normal", "negbin"):
+        raise ValueError(f"likelihood must be 'normal' or 'negbin', got {likelihood!r}")
+    pri = resolve_priors({**PRIORS, "sigma": Prior("HalfNormal",
+                                                   sigma=float(np.std(series.adopters)) or 1.0)},
+                         priors)
+    y = series.adopters
+    t = series.period.astype(float)
+    with pm.Model(coords={"period": t}) as model:
+        p = pri["p"].create_variable("p")
+        q = pri["q"].create_variable("q")
+        m_rel = pri["m_rel"].create_variable("m_rel")
+        m = pm.Deterministic("m", m_rel * float(y.sum()))
+        mean_fn = period_mean if mean == "period" else density_mean
+        mu = pm.Deterministic("mu", pt.maximum(mean_fn(p, q, m, t), 1e-9), dims="period")
+        if likelihood == "normal":
+            sigma = pri["sigma"].create_variable("sigma")
+            pm.Normal("adopters", mu=mu, sigma=sigma, observed=y, dims="period")
+        else:
+            if np.any(y != np.round(y)):
+                raise ValueError("the negative binomial likelihood needs whole-number "
+                                 "adopters; use likelihood='normal'")
+            inv_phi = pri["inv_phi"].create_variable("inv_phi")
+            pm.NegativeBinomial("adopters", mu=mu, alpha=1.0 / inv_phi, observed=y,
+                                dims="period")
+        pm.Deterministic("peak_time", (pt.log(q) - pt.log(p)) / (p + q))
+    return model
+
+
+def fit_bass(series: AdoptionSeries, *, priors: Mapping[str, Prior] | None = None,
+             mean: Mean = "period", likelihood: Likelihood = "normal", draws: int = 2000,
+             tune: int = 1000, chains: int = 2, seed: int = 0, cores: int | None = None,
+             progressbar: bool = False) -> Calibration:
+    """Fit the Bass model to ``series`` with NUTS.
+
+    The default 2 x 2000 draws (2-5 s) are needed because m and q are strongly correlated on
+    short series: 2 x 1000 leave the bulk ESS of a 13-year series just under 400.
+
+    Returns
+    -------
+    Calibration
+        Parameters ``p``, ``q``, ``m`` (in the series' units); ``meta`` records the mean
+        function and likelihood.
+    """
+    model = bass_model(series, mean=mean, likelihood=likelihood, priors=priors)
+    idata = sample(model, draws=draws, tune=tune, chains=chains, seed=seed,
+                   target_accept=0.95, cores=cores, progressbar=progressbar)
+    predicted = predictive(model, idata, ["adopters"], seed=seed)
+    check = PosteriorCheck(series.period, series.adopters, predicted, "period",
+                           "adopters per period")
+    return Calibration("bass", idata, ("p", "q", "m"), check,
+                       {"series": series.name, "source": series.source, "mean": mean,
+                        "likelihood": likelihood})
+
+
+def simulate_bass(p: float, q: float, m: float, periods: int, *, noise: float,
+                  rng: np.random.Generator, name: str = "synthetic") -> AdoptionSeries:
+    """A synthetic adoption series: the period-difference mean plus normal noise.
+
+    ``noise`` is the noise sd as a share of the peak period mean; values are clipped at 0.
+    """
+    t = np.arange(1, periods + 1, dtype=float)
+
+    def F(x):
+        e = np.exp(-(p + q) * x)
+        return (1 - e) / (1 + (q / p) * e)
+
+    mu = m * (F(t) - F(t - 1))
+    y = np.clip(mu + rng.normal(0.0, noise * mu.max(), size=periods), 0.0, None)
+    return AdoptionSeries(name, name, t, y)

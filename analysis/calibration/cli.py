@@ -1,0 +1,166 @@
+"""The ``calibrate`` command: fit one model to one data file and write the posterior.
+
+``add_arguments`` fills a parser (a sub-command of the project CLI); ``main`` runs it and
+returns the exit status: 0 converged, 1 not converged (with a loud warning), 2 bad data or
+scenario (one line, no traceback). Output in ``--out``: posterior.nc, summary.json,
+trace.png, ppc.png and, with ``--scenario``, overrides.json (scenario overrides for 100
+posterior draws, the first one checked against the scenario).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .base import Calibration, _atomic
+from .data import DataError
+
+MODELS = ("bass", "media", "price", "repurchase", "simulator")
+OVERRIDE_DRAWS = 100
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the calibration options to ``parser``."""
+    parser.add_argument("--model", choices=MODELS, required=True, help="model to fit")
+    parser.add_argument("--data", type=Path, required=True, metavar="FILE",
+                        help="observed data (CSV or Parquet; CDNOW master for repurchase)")
+    parser.add_argument("--series", help="which series of a multi-series adoption file "
+                        "(its product column)")
+    parser.add_argument("--scenario", type=Path, metavar="FILE",
+                        help="scenario to map the posterior onto (writes overrides.json)")
+    parser.add_argument("--product", help="scenario product for a repurchase calibration "
+                        "(default: the scenario's first product)")
+    parser.add_argument("--out", type=Path, default=Path("calibration"), metavar="DIR")
+    parser.add_argument("--draws", type=int, metavar="N",
+                        help="kept draws per chain (default: the model's, 1000-2000)")
+    parser.add_argument("--tune", type=int, metavar="N", help="tuning draws per chain")
+    parser.add_argument("--chains", type=int, default=2, metavar="N")
+    parser.add_argument("--seed", type=int, default=0, metavar="N")
+    parser.add_argument("--population", type=int, default=2000, metavar="N",
+                        help="simulator: consumers per simulated campaign (default 2000)")
+
+
+def fit(args: argparse.Namespace) -> Calibration:
+    """Load ``args.data`` for ``args.model`` and fit it."""
+    options = {"chains": args.chains, "seed": args.seed}
+    options.update({k: v for k, v in (("draws", args.draws), ("tune", args.tune))
+                    if v is not None})
+    if args.model == "bass":
+        from .bass import fit_bass
+        from .data import load_adoption
+
+        return fit_bass(load_adoption(args.data, args.series), **options)
+    if args.model == "media":
+        from .data import load_media
+        from .media import fit_media
+
+        return fit_media(load_media(args.data), **options)
+    if args.model == "simulator":
+        return _fit_simulator(args, options)
+    if args.model == "price":
+        from .data import load_choice_panel
+        from .price import fit_price
+
+        return fit_price(load_choice_panel(args.data), **options)
+    from .data import load_transactions
+    from .repurchase import fit_repurchase
+
+    return fit_repurchase(load_transactions(args.data), **options)
+
+
+def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
+    """The full agent model on a campaign's daily series (media layout with gmv and orders)."""
+    import pandas as pd
+
+    import scenarios
+
+    from .data import load_media
+    from .simulator import fit_simulator
+
+    if args.scenario is None:
+        raise DataError(args.data, "--scenario", None, "the simulator calibration needs the "
+                        "scenario whose parameters it fits (--scenario FILE)")
+    series = load_media(args.data)  # validates dates, spend and outcomes
+    frame = pd.read_parquet(args.data) if str(args.data).endswith((".parquet", ".pq")) \
+        else pd.read_csv(args.data)
+    for column in ("orders", "gmv"):
+        if column not in frame:
+            raise DataError(args.data, column, None, "the simulator calibration needs both "
+                            "orders and gmv per day")
+    scenario = scenarios.load(args.scenario)
+    daily = pd.DataFrame({"orders": frame["orders"].to_numpy(float),
+                          "gmv": frame["gmv"].to_numpy(float)}, index=series.date)
+    if len(daily) != scenario.calendar.days:
+        raise DataError(args.data, "date", None, f"{len(daily)} days of data for a "
+                        f"{scenario.calendar.days}-day scenario calendar")
+    options.pop("tune", None)
+    return fit_simulator(daily, scenario, population=args.population, **options)
+
+
+def _table(summary: dict) -> str:
+    head = f"{'parameter':<28}{'mean':>11}{'sd':>10}{'hdi_5%':>11}{'hdi_95%':>11}" \
+           f"{'r_hat':>7}{'ess':>7}"
+    lines = [head, "-" * len(head)]
+    for name, row in summary["parameters"].items():
+        cells = [row[k] if row[k] is not None else float("nan")
+                 for k in ("mean", "sd", "hdi_5%", "hdi_95%", "r_hat", "ess_bulk")]
+        lines.append(f"{name:<28}{cells[0]:>11.4g}{cells[1]:>10.3g}{cells[2]:>11.4g}"
+                     f"{cells[3]:>11.4g}{cells[4]:>7.3f}{cells[5]:>7.0f}")
+    return "\n".join(lines)
+
+
+def _overrides(calibration: Calibration, args: argparse.Namespace) -> Path:
+    import scenarios
+
+    scenario = scenarios.load(args.scenario)
+    product = args.product or scenario.products[0].name
+    total = len(calibration.draws(calibration.parameters[0]))
+    picks = sorted({round(i * (total - 1) / max(OVERRIDE_DRAWS - 1, 1))
+                    for i in range(min(OVERRIDE_DRAWS, total))})
+    from .posterior import draw_overrides
+
+    rows = [draw_overrides(calibration, d, product=product) for d in picks]
+    if rows and rows[0]:
+        scenarios.with_overrides(scenario, rows[0])  # refuses a field the scenario lacks
+    path = args.out / "overrides.json"
+    text = json.dumps({"scenario": str(args.scenario), "draws": picks, "overrides": rows},
+                      indent=2)
+    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return path
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run a calibration; see the module docstring for the exit status."""
+    from scenarios import ScenarioError
+
+    quiet = logging.getLogger("pymc")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        calibration = fit(args)
+        paths = calibration.save(args.out)
+        if args.scenario is not None:
+            paths["overrides"] = _overrides(calibration, args)
+    except (DataError, ScenarioError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        quiet.setLevel(level)
+    summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
+    print(_table(summary))
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    diagnostics = summary["diagnostics"]
+    if not diagnostics["converged"]:
+        print("!" * 72, file=sys.stderr)
+        print("WARNING: the calibration did NOT converge; do not use this posterior:",
+              file=sys.stderr)
+        for w in diagnostics["warnings"]:
+            print(f"  - {w}", file=sys.stderr)
+        print("!" * 72, file=sys.stderr)
+        return 1
+    print(f"converged: max r_hat {diagnostics['max_r_hat']:.3f}, "
+          f"min ess {diagnostics['min_ess']:.0f}, {diagnostics['divergences']} divergences")
+    return 0

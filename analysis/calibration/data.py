@@ -1,0 +1,382 @@
+"""Observed data for calibration: loading and validation.
+
+Every loader reads one CSV (``.csv``, ``.csv.gz``, ``.txt``) or Parquet (``.parquet``,
+``.pq``) file, checks it against the layout its model needs and returns a frozen, typed
+object of NumPy arrays. A file that does not fit raises :class:`DataError`, naming the file,
+the column and the data row (rows count from 1 after the header; line = row + 1 in a CSV).
+Nothing in a data file is ever executed.
+
+Layouts
+-------
+- adoption series: ``period, adopters`` (optional ``product`` to hold several series,
+  extra descriptive columns ``year``/``date`` are allowed); periods strictly increasing.
+- media series: ``date, spend_<channel>..., gmv and/or orders`` with optional
+  ``impressions_<channel>`` and ``clicks_<channel>``; dates strictly increasing and evenly
+  spaced.
+- choice panel (the Ecdat scanner panels): household ``id`` (or ``hid`` with ``id`` the
+  occasion), ``price.<brand>`` for every brand, optional ``feat.<brand>``/``disp.<brand>``
+  and ``choice`` naming the brand bought; each household's rows are contiguous and in
+  purchase order.
+- transaction log: ``customer_id, date, amount``, or the CDNOW master format
+  (whitespace-separated ``customer_id YYYYMMDD cds dollars``, with or without a header).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+MAX_FILE_BYTES = 200 * 1024 * 1024
+"""Default size limit: far above every shipped data set (CDNOW master is 1.8 MB)."""
+
+MIN_ROWS = {"adoption": 5, "media": 16, "choice": 50, "transactions": 50}
+"""Rows needed to identify each model: Bass has 3 parameters plus a scale; the media model
+has a baseline, trend, 6 weekday effects, 3 parameters per channel and a scale; the others
+need enough observations for their handful of population-level parameters."""
+
+
+class DataError(ValueError):
+    """A data file that does not fit its layout.
+
+    Parameters
+    ----------
+    file, column, row
+        Where the problem is; ``column`` is ``""`` and ``row`` ``None`` when the problem is
+        the whole file or a whole column.
+    problem
+        What is wrong, in words a user can act on.
+    """
+
+    def __init__(self, file: str | Path, column: str, row: int | None, problem: str) -> None:
+        self.file, self.column, self.row, self.problem = str(file), column, row, problem
+        where = [self.file]
+        if column:
+            where.append(f"column {column!r}")
+        if row is not None:
+            where.append(f"row {row}")
+        super().__init__(f"{', '.join(where)}: {problem}")
+
+
+@dataclass(frozen=True)
+class AdoptionSeries:
+    """New adopters per period; ``period`` is 1, 2, ... (units of the source)."""
+
+    source: str
+    name: str
+    period: np.ndarray
+    adopters: np.ndarray
+
+
+@dataclass(frozen=True)
+class MediaSeries:
+    """Spend per channel and an outcome per date; ``spend`` has shape (dates, channels)."""
+
+    source: str
+    date: pd.DatetimeIndex
+    channels: tuple[str, ...]
+    spend: np.ndarray
+    outcome: np.ndarray
+    outcome_name: str
+    impressions: np.ndarray | None
+    clicks: np.ndarray | None
+
+    @property
+    def days_per_period(self) -> float:
+        """Median spacing of the dates, in days (1 for daily data, 7 for weekly)."""
+        hours = np.diff(self.date.values).astype("timedelta64[h]").astype(float)
+        return float(np.median(hours)) / 24.0
+
+
+@dataclass(frozen=True)
+class ChoicePanel:
+    """Purchase occasions of a household panel, in purchase order within household.
+
+    ``price``, ``feature`` and ``display`` have shape (occasions, brands); ``household`` and
+    ``choice`` are integer codes (0-based) of shape (occasions,).
+    """
+
+    source: str
+    brands: tuple[str, ...]
+    household: np.ndarray
+    price: np.ndarray
+    feature: np.ndarray
+    display: np.ndarray
+    choice: np.ndarray
+
+
+@dataclass(frozen=True)
+class TransactionLog:
+    """One row per purchase: customer, date and amount, sorted by customer then date."""
+
+    source: str
+    table: pd.DataFrame
+
+
+def _read(path: str | Path, max_bytes: int, **csv_kwargs) -> pd.DataFrame:
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "", None, "no such file")
+    size = path.stat().st_size
+    if size == 0:
+        raise DataError(path, "", None, "the file is empty")
+    if size > max_bytes:
+        raise DataError(path, "", None, f"the file is {size:,} bytes; the limit is "
+                        f"{max_bytes:,} (pass max_bytes= to raise it)")
+    try:
+        if path.suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, **csv_kwargs)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
+        raise DataError(path, "", None, f"cannot be read as a table ({exc})") from None
+    if frame.empty:
+        raise DataError(path, "", None, "the file holds no data rows")
+    return frame
+
+
+def _require(frame: pd.DataFrame, path, required: list[str], allowed: list[str]) -> None:
+    known = set(required) | set(allowed)
+    for name in required:
+        if name not in frame.columns:
+            hint = difflib.get_close_matches(name, [str(c) for c in frame.columns], n=1)
+            raise DataError(path, name, None, "missing column; found: "
+                            + ", ".join(map(str, frame.columns))
+                            + (f" (is {hint[0]!r} misnamed?)" if hint else ""))
+    for name in frame.columns:
+        if name not in known:
+            hint = difflib.get_close_matches(str(name), sorted(known), n=1)
+            raise DataError(path, str(name), None, "unexpected column"
+                            + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+
+
+def _numeric(frame: pd.DataFrame, path, column: str, *, nonnegative: bool = True,
+             positive: bool = False, integer: bool = False) -> np.ndarray:
+    raw = frame[column]
+    missing = raw.isna().to_numpy()
+    if missing.any():
+        raise DataError(path, column, int(np.argmax(missing)) + 1, "missing value (NaN)")
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna().to_numpy()
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(path, column, i + 1, f"not a number: {raw.iloc[i]!r}")
+    arr = values.to_numpy(dtype=float)
+    finite = np.isfinite(arr)
+    if not finite.all():
+        raise DataError(path, column, int(np.argmax(~finite)) + 1, "not a finite number")
+    if positive and (arr <= 0).any():
+        i = int(np.argmax(arr <= 0))
+        raise DataError(path, column, i + 1, f"must be positive, got {arr[i]:g}")
+    if nonnegative and (arr < 0).any():
+        i = int(np.argmax(arr < 0))
+        raise DataError(path, column, i + 1, f"must not be negative, got {arr[i]:g}")
+    if integer and (arr != np.round(arr)).any():
+        i = int(np.argmax(arr != np.round(arr)))
+        raise DataError(path, column, i + 1, f"must be a whole number, got {arr[i]:g}")
+    return arr
+
+
+def _increasing(values: np.ndarray, path, column: str, offset: int = 0) -> None:
+    step = np.diff(values)
+    if (step == 0).any():
+        i = int(np.argmax(step == 0))
+        raise DataError(path, column, offset + i + 2, "duplicated (same as the row before)")
+    if (step < 0).any():
+        i = int(np.argmax(step < 0))
+        raise DataError(path, column, offset + i + 2, "not sorted (earlier than the row "
+                        "before); rows must be in time order")
+
+
+def _enough(n: int, path, kind: str, what: str = "rows") -> None:
+    if n < MIN_ROWS[kind]:
+        raise DataError(path, "", None, f"only {n} {what}; the {kind} model needs at least "
+                        f"{MIN_ROWS[kind]} to be identified")
+
+
+def load_adoption(path: str | Path, series: str | None = None, *,
+                  max_bytes: int = MAX_FILE_BYTES) -> AdoptionSeries:
+    """Load an adoption series ``period, adopters``.
+
+    A file with a ``product`` column holds several series; ``series`` picks one (required
+    when there is more than one).
+    """
+    frame = _read(path, max_bytes)
+    _require(frame, path, ["period", "adopters"], ["product", "year", "date"])
+    name = Path(path).stem
+    offset = 0
+    if "product" in frame.columns:
+        names = list(dict.fromkeys(frame["product"].astype(str)))
+        if series is None and len(names) > 1:
+            raise DataError(path, "product", None, "the file holds several series; choose "
+                            "one of: " + ", ".join(names))
+        series = series if series is not None else names[0]
+        if series not in names:
+            hint = difflib.get_close_matches(series, names, n=1)
+            raise DataError(path, "product", None, f"no series {series!r}; available: "
+                            + ", ".join(names) + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+        rows = np.flatnonzero(frame["product"].astype(str).to_numpy() == series)
+        if np.any(np.diff(rows) != 1):
+            raise DataError(path, "product", int(rows[0]) + 1, f"the rows of {series!r} are "
+                            "not contiguous")
+        offset = int(rows[0])
+        frame = frame.iloc[rows].reset_index(drop=True)
+        name = series
+    elif series is not None:
+        raise DataError(path, "product", None, f"no product column, so no series {series!r}")
+    period = _numeric(frame, path, "period")
+    adopters = _numeric(frame, path, "adopters")
+    _increasing(period, path, "period", offset)
+    _enough(len(frame), path, "adoption")
+    if adopters.sum() <= 0:
+        raise DataError(path, "adopters", None, "no adopters at all")
+    return AdoptionSeries(str(path), name, period - period[0] + 1, adopters)
+
+
+_MEDIA = re.compile(r"^(spend|impressions|clicks)_([A-Za-z0-9_\-]+)$")
+
+
+def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSeries:
+    """Load a media series ``date, spend_<channel>..., gmv and/or orders`` (GMV preferred)."""
+    frame = _read(path, max_bytes)
+    channels = [m.group(2) for c in frame.columns if (m := _MEDIA.match(str(c)))
+                and m.group(1) == "spend"]
+    if not channels:
+        raise DataError(path, "spend_<channel>", None, "no spend column; name them "
+                        "spend_<channel>, e.g. spend_tv")
+    outcomes = [c for c in ("gmv", "orders") if c in frame.columns]
+    if not outcomes:
+        raise DataError(path, "gmv", None, "missing outcome column: give gmv and/or orders")
+    optional = [f"{k}_{c}" for c in channels for k in ("impressions", "clicks")]
+    _require(frame, path, ["date", *(f"spend_{c}" for c in channels)], [*outcomes, *optional])
+    try:
+        date = pd.DatetimeIndex(pd.to_datetime(frame["date"], errors="raise", format="mixed"))
+    except (ValueError, TypeError):
+        parsed = pd.to_datetime(frame["date"], errors="coerce", format="mixed")
+        i = int(np.argmax(parsed.isna().to_numpy()))
+        raise DataError(path, "date", i + 1, f"not a date: {frame['date'].iloc[i]!r}") from None
+    if date.isna().any():
+        raise DataError(path, "date", int(np.argmax(date.isna())) + 1, "missing date")
+    _increasing(date.asi8, path, "date")
+    spacing = np.diff(date.asi8)
+    if len(spacing) and (np.abs(spacing - np.median(spacing)) > 0.1 * np.median(spacing)).any():
+        i = int(np.argmax(np.abs(spacing - np.median(spacing)) > 0.1 * np.median(spacing)))
+        raise DataError(path, "date", i + 2, "uneven spacing; dates must be evenly spaced "
+                        "(fill missing periods with zero spend)")
+    spend = np.column_stack([_numeric(frame, path, f"spend_{c}") for c in channels])
+    for j, c in enumerate(channels):
+        if spend[:, j].sum() <= 0:
+            raise DataError(path, f"spend_{c}", None, "no spend at all on this channel")
+    outcome_name = outcomes[0]
+    outcome = _numeric(frame, path, outcome_name)
+    for other in outcomes[1:]:
+        _numeric(frame, path, other)
+
+    def optional_block(kind: str) -> np.ndarray | None:
+        cols = [f"{kind}_{c}" for c in channels]
+        if not any(c in frame.columns for c in cols):
+            return None
+        return np.column_stack([_numeric(frame, path, c) if c in frame.columns
+                                else np.full(len(frame), np.nan) for c in cols])
+
+    _enough(len(frame), path, "media")
+    return MediaSeries(str(path), date, tuple(channels), spend, outcome, outcome_name,
+                       optional_block("impressions"), optional_block("clicks"))
+
+
+def load_choice_panel(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> ChoicePanel:
+    """Load an Ecdat-style household purchase panel (Yogurt, Catsup, Cracker, Ketchup, Tuna)."""
+    frame = _read(path, max_bytes)
+    brands = [str(c)[6:] for c in frame.columns if str(c).startswith("price.")]
+    if len(brands) < 2:
+        raise DataError(path, "price.<brand>", None, "need price.<brand> columns for at "
+                        "least two brands")
+    hh_col = "hid" if "hid" in frame.columns else "id"
+    optional = [f"{k}.{b}" for b in brands for k in ("feat", "disp")]
+    optional += ["id"] if hh_col == "hid" else []
+    _require(frame, path, [hh_col, "choice", *(f"price.{b}" for b in brands)], optional)
+    household_raw = _numeric(frame, path, hh_col, integer=True)
+    change = np.flatnonzero(np.diff(household_raw) != 0) + 1
+    starts = np.r_[0, change]
+    ids = household_raw[starts]
+    if len(np.unique(ids)) != len(ids):
+        seen: set[float] = set()
+        for s, h in zip(starts, ids, strict=True):
+            if h in seen:
+                raise DataError(path, hh_col, int(s) + 1, f"household {h:g} appears again "
+                                "after other households; keep each household's rows together")
+            seen.add(h)
+    household = np.cumsum(np.r_[0, np.diff(household_raw) != 0]).astype(np.int64)
+    if hh_col == "hid":
+        occasion = _numeric(frame, path, "id")
+        step = np.diff(occasion)
+        same = np.diff(household) == 0
+        if ((step <= 0) & same).any():
+            i = int(np.argmax((step <= 0) & same))
+            raise DataError(path, "id", i + 2, "purchase occasions of a household must be "
+                            "in increasing order without duplicates")
+    price = np.column_stack([_numeric(frame, path, f"price.{b}", positive=True) for b in brands])
+
+    def block(kind: str) -> np.ndarray:
+        return np.column_stack([_numeric(frame, path, f"{kind}.{b}") if f"{kind}.{b}" in frame
+                                else np.zeros(len(frame)) for b in brands])
+
+    choice_raw = frame["choice"]
+    if choice_raw.isna().any():
+        raise DataError(path, "choice", int(np.argmax(choice_raw.isna())) + 1,
+                        "missing value (NaN)")
+    choice_str = choice_raw.astype(str).to_numpy()
+    known = np.isin(choice_str, brands)
+    if not known.all():
+        i = int(np.argmax(~known))
+        raise DataError(path, "choice", i + 1, f"{choice_str[i]!r} is not one of the brands "
+                        "with a price column: " + ", ".join(brands))
+    code = {b: j for j, b in enumerate(brands)}
+    choice = np.array([code[c] for c in choice_str])
+    _enough(len(frame), path, "choice")
+    return ChoicePanel(str(path), tuple(brands), household, price, block("feat"), block("disp"),
+                       choice.astype(np.int64))
+
+
+def _read_cdnow(path: Path, max_bytes: int) -> pd.DataFrame:
+    frame = _read(path, max_bytes, sep=r"\s+", header=None, dtype=str, engine="python")
+    if frame.shape[1] != 4:
+        raise DataError(path, "", None, f"expected 4 whitespace-separated fields "
+                        f"(customer_id date cds dollars), found {frame.shape[1]}")
+    if not str(frame.iloc[0, 1]).isdigit():  # a header line: drop it
+        frame = frame.iloc[1:].reset_index(drop=True)
+    frame.columns = ["customer_id", "date", "cds", "amount"]
+    return frame
+
+
+def load_transactions(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> TransactionLog:
+    """Load a transaction log ``customer_id, date, amount`` or a CDNOW master file."""
+    path = Path(path)
+    _read(path, max_bytes, nrows=1, header=None, dtype=str)  # existence, size, not empty
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        cdnow = "," not in fh.readline()
+    if cdnow:
+        frame = _read_cdnow(path, max_bytes)
+        date_format = "%Y%m%d"
+        _numeric(frame, path, "cds", integer=True)
+    else:
+        frame = _read(path, max_bytes, dtype={"customer_id": str, "date": str})
+        _require(frame, path, ["customer_id", "date", "amount"], [])
+        date_format = "mixed"
+    if frame["customer_id"].isna().any():
+        raise DataError(path, "customer_id", int(np.argmax(frame["customer_id"].isna())) + 1,
+                        "missing value (NaN)")
+    amount = _numeric(frame, path, "amount")
+    date = pd.to_datetime(frame["date"], errors="coerce", format=date_format)
+    if date.isna().any():
+        i = int(np.argmax(date.isna().to_numpy()))
+        raise DataError(path, "date", i + 1, f"not a date: {frame['date'].iloc[i]!r}")
+    table = pd.DataFrame({"customer_id": frame["customer_id"].astype(str).str.strip(),
+                          "date": date, "amount": amount})
+    _enough(len(table), path, "transactions")
+    table = table.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
+    return TransactionLog(str(path), table)

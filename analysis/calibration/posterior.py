@@ -1,0 +1,62 @@
+"""A saved calibration's posterior as scenario overrides, so that runs carry its uncertainty.
+
+``campaign-lab calibrate ... --out DIR`` writes ``DIR/posterior.nc`` and ``DIR/summary.json``;
+``scenario_draws(DIR, n)`` picks ``n`` posterior draws (at random, seeded) and turns each
+into dotted-path overrides for ``scenarios.with_overrides`` (``overrides.to_overrides``, and
+for the full simulator its own parameters). ``campaign-lab compare --posterior DIR`` pairs
+each replication seed with one draw, the same for every strategy.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import arviz as az
+import numpy as np
+
+from scenarios import ScenarioError
+
+from .base import Calibration
+
+
+def load_calibration(folder: str | Path) -> Calibration:
+    folder = Path(folder)
+    nc, summary = folder / "posterior.nc", folder / "summary.json"
+    for path in (nc, summary):
+        if not path.is_file():
+            raise ScenarioError(str(folder), "--posterior", f"no {path.name} here; give the "
+                                "output folder of `campaign-lab calibrate`")
+    try:
+        meta = json.loads(summary.read_text())
+        idata = az.from_netcdf(str(nc))
+    except (json.JSONDecodeError, OSError, ValueError) as exc:
+        raise ScenarioError(str(folder), "--posterior", f"cannot read the posterior: {exc}") \
+            from None
+    return Calibration(meta["model"], idata, tuple(meta.get("parameters", {})), None,
+                       meta.get("meta", {}))
+
+
+def scenario_draws(folder: str | Path, n: int, *, seed: int = 0,
+                   product: str | None = None) -> list[dict[str, Any]]:
+    """``n`` posterior draws of the calibration in ``folder`` as scenario overrides."""
+    cal = load_calibration(folder)
+    if cal.model == "bass":
+        raise ScenarioError(str(folder), "--posterior", "a Bass posterior has no scenario "
+                            "parameters to vary (it is what simulated adoption is compared "
+                            "with); use a price, media, repurchase or simulator calibration")
+    total = int(cal.idata.posterior.sizes["chain"] * cal.idata.posterior.sizes["draw"])
+    picks = np.random.default_rng(seed).choice(total, size=n, replace=n > total)
+    return [draw_overrides(cal, int(i), product=product) for i in picks]
+
+
+def draw_overrides(cal: Calibration, draw: int, *, product: str | None = None) -> dict:
+    if cal.model == "simulator":
+        from .simulator import PARAMETERS, value_overrides
+
+        values = {p: float(cal.draws(p)[draw]) for p in PARAMETERS if p in cal.idata.posterior}
+        return value_overrides(values, cal.meta)
+    from .overrides import to_overrides
+
+    return to_overrides(cal, draw, product=product)

@@ -1,0 +1,91 @@
+"""Bass diffusion: the period-difference mean reproduces the published estimates, the density
+mean shows why it should not be used on per-period counts, and 90% intervals cover the truth
+about 90% of the time."""
+
+import numpy as np
+import pytest
+
+from analysis.calibration.bass import fit_bass, simulate_bass
+from analysis.calibration.data import load_adoption
+
+from .test_data import DURABLES
+
+# Nonlinear least squares on t = 1..T, from /work/shared/data/README.md.
+README = {
+    "room_air_conditioners": {"period": (0.00944, 0.3748, 18713),
+                              "density": (0.00790, 0.3749, 18801)},
+    "color_tv": {"period": (0.01847, 0.6159, 39659), "density": (0.01391, 0.6142, 40015)},
+    "clothes_dryers": {"period": (0.01360, 0.3267, 16497),
+                       "density": (0.01161, 0.3277, 16604)},
+}
+
+
+def test_tiny_fit_recovers_a_clean_curve():
+    series = simulate_bass(0.02, 0.4, 10_000, 14, noise=0.03, rng=np.random.default_rng(1))
+    cal = fit_bass(series, draws=300, tune=300, seed=3)
+    par = cal.summary()["parameters"]
+    for name, truth in (("p", 0.02), ("q", 0.4), ("m", 10_000)):
+        assert abs(par[name]["mean"] / truth - 1) < 0.25, (name, par[name])
+    assert cal.check.predicted.shape[1] == 14
+
+
+def test_same_seed_same_posterior():
+    series = simulate_bass(0.02, 0.4, 10_000, 10, noise=0.05, rng=np.random.default_rng(2))
+    a = fit_bass(series, draws=100, tune=100, seed=7)
+    b = fit_bass(series, draws=100, tune=100, seed=7)
+    np.testing.assert_array_equal(a.draws("p"), b.draws("p"))
+
+
+def test_bad_options_are_refused():
+    series = simulate_bass(0.02, 0.4, 10_000, 10, noise=0.05, rng=np.random.default_rng(2))
+    with pytest.raises(ValueError, match="did you mean 'q'"):
+        fit_bass(series, priors={"qq": None})
+    with pytest.raises(ValueError, match="whole-number"):
+        fit_bass(series, likelihood="negbin")
+
+
+@pytest.mark.slow
+def test_durables_match_the_published_estimates():
+    """Srinivasan & Mason (1986) series, README table (NLS). Posterior medians with the
+    period-difference mean land within 12% (p) and 6% (q, m) of the period-difference NLS
+    column, and the density mean within 15% / 6% of the density column; p moves by 14-30%
+    between the two (README: 17-33%), q and m by under 2%. Measured (seed 1, 2 x 2000 draws):
+      room AC   period p .0100 q .362 m 19,092 | density p .0085 q .360 m 19,255
+      colour TV period p .0194 q .597 m 40,215 | density p .0149 q .593 m 40,786
+      dryers    period p .0138 q .320 m 16,701 | density p .0121 q .315 m 16,994
+    (numbers printed by this test; the posterior median sits a little off the NLS mode
+    because 8-13 points leave m and q correlated and skewed.)"""
+    for name, table in README.items():
+        series = load_adoption(DURABLES, name)
+        fitted = {}
+        for mean in ("period", "density"):
+            cal = fit_bass(series, mean=mean, draws=2000, seed=1)
+            fitted[mean] = {k: float(np.median(cal.draws(k))) for k in ("p", "q", "m")}
+            assert cal.summary()["diagnostics"]["converged"], (name, mean)
+            p, q, m = table[mean]
+            got = fitted[mean]
+            print(name, mean, {k: round(v, 4) for k, v in got.items()})
+            assert abs(got["p"] / p - 1) < (0.12 if mean == "period" else 0.15), (name, mean)
+            assert abs(got["q"] / q - 1) < 0.06 and abs(got["m"] / m - 1) < 0.06, (name, mean)
+        ratio = fitted["period"]["p"] / fitted["density"]["p"]
+        assert 1.12 < ratio < 1.4, (name, ratio)
+
+
+@pytest.mark.slow
+def test_interval_coverage_on_20_synthetic_series():
+    """Parameter recovery: 20 series from known (p, q, m) drawn over the range of published
+    estimates, 15 periods, normal noise at 5% of the peak. A 90% interval should cover the
+    truth in Binomial(20, 0.9) of them: 14..20 holds with probability 0.998. Measured: p 20,
+    q 19, m 20 of 20 (the weak priors make the intervals slightly conservative)."""
+    rng = np.random.default_rng(20240601)
+    covered = {"p": 0, "q": 0, "m": 0}
+    for i in range(20):
+        truth = {"p": rng.uniform(0.005, 0.04), "q": rng.uniform(0.2, 0.7),
+                 "m": rng.uniform(5e3, 5e4)}
+        series = simulate_bass(truth["p"], truth["q"], truth["m"], 15, noise=0.05, rng=rng)
+        cal = fit_bass(series, draws=500, tune=500, seed=i)
+        par = cal.summary()["parameters"]
+        for k, v in truth.items():
+            covered[k] += par[k]["hdi_5%"] <= v <= par[k]["hdi_95%"]
+    print("bass coverage of 90% intervals out of 20:", covered)
+    assert all(14 <= c <= 20 for c in covered.values()), covered

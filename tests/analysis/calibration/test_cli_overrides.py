@@ -1,0 +1,100 @@
+"""The calibrate command (via ``main``) and the mapping of posterior draws onto scenarios."""
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+
+import scenarios
+from analysis.calibration.bass import simulate_bass
+from analysis.calibration.cli import add_arguments, main
+from analysis.calibration.overrides import to_overrides
+
+from ...conftest import MINI
+
+
+def _args(*argv):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def _adoption_csv(tmp_path):
+    s = simulate_bass(0.02, 0.4, 1e4, 14, noise=0.03, rng=np.random.default_rng(3))
+    path = tmp_path / "adoption.csv"
+    path.write_text("period,adopters\n" + "".join(f"{int(t)},{y:.1f}\n"
+                                                   for t, y in zip(s.period, s.adopters,
+                                                                   strict=True)))
+    return path
+
+
+def test_converged_run_writes_outputs_and_returns_0(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(_args("--model", "bass", "--data", str(_adoption_csv(tmp_path)), "--out",
+                      str(out), "--draws", "1500", "--tune", "1000", "--seed", "1"))
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert {"posterior.nc", "summary.json", "trace.png", "ppc.png"} <= {
+        p.name for p in out.iterdir()}
+    assert "converged" in printed and "hdi_5%" in printed
+
+
+def test_unconverged_run_warns_loudly_and_returns_1(tmp_path, capsys):
+    code = main(_args("--model", "bass", "--data", str(_adoption_csv(tmp_path)), "--out",
+                      str(tmp_path / "o"), "--draws", "50", "--tune", "50"))
+    assert code == 1
+    assert "did NOT converge" in capsys.readouterr().err
+
+
+def test_bad_data_returns_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period,adopters\n1,5\n2,x\n3,4\n4,4\n5,4\n")
+    assert main(_args("--model", "bass", "--data", str(bad), "--out", str(tmp_path))) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "column 'adopters', row 2" in err
+    assert "Traceback" not in err
+
+
+def test_price_overrides_validate_on_a_scenario(tiny_fits):
+    cal = tiny_fits("price")
+    over = to_overrides(cal, 5)
+    assert over["segments.silver.loss_aversion.mean"] == pytest.approx(
+        float(cal.draws("loss_aversion")[5]))
+    assert over["behaviour.reference_smoothing"] == pytest.approx(
+        1 - float(cal.draws("ref_memory")[5]))
+    s = scenarios.with_overrides(scenarios.load(MINI), over)
+    assert s.segments["gen_z"].loss_aversion.mean == over["segments.gen_z.loss_aversion.mean"]
+
+
+def test_repurchase_overrides_need_a_product(tiny_fits):
+    cal = tiny_fits("repurchase")
+    scenario = scenarios.load(MINI)
+    name = scenario.products[0].name
+    over = to_overrides(cal, 0, product=name)
+    expected = 7 * cal.draws("alpha")[0] / cal.draws("r")[0]
+    assert over == {f"products.{name}.repurchase_days": pytest.approx(expected)}
+    assert scenarios.with_overrides(scenario, over).products[0].repurchase_days == \
+        pytest.approx(expected)
+    with pytest.raises(ValueError, match="product="):
+        to_overrides(cal, 0)
+    with pytest.raises(IndexError):
+        to_overrides(cal, 10**6, product=name)
+
+
+def test_media_and_bass_overrides(tiny_fits):
+    over = to_overrides(tiny_fits("media"), 0)
+    assert set(over) == {"behaviour.awareness_half_life_hours"}
+    assert scenarios.with_overrides(scenarios.load(MINI), over)
+    assert to_overrides(tiny_fits("bass"), 0) == {}
+
+
+def test_cli_writes_overrides_for_a_scenario(tiny_fits, tmp_path):
+    from analysis.calibration.cli import _overrides
+
+    args = _args("--model", "repurchase", "--data", "unused", "--scenario", str(MINI),
+                 "--out", str(tmp_path))
+    path = _overrides(tiny_fits("repurchase"), args)
+    data = json.loads(path.read_text())
+    assert len(data["overrides"]) == len(data["draws"]) == 100
+    assert all(k.endswith("repurchase_days") for row in data["overrides"] for k in row)

@@ -1,0 +1,204 @@
+"""Data loading: the shipped data sets load, and every kind of bad file gets one message that
+names the file, the column and the row."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.calibration.data import (
+    DataError,
+    load_adoption,
+    load_choice_panel,
+    load_media,
+    load_transactions,
+)
+
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
+if not SHARED.is_dir():  # CI lays shared/ beside the clone
+    SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+DURABLES = SHARED / "bass_durables.csv"
+PANELS = SHARED / "scanner_panels"
+CDNOW = SHARED / "cdnow" / "CDNOW_master.txt"
+
+
+def _csv(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _adoption_text(rows=6):
+    return "period,adopters\n" + "".join(f"{t},{10 * t}\n" for t in range(1, rows + 1))
+
+
+def _media_frame(days=30):
+    date = pd.date_range("2024-01-01", periods=days, freq="D")
+    rng = np.random.default_rng(0)
+    return pd.DataFrame({"date": date.strftime("%Y-%m-%d"),
+                         "spend_tv": rng.uniform(0, 10, days).round(2),
+                         "spend_search": rng.uniform(0, 5, days).round(2),
+                         "gmv": rng.uniform(50, 100, days).round(2)})
+
+
+def _check(err, file, column, row):
+    e = err.value
+    assert isinstance(e, ValueError)
+    assert e.file == str(file) and e.column == column and e.row == row, (e.column, e.row)
+    assert str(file) in str(e)
+    if column:
+        assert repr(column) in str(e)
+    if row is not None:
+        assert f"row {row}" in str(e)
+
+
+def test_shipped_durables_load():
+    s = load_adoption(DURABLES, "color_tv")
+    assert s.name == "color_tv"
+    assert s.period.tolist() == list(range(1, 9))
+    assert s.adopters[0] == 747
+
+
+def test_several_series_need_a_choice_and_typos_get_a_hint():
+    with pytest.raises(DataError, match="choose one of"):
+        load_adoption(DURABLES)
+    with pytest.raises(DataError, match="did you mean 'color_tv'"):
+        load_adoption(DURABLES, "colour_tv")
+
+
+@pytest.mark.parametrize(("text", "column", "row", "problem"), [
+    ("period,adoptrs\n1,2\n", "adopters", None, "misnamed"),
+    ("period,adopters,extra\n" + "".join(f"{t},{t},0\n" for t in range(1, 7)), "extra", None,
+     "unexpected column"),
+    (_adoption_text().replace("3,30", "3,thirty"), "adopters", 3, "not a number"),
+    (_adoption_text().replace("4,40", "4,"), "adopters", 4, "NaN"),
+    (_adoption_text().replace("2,20", "2,-20"), "adopters", 2, "negative"),
+    (_adoption_text().replace("5,50", "3,50"), "period", 5, "not sorted"),
+    (_adoption_text().replace("5,50", "4,50"), "period", 5, "duplicated"),
+    (_adoption_text(3), "", None, "at least 5"),
+])
+def test_adoption_errors(tmp_path, text, column, row, problem):
+    path = _csv(tmp_path, text)
+    with pytest.raises(DataError, match=problem) as err:
+        load_adoption(path)
+    _check(err, path, column, row)
+
+
+def test_empty_missing_and_oversized_files(tmp_path):
+    empty = _csv(tmp_path, "")
+    with pytest.raises(DataError, match="empty") as err:
+        load_adoption(empty)
+    _check(err, empty, "", None)
+    header_only = _csv(tmp_path, "period,adopters\n", "header.csv")
+    with pytest.raises(DataError, match="no data rows"):
+        load_adoption(header_only)
+    with pytest.raises(DataError, match="no such file"):
+        load_adoption(tmp_path / "absent.csv")
+    big = _csv(tmp_path, _adoption_text(), "big.csv")
+    with pytest.raises(DataError, match="limit"):
+        load_adoption(big, max_bytes=10)
+
+
+def test_parquet_is_read_like_csv(tmp_path):
+    frame = pd.DataFrame({"period": range(1, 8), "adopters": [5, 9, 20, 30, 25, 14, 6]})
+    path = tmp_path / "a.parquet"
+    frame.to_parquet(path)
+    assert load_adoption(path).adopters.tolist() == [5, 9, 20, 30, 25, 14, 6]
+    media = _media_frame()
+    media.to_parquet(tmp_path / "m.parquet")
+    assert load_media(tmp_path / "m.parquet").channels == ("tv", "search")
+
+
+def test_media_loads_and_prefers_gmv(tmp_path):
+    frame = _media_frame()
+    frame["orders"] = 3
+    frame["impressions_tv"] = 1000
+    m = load_media(_csv(tmp_path, frame.to_csv(index=False)))
+    assert m.outcome_name == "gmv" and m.spend.shape == (30, 2)
+    assert m.impressions is not None and np.isnan(m.impressions[:, 1]).all()
+    assert m.days_per_period == 1.0
+
+
+@pytest.mark.parametrize(("edit", "column", "row", "problem"), [
+    (lambda f: f.drop(columns="gmv"), "gmv", None, "outcome"),
+    (lambda f: f.rename(columns={"spend_tv": "spent_tv"}), "spent_tv", None, "unexpected"),
+    (lambda f: f.assign(spend_tv=f.spend_tv.where(f.index != 6, -1.0)), "spend_tv", 7,
+     "negative"),
+    (lambda f: f.assign(gmv=f.gmv.astype(object).where(f.index != 2, "abc")), "gmv", 3,
+     "not a number"),
+    (lambda f: f.assign(date=f.date.where(f.index != 4, f.date[3])), "date", 5, "duplicated"),
+    (lambda f: f.assign(date=f.date.where(f.index != 4, "2023-12-01")), "date", 5,
+     "not sorted"),
+    (lambda f: f.assign(date=f.date.where(f.index != 9, "someday")), "date", 10, "not a date"),
+    (lambda f: f.head(10), "", None, "at least 16"),
+])
+def test_media_errors(tmp_path, edit, column, row, problem):
+    path = _csv(tmp_path, edit(_media_frame()).to_csv(index=False))
+    with pytest.raises(DataError, match=problem) as err:
+        load_media(path)
+    _check(err, path, column, row)
+
+
+@pytest.mark.parametrize("name", ["Yogurt", "Catsup", "Ketchup", "Tuna"])
+def test_shipped_panels_load(name):
+    panel = load_choice_panel(PANELS / f"ecdat_{name}.csv")
+    assert panel.price.shape == (len(panel.choice), len(panel.brands))
+    assert (np.diff(panel.household) >= 0).all()
+    assert panel.choice.max() < len(panel.brands)
+
+
+def test_cracker_panel_is_refused_for_its_zero_prices():
+    """The Ecdat Cracker panel has 3 purchases of nabisco at price 0: a data error."""
+    with pytest.raises(DataError, match="must be positive") as err:
+        load_choice_panel(PANELS / "ecdat_Cracker.csv")
+    assert err.value.column == "price.nabisco" and err.value.row == 319
+
+
+def _panel_text(rows=60):
+    lines = ["id,price.a,price.b,feat.a,choice"]
+    lines += [f"{1 + i // 10},{1 + 0.1 * (i % 3)},{1.2},{i % 2},{'ab'[i % 2]}"
+              for i in range(rows)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(("edit", "column", "row", "problem"), [
+    (lambda t: t.replace(",a\n", ",c\n", 1), "choice", 1, "not one of the brands"),
+    (lambda t: t.replace("price.b", "prize.b"), "price.<brand>", None, "at least two"),
+    (lambda t: t.replace("\n1,1.0,", "\n1,0.0,", 1), "price.a", 1, "positive"),
+    (lambda t: t.replace("\n3,", "\n1,", 1), "id", 21,
+     "appears again"),
+    (lambda t: "\n".join(t.splitlines()[:20]) + "\n", "", None, "at least 50"),
+])
+def test_panel_errors(tmp_path, edit, column, row, problem):
+    path = _csv(tmp_path, edit(_panel_text()))
+    with pytest.raises(DataError, match=problem) as err:
+        load_choice_panel(path)
+    _check(err, path, column, row)
+
+
+def test_cdnow_master_and_plain_log(tmp_path):
+    log = load_transactions(CDNOW)
+    assert len(log.table) == 69_659 and log.table.customer_id.nunique() == 23_570
+    assert log.table.date.min() == pd.Timestamp("1997-01-01")
+    text = "customer_id,date,amount\n" + "".join(
+        f"c{i % 7},2024-01-{1 + i % 28:02d},{i}.5\n" for i in range(60))
+    plain = load_transactions(_csv(tmp_path, text))
+    assert plain.table.customer_id.nunique() == 7
+    headerless = _csv(tmp_path, "".join(f" {i:05d} 199701{1 + i % 28:02d}  1  {i}.00\n"
+                                        for i in range(60)), "cd.txt")
+    assert len(load_transactions(headerless).table) == 60
+
+
+@pytest.mark.parametrize(("edit", "column", "row", "problem"), [
+    (lambda t: t.replace(",3.5\n", ",-3.5\n"), "amount", 4, "negative"),
+    (lambda t: t.replace("2024-01-05", "2024-13-05"), "date", 5, "not a date"),
+    (lambda t: t.replace("amount", "amt"), "amount", None, "missing"),
+])
+def test_transaction_errors(tmp_path, edit, column, row, problem):
+    text = "customer_id,date,amount\n" + "".join(
+        f"c{i % 7},2024-01-{1 + i % 28:02d},{i}.5\n" for i in range(60))
+    path = _csv(tmp_path, edit(text))
+    with pytest.raises(DataError, match=problem) as err:
+        load_transactions(path)
+    _check(err, path, column, row)
