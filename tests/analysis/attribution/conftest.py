@@ -5,8 +5,9 @@ import pytest
 from analysis.attribution import journeys as J
 
 # shared/ sits beside the repository (CI copies it next to the clone).
-CANDIDATES = [Path(__file__).parents[3].parent / "shared" / "data" / "attribution" / "Data.csv",
-              Path("/work/shared/data/attribution/Data.csv")]
+from ...conftest import SHARED_DATA
+
+CANDIDATES = [SHARED_DATA / "attribution" / "Data.csv"]
 
 
 @pytest.fixture(scope="session")

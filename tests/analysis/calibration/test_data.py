@@ -1,7 +1,6 @@
 """Data loading: the shipped data sets load, and every kind of bad file gets one message that
 names the file, the column and the row."""
 
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,9 +14,9 @@ from analysis.calibration.data import (
     load_transactions,
 )
 
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "data"
-if not SHARED.is_dir():  # CI lays shared/ beside the clone
-    SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+from ...conftest import SHARED_DATA
+
+SHARED = SHARED_DATA
 DURABLES = SHARED / "bass_durables.csv"
 PANELS = SHARED / "scanner_panels"
 CDNOW = SHARED / "cdnow" / "CDNOW_master.txt"
