@@ -114,6 +114,8 @@ def optimize_main(args) -> int:
     write_atomic(out / "optimization.json",
                  lambda p: p.write_text(json.dumps(o.to_dict(), indent=2, default=float)))
     write_atomic(out / "curves.csv", lambda p: o.curves.to_csv(p, index=False))
+    fig = o.plot_curves()
+    write_atomic(out / "curves.png", lambda p: fig.savefig(p, dpi=110, format="png"))
     summary = o.to_dict()
     print(f"recommended allocation ({args.objective}, budget {args.budget:,.0f}):")
     for c, v in summary["recommended"].items():
@@ -121,7 +123,7 @@ def optimize_main(args) -> int:
     g = summary["gain_over_input"]
     print(f"gain over the input plan: {g['diff']:+,.1f} [{g['diff_lo']:+,.1f}, "
           f"{g['diff_hi']:+,.1f}] (90%), P(better) {g['p_better']:.2f}")
-    print(f"wrote {out}/optimization.json and curves.csv")
+    print(f"wrote {out}/optimization.json, curves.csv and curves.png")
     return 0
 
 

@@ -88,6 +88,22 @@ class Optimisation:
     curves: pd.DataFrame  # channel, share, mean objective
     history: pd.DataFrame  # every evaluated candidate
 
+    def plot_curves(self):
+        """Each channel's response curve: the objective against its budget share (a Figure)."""
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for channel, curve in self.curves.groupby("channel", sort=False):
+            ax.plot(curve["share"], curve[self.objective], marker="o", label=channel)
+        rec = self.recommended.channel_totals()
+        for channel in self.channels:
+            ax.axvline(rec[channel] / self.recommended.budget, lw=0.5, ls=":", color="grey")
+        ax.set_xlabel("share of the budget")
+        ax.set_ylabel(f"expected {self.objective}")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        return fig
+
     def to_dict(self) -> dict[str, Any]:
         rec = self.recommended.channel_totals()
         cmp_ = self.comparison.set_index(["strategy", "kpi"])

@@ -95,6 +95,8 @@ def test_the_optimiser_respects_constraints_and_starves_a_useless_channel(optimi
     assert best >= optimised.history["profit"].iloc[0]  # never worse than the input plan
     curve = optimised.curves[optimised.curves["channel"] == "crm"]
     assert curve["profit"].iloc[0] > curve["profit"].iloc[-1]  # more on crm, less profit
+    fig = optimised.plot_curves()
+    assert len(fig.axes[0].lines) >= len(optimised.channels)
 
 
 def test_report_embeds_tables_and_plots(tmp_path, optimised):
