@@ -134,16 +134,25 @@ def test_a_sweep_on_a_real_dask_cluster_matches_the_local_run(tmp_path, mini, da
 @pytest.mark.slow
 def test_a_worker_killed_mid_sweep_loses_no_run(tmp_path, mini, dask_cluster):
     address, procs = dask_cluster
-    longer = scenarios.with_overrides(mini, {"market.population": 20000})
-    work = [RunTask("long", longer, seed) for seed in range(16)]
+    longer = scenarios.with_overrides(mini, {"market.population": 50000})
+    work = [RunTask("long", longer, seed) for seed in range(24)]
     store = RunStore(tmp_path / "store")
-    killer = threading.Thread(target=lambda: (time.sleep(3), os.killpg(procs[1].pid,
-                                                                         signal.SIGKILL)))
+    killed = []
+
+    def kill_after_three_runs():
+        deadline = time.time() + 120
+        while len(store.done()) < 3 and time.time() < deadline:
+            time.sleep(0.05)
+        killed.append(len(store.done()))
+        os.killpg(procs[1].pid, signal.SIGKILL)
+
+    killer = threading.Thread(target=kill_after_three_runs)
     killer.start()
     rows = runner.run_tasks(work, store, scheduler=address, progress=False)
     killer.join()
-    assert procs[1].poll() is not None  # the worker really died
-    assert len(rows) == 16 and len(store.done()) == 16
+    assert procs[1].wait(timeout=30) != 0  # the worker really died
+    assert killed[0] < len(work)  # ... while runs were still to do
+    assert len(rows) == len(work) and len(store.done()) == len(work)
     serial = runner.run_tasks(work[:3], RunStore(tmp_path / "check"), progress=False)
     got = stable(rows).set_index("key").loc[serial["key"]].reset_index()
     pd.testing.assert_frame_equal(stable(serial), got.sort_values("key").reset_index(drop=True))
