@@ -10,15 +10,19 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
-.PHONY: setup demo test bench
+.PHONY: setup demo test test-long bench
 setup: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/campaign-lab run double11_beauty --out results/double11_beauty
 
-# PYTEST_ARGS='-m "slow or not slow"' also runs the long statistical tests (CI does).
+# PYTEST_ARGS='-m "not long"' also runs the slow statistical tests (CI does).
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# The interval-coverage studies (20 synthetic data sets per model, ~10 min).
+test-long: $(STAMP)
+	$(BIN)/python -m pytest -q -m long
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

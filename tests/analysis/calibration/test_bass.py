@@ -71,7 +71,7 @@ def test_durables_match_the_published_estimates():
         assert 1.12 < ratio < 1.4, (name, ratio)
 
 
-@pytest.mark.slow
+@pytest.mark.long  # 4-5 min each: beyond the CI budget; `make test-long`
 def test_interval_coverage_on_20_synthetic_series():
     """Parameter recovery: 20 series from known (p, q, m) drawn over the range of published
     estimates, 15 periods, normal noise at 5% of the peak. A 90% interval should cover the

@@ -83,7 +83,7 @@ def test_catsup_gains_outweigh_losses_and_heterogeneity():
     assert hetero[2]["parameters"]["price_sd"]["hdi_5%"] > 1.0
 
 
-@pytest.mark.slow
+@pytest.mark.long  # 4-5 min each: beyond the CI budget; `make test-long`
 def test_interval_coverage_on_20_synthetic_panels():
     """Parameter recovery: 20 panels (60 households x 10 occasions, 3 brands) from known
     coefficients drawn around loss aversion 2; a 90% interval covers the truth in
