@@ -9,6 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
+QUICK = {"01_what_if.ipynb", "02_kol_vs_koc.ipynb"}  # the others take about a minute each
 
 
 def test_there_are_notebooks():
@@ -33,7 +34,9 @@ def kernel_env(tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [
+    p if p.name in QUICK else pytest.param(p, marks=pytest.mark.slow) for p in NOTEBOOKS
+], ids=lambda p: p.name)
 def test_notebook_executes(path, kernel_env):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=600, kernel_name="python3",
