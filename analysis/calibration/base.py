@@ -18,7 +18,6 @@ import difflib
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +26,8 @@ from typing import Any
 import arviz as az
 import numpy as np
 from matplotlib.figure import Figure
+
+from simulation.result import write_atomic
 
 R_HAT_MAX = 1.01
 ESS_MIN = 400
@@ -152,12 +153,12 @@ class Calibration:
         paths = {k: out / n for k, n in (("posterior", "posterior.nc"),
                                          ("summary", "summary.json"),
                                          ("trace", "trace.png"), ("ppc", "ppc.png"))}
-        _atomic(paths["posterior"], lambda tmp: self.idata.to_netcdf(str(tmp)))
+        write_atomic(paths["posterior"], lambda tmp: self.idata.to_netcdf(str(tmp)))
         text = json.dumps(self.summary(), indent=2, default=str)
-        _atomic(paths["summary"], lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        write_atomic(paths["summary"], lambda tmp: tmp.write_text(text, encoding="utf-8"))
         for key, make in (("trace", self.plot_trace), ("ppc", self.plot_ppc)):
             fig = make()
-            _atomic(paths[key], lambda tmp, fig=fig: fig.savefig(tmp, dpi=100, format="png"))
+            write_atomic(paths[key], lambda tmp, fig=fig: fig.savefig(tmp, dpi=100, format="png"))
             _close(fig)
         return paths
 
@@ -165,17 +166,6 @@ class Calibration:
 def _num(x: Any) -> float | None:
     x = float(x)
     return x if math.isfinite(x) else None
-
-
-def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _close(fig: Figure) -> None:

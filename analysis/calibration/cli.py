@@ -15,7 +15,9 @@ import logging
 import sys
 from pathlib import Path
 
-from .base import Calibration, _atomic
+from simulation.result import write_atomic
+
+from .base import Calibration
 from .data import DataError
 
 MODELS = ("bass", "media", "price", "repurchase", "simulator")
@@ -128,7 +130,7 @@ def _overrides(calibration: Calibration, args: argparse.Namespace) -> Path:
     path = args.out / "overrides.json"
     text = json.dumps({"scenario": str(args.scenario), "draws": picks, "overrides": rows},
                       indent=2)
-    _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
 
 
