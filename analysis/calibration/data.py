@@ -10,6 +10,8 @@ Layouts
 -------
 - adoption series: ``period, adopters`` (optional ``product`` to hold several series,
   extra descriptive columns ``year``/``date`` are allowed); periods strictly increasing.
+  An optional ``spend`` column (marketing effort per period, any unit, not all zero) selects
+  the generalised Bass model; periods must then be consecutive.
 - media series: ``date, spend_<channel>..., gmv and/or orders`` with optional
   ``impressions_<channel>`` and ``clicks_<channel>``; dates strictly increasing and evenly
   spaced.
@@ -64,12 +66,14 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class AdoptionSeries:
-    """New adopters per period; ``period`` is 1, 2, ... (units of the source)."""
+    """New adopters per period; ``period`` is 1, 2, ... (units of the source); ``effort``
+    is the marketing effort (spend) per period, when the data has it."""
 
     source: str
     name: str
     period: np.ndarray
     adopters: np.ndarray
+    effort: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,7 @@ def load_adoption(path: str | Path, series: str | None = None, *,
     when there is more than one).
     """
     frame = _read(path, max_bytes)
-    _require(frame, path, ["period", "adopters"], ["product", "year", "date"])
+    _require(frame, path, ["period", "adopters"], ["product", "year", "date", "spend"])
     name = Path(path).stem
     offset = 0
     if "product" in frame.columns:
@@ -234,7 +238,17 @@ def load_adoption(path: str | Path, series: str | None = None, *,
     _enough(len(frame), path, "adoption")
     if adopters.sum() <= 0:
         raise DataError(path, "adopters", None, "no adopters at all")
-    return AdoptionSeries(str(path), name, period - period[0] + 1, adopters)
+    effort = None
+    if "spend" in frame.columns:
+        effort = _numeric(frame, path, "spend")
+        if effort.sum() <= 0:
+            raise DataError(path, "spend", None, "no spend at all; drop the column to fit "
+                            "the plain Bass model")
+        gap = np.diff(period) != 1
+        if gap.any():
+            raise DataError(path, "period", offset + int(np.argmax(gap)) + 2, "periods must "
+                            "be consecutive (1, 2, 3, ...) when spend is given")
+    return AdoptionSeries(str(path), name, period - period[0] + 1, adopters, effort)
 
 
 _MEDIA = re.compile(r"^(spend|impressions|clicks)_([A-Za-z0-9_\-]+)$")

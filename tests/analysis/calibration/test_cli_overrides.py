@@ -56,6 +56,24 @@ def test_bad_data_returns_2_with_one_line(tmp_path, capsys):
     assert "Traceback" not in err
 
 
+def test_sbc_option_writes_ranks_resumes_and_refuses_other_models(tmp_path, capsys):
+    data, out = _adoption_csv(tmp_path), tmp_path / "sbc"
+    argv = ("--model", "bass", "--data", str(data), "--out", str(out), "--sbc", "4",
+            "--draws", "30", "--tune", "100", "--chains", "1")
+    assert main(_args(*argv)) in (0, 1)  # 4 simulations cannot judge uniformity
+    report = json.loads((out / "sbc.json").read_text())
+    assert report["simulations"] == 4 and report["posterior_draws"] == 30
+    assert set(report["parameters"]) == {"p", "q", "m_rel", "sigma"}
+    assert (out / "sbc.png").exists() and "rank uniformity p" in capsys.readouterr().out
+    assert main(_args(*argv)) in (0, 1)  # resumed from sbc_chunks: same ranks
+    assert json.loads((out / "sbc.json").read_text()) == report
+    assert main(_args("--model", "repurchase", "--data", str(data), "--sbc", "4")) == 2
+    assert "supports bass, media, price" in capsys.readouterr().err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("period,adopters\n1,5\n2,x\n3,4\n4,4\n5,4\n")
+    assert main(_args("--model", "bass", "--data", str(bad), "--sbc", "4")) == 2
+
+
 def test_price_overrides_validate_on_a_scenario(tiny_fits):
     cal = tiny_fits("price")
     over = to_overrides(cal, 5)

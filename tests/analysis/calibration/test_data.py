@@ -109,6 +109,25 @@ def test_parquet_is_read_like_csv(tmp_path):
     assert load_media(tmp_path / "m.parquet").channels == ("tv", "search")
 
 
+def test_spend_column_carries_effort_and_is_checked(tmp_path):
+    text = "period,adopters,spend\n" + "".join(f"{t},{10 * t},{t % 3}\n" for t in range(1, 7))
+    assert load_adoption(_csv(tmp_path, text)).effort.tolist() == [1, 2, 0, 1, 2, 0]
+    assert load_adoption(_csv(tmp_path, _adoption_text(), "plain.csv")).effort is None
+    zero = _csv(tmp_path, text.replace(",1\n", ",0\n").replace(",2\n", ",0\n"), "zero.csv")
+    with pytest.raises(DataError, match="no spend at all") as err:
+        load_adoption(zero)
+    _check(err, zero, "spend", None)
+    gap = _csv(tmp_path, text.replace("\n4,", "\n5,").replace("\n5,50", "\n6,50")
+               .replace("\n6,60", "\n7,60"), "gap.csv")
+    with pytest.raises(DataError, match="consecutive") as err:
+        load_adoption(gap)
+    _check(err, gap, "period", 4)
+    nan = _csv(tmp_path, text.replace("3,30,0", "3,30,"), "nan.csv")
+    with pytest.raises(DataError, match="NaN") as err:
+        load_adoption(nan)
+    _check(err, nan, "spend", 3)
+
+
 def test_media_loads_and_prefers_gmv(tmp_path):
     frame = _media_frame()
     frame["orders"] = 3
