@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="N")
     parser.add_argument("--population", type=int, default=2000, metavar="N",
                         help="simulator: consumers per simulated campaign (default 2000)")
+    parser.add_argument("--resolution", choices=("D", "h", "s"), default="D",
+                        help="repurchase: purchases within one day (D), hour (h) or second "
+                        "(s) count as one (default D, for date-only logs)")
     parser.add_argument("--sbc", type=int, metavar="N",
                         help="instead of fitting, run simulation-based calibration over N "
                         "prior draws (" + ", ".join(SBC_MODELS) + ")")
@@ -80,7 +83,7 @@ def fit(args: argparse.Namespace) -> Calibration:
     from .data import load_transactions
     from .repurchase import fit_repurchase
 
-    return fit_repurchase(load_transactions(args.data), **options)
+    return fit_repurchase(load_transactions(args.data), resolution=args.resolution, **options)
 
 
 def _model(args: argparse.Namespace):

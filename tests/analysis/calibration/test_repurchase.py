@@ -1,10 +1,14 @@
-"""Repurchase (BG/NBD): recovery on a synthetic log, and the CDNOW hold-out forecast of
-Fader, Hardie & Lee (2005)."""
+"""Repurchase (BG/NBD): the simulator against Fader, Hardie & Lee's (2005) closed forms,
+recovery and interval coverage on synthetic logs, and FHL's CDNOW hold-out forecast."""
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+from scipy.special import betaln
 
+from analysis.calibration.base import Calibration
 from analysis.calibration.data import DataError, TransactionLog, load_transactions
 from analysis.calibration.repurchase import (
     expected_new_customer,
@@ -16,6 +20,28 @@ from analysis.calibration.repurchase import (
 )
 
 from .test_data import CDNOW
+
+CDNOW_FHL = (0.243, 4.414, 0.793, 2.426)
+"""FHL's estimates (r, alpha, a, b) on the 1/10 CDNOW sample."""
+
+
+def pmf_new_customer(x, t, r, alpha, a, b):
+    """FHL equation (8): P(X(t) = x), repeat purchases of a new customer in ``t`` weeks."""
+    x = np.asarray(x)
+    nb = stats.nbinom(r, alpha / (alpha + t))
+    alive = np.exp(betaln(a, b + x) - betaln(a, b)) * nb.pmf(x)
+    xp = np.maximum(x, 1)  # the second term is there only for x > 0
+    dropped = np.exp(betaln(a + 1, b + xp - 1) - betaln(a, b)) * nb.sf(xp - 1)
+    return alive + np.where(x > 0, dropped, 0.0)
+
+
+def repeats_within(log: TransactionLog, t: float) -> np.ndarray:
+    """Each customer's repeat purchases (every row, same-day ones too) within ``t`` weeks of
+    their first purchase."""
+    table = log.table
+    lag = (table["date"] - table.groupby("customer_id")["date"].transform("min")) \
+        / pd.Timedelta(weeks=1)
+    return (lag < t).groupby(table["customer_id"]).sum().to_numpy() - 1
 
 
 def test_rfm_counts_same_day_purchases_once():
@@ -31,6 +57,100 @@ def test_rfm_counts_same_day_purchases_once():
 def test_expected_new_customer_is_zero_at_zero_and_grows():
     e = expected_new_customer(0.25, 4.4, 0.8, 2.4, np.array([0.0, 10.0, 50.0]))
     assert e[0] == pytest.approx(0.0, abs=1e-12) and 0 < e[1] < e[2]
+
+
+def test_the_two_closed_forms_agree():
+    """Equation (8) is a distribution whose mean is the hypergeometric E[X(t)]."""
+    x = np.arange(3000)
+    for truth in (CDNOW_FHL, (0.8, 4.0, 1.5, 4.0), (2.0, 1.0, 0.6, 1.2)):
+        for t in (1.0, 13.0, 52.0):
+            p = pmf_new_customer(x, t, *truth)
+            assert p.sum() == pytest.approx(1.0, abs=1e-9)
+            assert (p * x).sum() == pytest.approx(expected_new_customer(*truth, t), rel=1e-9)
+            assert p[0] == pytest.approx((truth[1] / (truth[1] + t)) ** truth[0], rel=1e-12)
+
+
+def check_against_closed_forms(log: TransactionLog, truth, horizons, *, top: int = 8):
+    """(t, z, chi-square p) per horizon: the mean repeat purchases against E[X(t)] in standard
+    errors, and the counts 0, 1, ... (tail pooled so every cell expects >= 5) against
+    P(X(t) = x)."""
+    out = []
+    for t in horizons:
+        x = repeats_within(log, t)
+        n = len(x)
+        z = (x.mean() - expected_new_customer(*truth, t)) / (x.std(ddof=1) / np.sqrt(n))
+        p = pmf_new_customer(np.arange(top), t, *truth)
+        cells = top
+        while cells > 1 and n * (1 - p[:cells].sum()) < 5:
+            cells -= 1
+        p = np.append(p[:cells], 1 - p[:cells].sum())
+        observed = np.bincount(np.minimum(x, cells), minlength=cells + 1)
+        out.append((t, z, stats.chisquare(observed, n * p).pvalue))
+    return out
+
+
+@pytest.mark.parametrize("truth", [CDNOW_FHL, (0.8, 4.0, 1.5, 4.0)], ids=["cdnow", "frequent"])
+def test_simulator_draws_the_bgnbd_process(truth):
+    """Repeat purchases of 100,000 simulated customers within 4, 13, 26 and 52 weeks of their
+    first purchase against FHL's closed forms: the mean against E[X(t)] (equation 9) within 4
+    standard errors (sample standard deviation over sqrt(n)), and the counts 0..7 and 8+
+    against P(X(t) = x) (equation 8) by a chi-square test at p > 1e-4 (per check; 8 checks
+    give a false alarm below 0.1%). Every simulated row counts (no same-day merging): this
+    tests the process, not the calibration's view of it.
+
+    Measured (seed 11): |z| <= 0.74 and chi-square p >= 0.015 over the 8 checks; 0.6-0.9 s
+    each. Seeded bugs fail by far: a dropout chance at the first purchase, the dropout drawn
+    before the purchase is recorded, or Beta(b, a) for Beta(a, b) give |z| > 23.
+    """
+    horizons = (4.0, 13.0, 26.0, 52.0)
+    n = 100_000
+    log = simulate_transactions(*truth, n, 12.0 + max(horizons),
+                                rng=np.random.default_rng(11))
+    first = log.table.groupby("customer_id")["date"].min()
+    assert len(first) == n
+    assert (first < pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=12)).all()
+    for t, z, p in check_against_closed_forms(log, truth, horizons):
+        assert abs(z) < 4 and p > 1e-4, (t, z, p)
+
+
+def test_resolution_counts_same_day_purchases():
+    """The simulator writes purchase times: by day same-day purchases merge, by second not."""
+    log = simulate_transactions(2.0, 1.0, 0.8, 3.0, 300, 30.0, rng=np.random.default_rng(3))
+    by_day, by_second = rfm(log), rfm(log, resolution="s")
+    assert (by_day["customer_id"] == by_second["customer_id"]).all()
+    assert by_second["frequency"].sum() == len(log.table) - len(by_second)
+    assert (by_day["frequency"] <= by_second["frequency"]).all()
+    assert by_day["frequency"].sum() < by_second["frequency"].sum()
+    assert (by_day["T"] - by_second["T"]).abs().max() < 1 / 7
+    with pytest.raises(ValueError, match="resolution"):
+        rfm(log, resolution="W")
+
+
+def test_holdout_forecast_at_the_true_parameters():
+    """FHL equation (10) at the true parameters predicts the simulated hold-out purchases
+    (weeks 26-52 of 20,000 customers) when every purchase counts: measured +0.7% (seed 0; over
+    seeds 0-7 the error ranged -1.8% to +1.1%). By day the actual count loses same-day
+    repeats: +2.7% here (+0.3% to +3.0% over seeds 0-7)."""
+    truth = {"r": 0.8, "alpha": 4.0, "a": 0.8, "b": 3.0}
+    log = simulate_transactions(*truth.values(), 20_000, 52.0, rng=np.random.default_rng(0))
+    posterior = az.from_dict(posterior={k: np.full((1, 4), v) for k, v in truth.items()})
+    table = log.table
+    cut, end = pd.Timestamp("2024-07-01"), pd.Timestamp("2024-12-30")
+    for resolution in ("s", "D"):
+        cal = Calibration("repurchase", posterior, tuple(truth), None,
+                          {"calibration_end": "2024-07-01", "resolution": resolution})
+        forecast = holdout_forecast(cal, log, end)
+        assert forecast["weeks"] == 26.0
+        when = table.assign(date=table["date"].dt.floor(resolution))  # by day: day <= cut
+        seen = when.loc[when["date"] <= cut, "customer_id"].unique()  # is calibration
+        later = when[(when["date"] > cut) & (when["date"] <= end)
+                     & when["customer_id"].isin(seen)]
+        assert forecast["actual"] == len(later.drop_duplicates(["customer_id", "date"]))
+        error = forecast["predicted"] / forecast["actual"] - 1
+        if resolution == "s":
+            assert abs(error) < 0.04, forecast
+        else:
+            assert error > 0, forecast
 
 
 def test_tiny_fit_on_a_synthetic_log():
@@ -81,3 +201,55 @@ def test_cdnow_holdout_forecast():
     print("CDNOW hold-out:", forecast)
     assert forecast["actual"] == 19_684
     assert 0.8 < forecast["predicted"] / forecast["actual"] < 1.0
+
+
+COVERAGE_FITS = 25
+
+
+def coverage_study(fits: int = COVERAGE_FITS, *, resolution: str = "s", customers: int = 1000,
+                   weeks: float = 52.0) -> dict:
+    """Fit ``fits`` synthetic logs from seeded random truths; count 90% HDI hits per parameter.
+
+    Truths are uniform on r in [0.3, 1.2], alpha in [2, 10], a in [0.5, 1.5], b in [2, 6];
+    each log has ``customers`` customers observed to ``weeks`` weeks (first purchases in the
+    first 12), fitted with 2 chains x 500 draws (500 tuning) on one core.
+    """
+    rng = np.random.default_rng(2024)
+    end = str((pd.Timestamp("2024-01-01") + pd.Timedelta(weeks=weeks)).date())
+    hits = dict.fromkeys(("r", "alpha", "a", "b"), 0)
+    max_r_hat, divergences = 1.0, 0
+    for i in range(fits):
+        truth = {"r": rng.uniform(0.3, 1.2), "alpha": rng.uniform(2.0, 10.0),
+                 "a": rng.uniform(0.5, 1.5), "b": rng.uniform(2.0, 6.0)}
+        log = simulate_transactions(*truth.values(), customers, weeks,
+                                    rng=np.random.default_rng(1000 + i))
+        cal = fit_repurchase(log, calibration_end=end, draws=500, tune=500, chains=2,
+                             cores=1, seed=i, resolution=resolution)
+        summary = cal.summary()
+        for name, row in summary["parameters"].items():
+            hits[name] += int(row["hdi_5%"] <= truth[name] <= row["hdi_95%"])
+        max_r_hat = max(max_r_hat, summary["diagnostics"]["max_r_hat"])
+        divergences += summary["diagnostics"]["divergences"]
+    return {"hits": hits, "max_r_hat": max_r_hat, "divergences": divergences}
+
+
+@pytest.mark.long
+def test_interval_coverage_on_synthetic_logs():
+    """Each parameter's 90% interval (hdi_5%..hdi_95%) covers the truth in at least the lower
+    1% binomial quantile of 90% coverage over the fits (19 of 25).
+
+    Measured (resolution "s", 25 fits of 1,000 customers): r 24, alpha 23, a 25, b 25 of 25;
+    max R-hat 1.018, no divergences; 4.0-4.4 min wall on a busy 2-core machine (< 2.2 min CPU).
+    a and b over-cover: with 1,000 customers their posteriors are wide and prior-influenced.
+
+    Counting purchases by day (the default ``resolution="D"``) on the same logs covers alpha
+    in only 18 of 25, below the bound (r 23, a 25, b 25; max R-hat 1.014): merging a frequent
+    buyer's same-day purchases loses purchases and shifts alpha up (see the module notes),
+    hence resolution "s" here.
+    """
+    result = coverage_study()
+    print("repurchase coverage:", result)
+    need = int(stats.binom.ppf(0.01, COVERAGE_FITS, 0.90))
+    assert need == 19
+    assert all(k >= need for k in result["hits"].values()), result
+    assert result["max_r_hat"] < 1.05 and result["divergences"] <= COVERAGE_FITS, result
