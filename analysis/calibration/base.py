@@ -190,14 +190,19 @@ def resolve_priors(defaults: Mapping[str, Any], given: Mapping[str, Any] | None)
 
 def sample(model, *, draws: int, tune: int, chains: int, seed: int,
            target_accept: float = 0.9, cores: int | None = None,
-           progressbar: bool = False) -> az.InferenceData:
-    """NUTS on ``model`` with a fixed seed (identical draws for the same seed and cores)."""
+           progressbar: bool = False, init: str = "jitter+adapt_diag") -> az.InferenceData:
+    """NUTS on ``model`` with a fixed seed (identical draws for the same seed and cores).
+
+    ``init="jitter+adapt_full"`` adapts a dense mass matrix (PyMC calls it experimental)."""
+    import warnings
+
     import pymc as pm
 
     cores = min(chains, os.cpu_count() or 1) if cores is None else cores
-    with model:
+    with model, warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "QuadPotentialFullAdapt is an experimental feature")
         return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
-                         random_seed=seed, target_accept=target_accept,
+                         random_seed=seed, target_accept=target_accept, init=init,
                          progressbar=progressbar, compute_convergence_checks=False)
 
 
