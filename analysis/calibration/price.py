@@ -36,6 +36,56 @@ likelihood (its reference is its own price).
 Priors: :math:`\alpha_j, \beta_F, \beta_D \sim N(0, 2)`, :math:`\beta \sim N(0, 5)`,
 :math:`\eta_G, \eta_L \sim \mathrm{HalfNormal}(5)`, :math:`\gamma \sim \mathrm{Beta}(2, 2)`,
 :math:`\sigma_\beta \sim \mathrm{HalfNormal}(2)`.
+
+Because :math:`\beta_h` multiplies price levels and the brands' mean prices differ (Catsup:
+0.81 to 1.20 of the panel mean), :math:`\sigma_\beta` also carries household brand preference
+(the model has no random brand constants): on Catsup the posterior mean of :math:`\beta_h`
+rises with the household's share of the two dear brands (correlation 0.55 with heinz41's and
+0.70 with heinz28's, -0.58 with the cheap heinz32's), which is why :math:`\sigma_\beta`
+comes out near 5, in the tail of its prior.
+
+Sampling coordinates. NUTS works in coordinates that the likelihood pins down one by one;
+the joint density of the parameters above, priors included, is unchanged, so the model means
+what the equations say (the named parameters are deterministic functions of the
+coordinates). The plain non-centred form :math:`\beta + \sigma_\beta z_h` mixed poorly on the
+Ecdat panels (2 chains x 1,000 draws: bulk ESS 196 and R-hat 1.011 for ``price_coef`` on
+Yogurt, ESS 589 on Catsup; 2 x 500: ESS 114 and R-hat 1.041 on Yogurt, 203 on Catsup),
+because the likelihood sees the :math:`z_h` only through :math:`\beta_h`, which leaves three
+ridges:
+
+- :math:`\beta` against the mean :math:`\bar z` of the :math:`z_h`: only
+  :math:`\bar\beta = \beta + \sigma_\beta \bar z` enters the likelihood, and :math:`\bar z`
+  is held by its prior (sd :math:`1/\sqrt H`, :math:`H` households) alone;
+- :math:`\sigma_\beta` against the spread of the :math:`z_h`: only their product enters. The
+  households' own purchases are informative (posterior sd of :math:`z_h` 0.2 to 0.9, against
+  1 a priori), where non-centring is slow, but a centred :math:`\beta_h` is slow for the
+  households with few purchases (Papaspiliopoulos, Roberts & Skold 2007; Betancourt &
+  Girolami 2015);
+- the brand constants against :math:`\beta` (and the gain, loss, feature and display
+  coefficients): moving :math:`\beta` moves brand :math:`j`'s mean utility by
+  :math:`\beta \bar p_j`, which the :math:`\alpha_j` then undo.
+
+So :math:`z = \bar z \mathbf 1 + \rho u` with :math:`\bar z \sim N(0, 1/H)`,
+:math:`\rho^2 \sim \chi^2_{H-1}` and :math:`u` uniform on the unit sphere of zero-sum vectors
+(``w / |w|`` with ``w ~ ZeroSumNormal(1)``), which is :math:`z \sim N(0, I_H)` exactly. Then
+:math:`\beta_h = \bar\beta + s u_h` with :math:`s = \sigma_\beta \rho`, and NUTS draws
+:math:`\bar\beta \sim N(\sigma_\beta \bar z, 5)` (``price_coef_centred``) and
+:math:`s \sim \mathrm{HalfNormal}(2\rho)` (``price_sd_times_radius``) in place of
+:math:`\beta = \bar\beta - \sigma_\beta \bar z` and :math:`\sigma_\beta = s / \rho`, which
+keep exactly the priors above: the direction :math:`u` is non-centred, and the scale
+:math:`s`, the spread of the :math:`\beta_h`, is what the data measure. Likewise the brand
+constants are drawn as :math:`\alpha^*_j = \alpha_j + \bar V_j - \bar V_1`
+(``brand_const_centred``) from :math:`N(\bar V_j - \bar V_1, 2)`, so that still
+:math:`\alpha_j \sim N(0, 2)`, where :math:`\bar V_j` is brand :math:`j`'s mean utility
+without its constant over the likelihood's occasions (with :math:`\bar\beta`); the
+homogeneous model does this too. After (2 x 1,000 draws): minimum bulk ESS 1,112 on Catsup
+and 1,381 on Yogurt, R-hat at most 1.004, no divergences, at the same cost per draw.
+
+A prior given through ``priors`` is moved or stretched in the same way when it is a location
+family (``brand_const``, ``price_coef``: Normal, StudentT, Laplace, Logistic, Gumbel,
+SkewNormal, Cauchy) or a scale family (``price_sd``: HalfNormal, HalfStudentT, HalfCauchy,
+InverseGamma, Weibull, Gamma, Exponential) with fixed parameters; any other prior is sampled
+as given: the same model, with the slower geometry.
 """
 
 from __future__ import annotations
@@ -88,9 +138,57 @@ def smoothing_weights(gamma, lags: int = LAGS):
     return pt.concatenate([head, pt.reshape(gamma ** (lags - 1), (1,))])
 
 
+# Location and scale parameters of the prior families that the sampler can shift or stretch
+# (see _shifted and _stretched); other priors are sampled as given, which is the same model
+# with a slower geometry.
+LOCATION = {"Normal": "mu", "StudentT": "mu", "Laplace": "mu", "Logistic": "mu",
+            "Gumbel": "mu", "SkewNormal": "mu", "Cauchy": "alpha"}
+SCALE = {"HalfNormal": ("sigma", 1), "HalfStudentT": ("sigma", 1), "HalfCauchy": ("beta", 1),
+         "InverseGamma": ("beta", 1), "Weibull": ("beta", 1), "Gamma": ("beta", -1),
+         "Exponential": ("lam", -1)}
+
+
+def _plain(prior: Prior) -> bool:
+    """A centred prior with fixed (not hierarchical) parameters and no transform."""
+    return prior.transform is None and prior.centered and \
+        not any(hasattr(v, "create_variable") for v in prior.parameters.values())
+
+
+def _shifted(prior: Prior, name: str, shift, dims: tuple[str, ...] | None = None):
+    """``(x, x + shift)`` with ``x ~ prior``.
+
+    For a location family the sampler's coordinate is ``x + shift`` itself, drawn from the
+    prior moved by ``shift`` (named ``<name>_centred``; ``x`` is then a deterministic): the
+    same joint density, but a coordinate that the likelihood pins down on its own.
+    """
+    key = LOCATION.get(prior.distribution)
+    if key is None or not _plain(prior):
+        prior = copy.deepcopy(prior)
+        prior.dims = dims
+        x = prior.create_variable(name)
+        return x, x + shift
+    params = dict(prior.parameters)
+    params[key] = pt.as_tensor_variable(params.get(key, 0.0)) + shift
+    moved = prior.pymc_distribution(f"{name}_centred", **params, dims=dims)
+    return pm.Deterministic(name, moved - shift, dims=dims), moved
+
+
+def _stretched(prior: Prior, name: str, factor):
+    """``(s, s * factor)`` with ``s ~ prior`` and ``factor > 0``; for a scale family the
+    sampler's coordinate is ``s * factor`` (``<name>_times_radius``), as in :func:`_shifted`."""
+    key, power = SCALE.get(prior.distribution, (None, 0))
+    if key not in prior.parameters or not _plain(prior):
+        s = prior.create_variable(name)
+        return s, s * factor
+    params = dict(prior.parameters)
+    params[key] = pt.as_tensor_variable(params[key]) * factor ** power
+    big = prior.pymc_distribution(f"{name}_times_radius", **params)
+    return pm.Deterministic(name, big / factor), big
+
+
 def price_model(panel: ChoicePanel, *, heterogeneous: bool = False,
                 priors: Mapping[str, Prior] | None = None) -> pm.Model:
-    """The PyMC model of ``panel`` (equations in the module docstring)."""
+    """The PyMC model of ``panel`` (equations and parametrisation in the module docstring)."""
     pri = resolve_priors(PRIORS, priors)
     scale = float(panel.price.mean())
     relative = panel.price / scale
@@ -98,13 +196,14 @@ def price_model(panel: ChoicePanel, *, heterogeneous: bool = False,
     keep = occasion_index(panel.household) > 0
     n_house = int(panel.household.max()) + 1
     n_brands = len(panel.brands)
+    household = panel.household[keep]
+    p = relative[keep]
+    covariates = [(kind, values[keep]) for kind, values in (("feature", panel.feature),
+                                                            ("display", panel.display))
+                  if values.any()]
     coords = {"brand": list(panel.brands), "other_brand": list(panel.brands[1:]),
               "household": np.arange(n_house)}
     with pm.Model(coords=coords) as model:
-        const_prior = copy.deepcopy(pri["brand_const"])
-        const_prior.dims = ("other_brand",)
-        const = const_prior.create_variable("brand_const")
-        price_coef = pri["price_coef"].create_variable("price_coef")
         gain = pri["gain_coef"].create_variable("gain_coef")
         loss = pri["loss_coef"].create_variable("loss_coef")
         gamma = pri["ref_memory"].create_variable("ref_memory")
@@ -112,19 +211,38 @@ def price_model(panel: ChoicePanel, *, heterogeneous: bool = False,
         # (occasions*brands, lags) @ (lags,): a matrix-vector product keeps the gradient cheap
         flat = lagged[keep].transpose(0, 2, 1).reshape(-1, LAGS)
         ref = pt.dot(flat, smoothing_weights(gamma)).reshape((int(keep.sum()), n_brands))
-        p = relative[keep]
+        gain_term = pt.maximum(ref - p, 0.0)
+        loss_term = pt.maximum(p - ref, 0.0)
         if heterogeneous:
-            sd = pri["price_sd"].create_variable("price_sd")
-            z = pm.Normal("price_z", 0.0, 1.0, dims="household")
-            beta = (price_coef + sd * z)[panel.household[keep]][:, None]
+            # z = z_mean + radius * unit: z_mean ~ N(0, 1/H), radius^2 ~ chi2(H-1) and unit
+            # uniform on the sphere of zero-sum vectors, i.e. z ~ N(0, I_H) exactly
+            z_mean = pm.Normal("price_z_mean", 0.0, 1.0 / np.sqrt(n_house))
+            if n_house > 1:
+                radius = pt.sqrt(pm.ChiSquared("price_z_radius2", nu=n_house - 1))
+                direction = pm.ZeroSumNormal("price_z_direction", 1.0, dims="household")
+                unit = direction / pt.sqrt(pt.sum(direction ** 2))
+                sd, spread = _stretched(pri["price_sd"], "price_sd", radius)
+                z, deviation = z_mean + radius * unit, spread * unit
+            else:  # one household: z is its own mean
+                sd = pri["price_sd"].create_variable("price_sd")
+                z, deviation = pt.ones(1) * z_mean, pt.zeros(1)
+            pm.Deterministic("price_z", z, dims="household")
+            price_coef, mean_coef = _shifted(pri["price_coef"], "price_coef", sd * z_mean)
+            beta = (mean_coef + deviation)[household][:, None]
         else:
-            beta = price_coef
+            mean_coef = beta = pri["price_coef"].create_variable("price_coef")
+        extra = [(pri[f"{kind}_coef"].create_variable(f"{kind}_coef"), values)
+                 for kind, values in covariates]
+        # utility of each brand at the panel's mean covariates, relative to the first brand
+        at_mean = mean_coef * p.mean(0) + gain * gain_term.mean(0) - loss * loss_term.mean(0)
+        for coef, values in extra:
+            at_mean = at_mean + coef * values.mean(0)
+        const, _ = _shifted(pri["brand_const"], "brand_const", at_mean[1:] - at_mean[0],
+                            dims=("other_brand",))
         utility = (pt.concatenate([pt.zeros(1), const])[None, :] + beta * p
-                   + gain * pt.maximum(ref - p, 0.0) - loss * pt.maximum(p - ref, 0.0))
-        for kind, values in (("feature", panel.feature), ("display", panel.display)):
-            if values.any():
-                coef = pri[f"{kind}_coef"].create_variable(f"{kind}_coef")
-                utility = utility + coef * values[keep]
+                   + gain * gain_term - loss * loss_term)
+        for coef, values in extra:
+            utility = utility + coef * values
         pm.Categorical("choice", logit_p=utility, observed=panel.choice[keep])
     return model
 
