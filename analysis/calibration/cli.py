@@ -58,50 +58,49 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "prior draws (" + ", ".join(SBC_MODELS) + ")")
 
 
+def _load(args: argparse.Namespace):
+    """``args.data`` loaded and validated for ``args.model`` (not the simulator)."""
+    from . import data
+
+    if args.model == "bass":
+        return data.load_adoption(args.data, args.series)
+    if args.model == "media":
+        return data.load_media(args.data)
+    if args.model == "price":
+        return data.load_choice_panel(args.data)
+    return data.load_transactions(args.data)
+
+
 def fit(args: argparse.Namespace) -> Calibration:
     """Load ``args.data`` for ``args.model`` and fit it."""
     options = {"chains": args.chains, "seed": args.seed}
     options.update({k: v for k, v in (("draws", args.draws), ("tune", args.tune))
                     if v is not None})
-    if args.model == "bass":
-        from .bass import fit_bass
-        from .data import load_adoption
-
-        return fit_bass(load_adoption(args.data, args.series), **options)
-    if args.model == "media":
-        from .data import load_media
-        from .media import fit_media
-
-        return fit_media(load_media(args.data), **options)
     if args.model == "simulator":
         return _fit_simulator(args, options)
-    if args.model == "price":
-        from .data import load_choice_panel
-        from .price import fit_price
+    if args.model == "bass":
+        from .bass import fit_bass as fit_model
+    elif args.model == "media":
+        from .media import fit_media as fit_model
+    elif args.model == "price":
+        from .price import fit_price as fit_model
+    else:
+        from .repurchase import fit_repurchase
 
-        return fit_price(load_choice_panel(args.data), **options)
-    from .data import load_transactions
-    from .repurchase import fit_repurchase
-
-    return fit_repurchase(load_transactions(args.data), resolution=args.resolution, **options)
+        options["resolution"] = args.resolution
+        fit_model = fit_repurchase
+    return fit_model(_load(args), **options)
 
 
 def _model(args: argparse.Namespace):
     """The PyMC model of ``args.model`` built on ``args.data`` (for SBC)."""
     if args.model == "bass":
-        from .bass import bass_model
-        from .data import load_adoption
-
-        return bass_model(load_adoption(args.data, args.series))
-    if args.model == "media":
-        from .data import load_media
-        from .media import media_model
-
-        return media_model(load_media(args.data))
-    from .data import load_choice_panel
-    from .price import price_model
-
-    return price_model(load_choice_panel(args.data))
+        from .bass import bass_model as build
+    elif args.model == "media":
+        from .media import media_model as build
+    else:
+        from .price import price_model as build
+    return build(_load(args))
 
 
 def _sbc(args: argparse.Namespace) -> int:
