@@ -185,7 +185,7 @@ class BudgetController:
             c for c, ch in enumerate(scenario.channels)
             if ch.cost_model is not CostModel.commission and ch.budget > 0
         ], dtype=np.int64)
-        self.original = model.spend_plan.copy()
+        self.original = model.spend_plan[0].copy()  # runs one world (worlds.check_shared)
         self.floor_share = np.array([
             settings.floor_of(scenario.channels[c].name) for c in self.channels
         ])
@@ -239,15 +239,15 @@ class BudgetController:
             return
         ev = self.evidence()
         returns = self.policy(ev, self.settings, rng=model.streams("budget_control"))[live]
-        old = model.remaining[c].copy()
+        old = model.remaining[0, c].copy()
         new = reallocate(old, planned, self.floor_share[live], returns,
                          explore_share=self.settings.explore_share,
                          change_threshold=self.settings.change_threshold)
         changed = new != old
         for i, ch in enumerate(c):
             if changed[i]:
-                model.remaining[ch] = new[i]
-                model.spend_plan[ch, hour:] = self.original[ch, hour:] * (new[i] / planned[i])
+                model.remaining[0, ch] = new[i]
+                model.spend_plan[0, ch, hour:] = self.original[ch, hour:] * (new[i] / planned[i])
             self.decisions.append(Decision(
                 hour=hour, channel=model.channel_names[ch], old_remaining=float(old[i]),
                 new_remaining=float(new[i]), estimated_return=float(returns[i]),

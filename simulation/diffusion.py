@@ -23,12 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from scenarios.schema import KocSeeding, KolPost, Scenario
+from scenarios.schema import GENERATIONS, KocSeeding, KolPost
 from scenarios.social import SOCIAL_SOURCES
 
 from . import kernels as k
-from .network import TIE_FRIEND, FollowGraph, out_edges, tie_chance
+from .network import TIE_FRIEND, FollowGraph, out_edges
 from .outcomes import Purchases
+from .worlds import Worlds
 
 POSTS, LINKS = np.uint8(1), np.uint8(2)  # one chance per tie per mechanism
 CASCADE_KINDS = {"kol": "kol_post", "koc": "koc_seeding", "friend": "word_of_mouth",
@@ -47,21 +48,32 @@ class Trigger:
 
 
 class SocialNetwork:
-    """Diffusion state of one run; the model's ``SocialProof`` when a network is set.
+    """Diffusion state of one run (or batch of worlds, on their stacked graphs); the
+    model's ``SocialProof`` when a network is set.
 
     ``first_source`` is the index of ``kol`` among the model's sources; the social sources
-    follow in ``SOCIAL_SOURCES`` order. ``record`` is the model's ``Recorder``.
+    follow in ``SOCIAL_SOURCES`` order. ``record`` is the model's ``Recorder``. Probabilities
+    the worlds set differently are looked up by the poster's world.
     """
 
-    def __init__(self, scenario: Scenario, graph: FollowGraph, *, generation: np.ndarray,
-                 recorder, first_source: int, streams):
+    def __init__(self, worlds: Worlds, graph: FollowGraph, *, recorder, first_source: int,
+                 streams):
+        scenario = worlds.scenario
         net = scenario.network
-        self.scenario, self.net, self.graph = scenario, net, graph
-        self.generation, self.recorder, self.streams = generation, recorder, streams
+        self.scenario, self.net, self.graph, self.worlds = scenario, net, graph, worlds
+        self.generation = worlds.population.generation
+        self.recorder, self.streams = recorder, streams
         self.source = {name: first_source + i for i, name in enumerate(SOCIAL_SOURCES)}
         self.tie_source = np.array([self.source[s] for s in ("kol", "koc", "friend")])
-        self.p_post = np.array([net.tie_probability.kol, net.tie_probability.koc,
-                                net.tie_probability.friend])
+        nets = [s.network for s in worlds.scenarios]
+        self.p_post = np.array([[n.tie_probability.kol, n.tie_probability.koc,
+                                 n.tie_probability.friend] for n in nets])  # (K, tie type)
+        self.p_wom = np.array([[n.word_of_mouth.post_probability[g] for g in GENERATIONS]
+                               for n in nets])  # (K, generation)
+        self.satisfaction = worlds.values(lambda s: s.network.word_of_mouth.satisfaction_weight)
+        if net.group_buy is not None:
+            self.p_share = worlds.values(lambda s: s.network.group_buy.share_probability)
+            self.p_join = worlds.values(lambda s: s.network.group_buy.join_probability)
         n = graph.n
         self.used = np.zeros(graph.n_edges, dtype=np.uint8)
         self.influenced = np.zeros(n, dtype=bool)
@@ -74,16 +86,20 @@ class SocialNetwork:
         self.proof_hour = np.zeros(n, dtype=np.int32)
         self.pending: dict[int, list[tuple]] = defaultdict(list)
         self.cascades: list[tuple[str, int, int, float]] = []  # kind, root, hour, cost
-        self.share_sharer: list[np.ndarray] = []
+        # per group-buy link (the first n_shares entries): its sharer and joiners so far
+        self.link_sharer = np.zeros(0, dtype=np.int64)
         self.share_joined = np.zeros(0, dtype=np.int32)
-        self.rewards = 0
+        self.n_shares = 0
+        self.rewards = np.zeros(worlds.k, dtype=np.int64)  # group-buy rewards per world
         self.list_price = np.array([p.list_price for p in scenario.products])
         self.hours = scenario.calendar.hours
         self.warnings: list[str] = []
         audience = np.diff(graph.indptr)
-        kols = np.flatnonzero(graph.role == 1)
-        self.kols_by_audience = kols[np.argsort(-audience[kols], kind="stable")]
-        self.kocs = np.flatnonzero(graph.role == 2)
+        self.kols_by_audience, self.kocs = [], []
+        for lo, hi in zip(worlds.offsets[:-1], worlds.offsets[1:], strict=True):
+            kols = lo + np.flatnonzero(graph.role[lo:hi] == 1)
+            self.kols_by_audience.append(kols[np.argsort(-audience[kols], kind="stable")])
+            self.kocs.append(lo + np.flatnonzero(graph.role[lo:hi] == 2))
         self.audience = audience
 
     # -- SocialProof -------------------------------------------------------------------
@@ -138,26 +154,37 @@ class SocialNetwork:
 
     # -- calendar events -----------------------------------------------------------------
     def post(self, event: KolPost | KocSeeding) -> None:
+        """A paid post event in every world, each with its own accounts, fees and budget."""
         rng = self.streams(f"event:{event.name}")
         hour = event.start_hour
         product = self._product(event.product)
+        index = self.scenario.calendar.events.index(event)
+        own = [s.calendar.events[index] for s in self.worlds.scenarios]
         if isinstance(event, KolPost):
-            posters, fees = self._kol_accounts(event)
+            chosen = [self._kol_accounts(e, w) for w, e in enumerate(own)]
+            paid = np.concatenate([c[0] for c in chosen])
+            fees = np.concatenate([c[1] for c in chosen])
             source, kind = self.source["kol"], "kol_post"
-            paid = posters
+            posters = paid
         else:
-            paid = self._koc_accounts(event, rng)
-            fees = np.full(len(paid), event.cost_per_account)
-            posting = rng.random(len(paid)) < event.post_probability
+            paid = np.concatenate([self._koc_accounts(e, w, rng) for w, e in enumerate(own)])
+            fees = self.worlds.at(self.worlds.values(lambda s: s.calendar.events[index]
+                                                     .cost_per_account), paid)
+            fees = np.broadcast_to(np.asarray(fees, dtype=np.float64), paid.shape)
+            p_post = self.worlds.at(self.worlds.values(
+                lambda s: s.calendar.events[index].post_probability), paid)
+            posting = rng.random(len(paid)) < p_post
             posters, source, kind = paid[posting], self.source["koc"], "koc_seeding"
-        self.recorder.add_total("spend", hour, source, float(fees.sum()), paid)
+        self.recorder.add_total("spend", hour, source, self.worlds.sum_by_world(paid, fees),
+                                paid)
         cascades = self._open_cascades(kind, paid, hour, fees)
-        self._spread(posters, hour, product, rng=rng, reach=event.reach, mechanism=POSTS,
+        reach = self.worlds.values(lambda s: s.calendar.events[index].reach)
+        self._spread(posters, hour, product, rng=rng, reach=reach, mechanism=POSTS,
                      spread_hours=event.duration_hours,
                      paid_post=dict(zip(paid.tolist(), cascades.tolist(), strict=True)))
 
-    def _kol_accounts(self, event: KolPost) -> tuple[np.ndarray, np.ndarray]:
-        ranked = self.kols_by_audience[event.rank - 1:]
+    def _kol_accounts(self, event: KolPost, world: int) -> tuple[np.ndarray, np.ndarray]:
+        ranked = self.kols_by_audience[world][event.rank - 1:]
         if event.accounts is not None:
             ranked = ranked[:event.accounts]
         fees = event.fee_per_thousand_followers * self.audience[ranked] / 1000.0
@@ -169,12 +196,13 @@ class SocialNetwork:
                                  "the event's limits; nothing was posted")
         return ranked, fees
 
-    def _koc_accounts(self, event: KocSeeding, rng) -> np.ndarray:
-        if len(self.kocs) < event.accounts:
+    def _koc_accounts(self, event: KocSeeding, world: int, rng) -> np.ndarray:
+        kocs = self.kocs[world]
+        if len(kocs) < event.accounts:
             self.warnings.append(f"{event.name}: {event.accounts} KOCs asked, the graph "
-                                 f"has {len(self.kocs)}")
-        size = min(event.accounts, len(self.kocs))
-        return np.sort(rng.choice(self.kocs, size=size, replace=False))
+                                 f"has {len(kocs)}")
+        size = min(event.accounts, len(kocs))
+        return np.sort(rng.choice(kocs, size=size, replace=False))
 
     def _product(self, name: str | None) -> int:
         names = [p.name for p in self.scenario.products]
@@ -195,11 +223,10 @@ class SocialNetwork:
 
     # -- purchases spread ----------------------------------------------------------------
     def _word_of_mouth(self, bought: Purchases, hour: int, source: int, product: int) -> None:
-        wom = self.net.word_of_mouth
-        base = np.array([wom.post_probability[g] for g in wom.post_probability])
+        wom, ids = self.net.word_of_mouth, bought.ids
         deal = np.maximum(1.0 - bought.price / self.list_price[product], 0.0)
-        p = np.minimum(base[self.generation[bought.ids]] * (1 + wom.satisfaction_weight * deal),
-                       1.0)
+        base = self.p_wom[self.worlds.world[ids], self.generation[ids]]
+        p = np.minimum(base * (1 + self.worlds.at(self.satisfaction, ids) * deal), 1.0)
         rng = self.streams("network:word_of_mouth")
         posters = bought.ids[rng.random(len(bought.ids)) < p]
         if len(posters) == 0:
@@ -208,16 +235,16 @@ class SocialNetwork:
         self._spread(posters, hour, product, rng=rng, reach=wom.reach, mechanism=POSTS)
 
     def _share_links(self, ids: np.ndarray, hour: int, product: int) -> None:
-        gb = self.net.group_buy
         rng = self.streams("network:group_buy")
-        sharers = ids[rng.random(len(ids)) < gb.share_probability]
+        sharers = ids[rng.random(len(ids)) < self.worlds.at(self.p_share, ids)]
         if len(sharers) == 0:
             return
         self._register("group_buy", sharers, hour)
-        first = sum(len(s) for s in self.share_sharer)
-        self.share_sharer.append(sharers)
-        self.share_joined = np.concatenate([self.share_joined,
-                                            np.zeros(len(sharers), dtype=np.int32)])
+        first = self.n_shares
+        self.n_shares += len(sharers)
+        self.link_sharer = _room_for(self.link_sharer, self.n_shares)
+        self.share_joined = _room_for(self.share_joined, self.n_shares)
+        self.link_sharer[first:self.n_shares] = sharers
         share_of = dict(zip(sharers.tolist(), range(first, first + len(sharers)), strict=True))
         self._spread(sharers, hour, product, rng=rng, reach=1.0, mechanism=LINKS,
                      share_of=share_of)
@@ -231,10 +258,10 @@ class SocialNetwork:
         unlocked = np.unique(shares[(before < self.net.group_buy.k)
                                     & (self.share_joined[shares] >= self.net.group_buy.k)])
         if len(unlocked):
-            sharers = np.concatenate(self.share_sharer)[unlocked]
-            self.rewards += len(unlocked)
-            self.recorder.add_total("spend", hour, self.source["group_buy"],
-                                    self.net.group_buy.sharer_reward * len(unlocked), sharers)
+            sharers = self.link_sharer[unlocked]
+            self.rewards += self.worlds.sum_by_world(sharers).astype(np.int64)
+            reward = self.net.group_buy.sharer_reward * self.worlds.sum_by_world(sharers)
+            self.recorder.add_total("spend", hour, self.source["group_buy"], reward, sharers)
 
     def _spread(self, posters: np.ndarray, hour: int, product: int, *, rng, reach: float,
                 mechanism: np.uint8, spread_hours: int = 1, share_of=None,
@@ -250,7 +277,8 @@ class SocialNetwork:
         if links:
             open_ &= g.tie[edges] == TIE_FRIEND
         edges, src = edges[open_], src[open_]
-        seen = rng.random(len(edges)) < reach if reach < 1 else np.ones(len(edges), bool)
+        seen = (np.ones(len(edges), bool) if np.all(np.asarray(reach) >= 1)
+                else rng.random(len(edges)) < self.worlds.at(reach, src))
         edges, src = edges[seen], src[seen]
         self.used[edges] |= mechanism
         targets = g.indices[edges].astype(np.int64)
@@ -259,11 +287,11 @@ class SocialNetwork:
         self._record_exposures(hour, targets, source)
 
         if links:
-            chance = np.full(len(edges), self.net.group_buy.join_probability)
-            if g.weight is not None:
-                chance = np.minimum(chance * g.weight[edges], 1.0)
+            chance = np.broadcast_to(self.worlds.at(self.p_join, src), edges.shape)
         else:
-            chance = tie_chance(g, edges, self.p_post)
+            chance = self.p_post[self.worlds.world[src], g.tie[edges]]
+        if g.weight is not None:
+            chance = np.minimum(chance * g.weight[edges], 1.0)
         hit = rng.random(len(edges)) < chance
         targets, src, source = targets[hit], src[hit], source[hit]
         fresh = ~self.influenced[targets]
@@ -305,3 +333,12 @@ class SocialNetwork:
             first = np.unique(ids[~self.reached[ids, col]])
             self.reached[first, col] = True
             self.recorder.add("reach", hour, int(s), first)
+
+
+def _room_for(array: np.ndarray, n: int) -> np.ndarray:
+    """``array`` with room for ``n`` entries, grown geometrically (new entries zero)."""
+    if n <= len(array):
+        return array
+    grown = np.zeros(max(2 * len(array), n), dtype=array.dtype)
+    grown[:len(array)] = array
+    return grown

@@ -9,23 +9,38 @@ by thinning, and repurchase needs wait in per-hour buckets. The per-agent Mesa r
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 import numpy as np
 
-from scenarios.schema import GENERATIONS, TIERS, Scenario
+from scenarios.schema import GENERATIONS, TIERS, Behaviour
 
 from . import kernels as k
 from .outcomes import EMPTY_IDS, Delivery, Offer, Purchases
-from .population import Population
+from .worlds import Worlds
 
 
 class ArrayConsumers:
-    """Dynamic state of every consumer, one array per attribute."""
+    """Dynamic state of every consumer of every world, one array per attribute.
 
-    def __init__(self, scenario: Scenario, population: Population, *, model=None):
+    A parameter the worlds of a batch set differently is looked up per consumer
+    (``Worlds.at``); one the worlds share stays a scalar, as in a single run.
+    """
+
+    def __init__(self, worlds: Worlds, *, model=None):
+        scenario, population = worlds.scenario, worlds.population
         n, n_channels = population.size, len(scenario.channels)
         n_products = len(scenario.products)
-        self.scenario, self.pop, self.behaviour = scenario, population, scenario.behaviour
+        self.scenario, self.pop, self.worlds = scenario, population, worlds
+        self._behaviour = {f: worlds.values(lambda s, f=f: getattr(s.behaviour, f))
+                           for f in Behaviour.model_fields}
+        self._channel = [{f: worlds.values(lambda s, c=c, f=f: getattr(s.channels[c], f))
+                          for f in ("frequency_cap", "awareness_per_impression", "ctr")}
+                         for c in range(n_channels)]
+        self._gen_affinity = [np.array([[s.channels[c].affinity[g] for g in GENERATIONS]
+                                        for s in worlds.scenarios]) for c in range(n_channels)]
+        self._tier_affinity = [np.array([[s.channels[c].tier_affinity[t] for t in TIERS]
+                                         for s in worlds.scenarios]) for c in range(n_channels)]
         self.adstock = np.zeros(n, dtype=np.float32)
         self.adstock_hour = np.zeros(n, dtype=np.int32)
         self.reference = population.reference_price.copy()
@@ -54,16 +69,20 @@ class ArrayConsumers:
         add ad-stock, may be clicked, and past the consumer's tolerance may cause complaints.
         """
         ch = self.scenario.channels[channel]
+        own = self._channel[channel]
         allowed = ~self.opted_out[ids, channel]
         if ch.requires_consent:
             allowed &= self.pop.consent[ids]
-        room = np.maximum(ch.frequency_cap - self.contacts[ids, channel], 0)
+        cap = self.worlds.at(own["frequency_cap"], ids)
+        room = np.maximum(cap - self.contacts[ids, channel], 0)
         delivered = np.where(allowed, np.minimum(counts, room), 0)
         keep = delivered > 0
         ids, delivered = ids[keep], delivered[keep].astype(np.int16)
+        behaviour = self.behaviour_of(ids)
 
         self.adstock[ids] = (
-            self._adstock_now(ids, hour) + ch.awareness_per_impression * delivered
+            self._adstock_now(ids, hour)
+            + self.worlds.at(own["awareness_per_impression"], ids) * delivered
         )
         self.adstock_hour[ids] = hour
         before = self.contacts_total[ids]
@@ -71,23 +90,31 @@ class ArrayConsumers:
         self.contacts_total[ids] += delivered
 
         affinity = self.affinity(channel, ids)
-        clicked = rng.random(len(ids)) < k.click_probability(ch.ctr, affinity, delivered)
+        ctr = self.worlds.at(own["ctr"], ids)
+        clicked = rng.random(len(ids)) < k.click_probability(ctr, affinity, delivered)
         excess = k.excess_contacts(before, delivered, self.pop.contact_tolerance[ids])
-        p_complain = k.complaint_probability(excess, self.behaviour.complaint_probability)
-        complained = ids[rng.random(len(ids)) < p_complain]
-        opted = complained[rng.random(len(complained)) < self.behaviour.optout_probability]
+        p_complain = k.complaint_probability(excess, behaviour.complaint_probability)
+        is_complaint = rng.random(len(ids)) < p_complain
+        complained = ids[is_complaint]
+        p_optout = np.broadcast_to(behaviour.optout_probability, ids.shape)[is_complaint]
+        opted = complained[rng.random(len(complained)) < p_optout]
         self.opted_out[opted, channel] = True
         return Delivery(ids, delivered, clicked, complained, opted)
 
     def affinity(self, channel: int, ids: np.ndarray) -> np.ndarray:
-        ch = self.scenario.channels[channel]
-        gen = np.array([ch.affinity[g] for g in GENERATIONS])[self.pop.generation[ids]]
-        tier = np.array([ch.tier_affinity[t] for t in TIERS])[self.pop.tier[ids]]
+        world = self.worlds.world[ids]
+        gen = self._gen_affinity[channel][world, self.pop.generation[ids]]
+        tier = self._tier_affinity[channel][world, self.pop.tier[ids]]
         return gen * tier
+
+    def behaviour_of(self, ids: np.ndarray) -> SimpleNamespace:
+        """The behaviour parameters of consumers ``ids`` (scalars where worlds agree)."""
+        return SimpleNamespace(**{f: self.worlds.at(v, ids) for f, v in self._behaviour.items()})
 
     def _adstock_now(self, ids: np.ndarray, hour: int) -> np.ndarray:
         age = hour - self.adstock_hour[ids]
-        return self.adstock[ids] * k.adstock_decay(age, self.behaviour.awareness_half_life_hours)
+        half_life = self.worlds.at(self._behaviour["awareness_half_life_hours"], ids)
+        return self.adstock[ids] * k.adstock_decay(age, half_life)
 
     # -- needs ---------------------------------------------------------------------------
     def own_need(self, product: int, hour: int, hour_weight: float, *,
@@ -119,6 +146,7 @@ class ArrayConsumers:
         in_market = self.next_need[ids, p] <= hour
         ids, social_proof = ids[in_market], social_proof[in_market]
         pop = self.pop
+        behaviour = self.behaviour_of(ids)
         coupon = np.where(self.coupon_until[ids, p] > hour, self.coupon_value[ids, p], 0.0)
         price = k.consumer_price(offer.quote.price, offer.live_discount, coupon,
                                  offer.price_floor)
@@ -135,22 +163,23 @@ class ArrayConsumers:
             limited_time=offer.quote.limited_time or offer.live,
             adstock=self._adstock_now(ids, hour),
             social_proof=social_proof,
-            behaviour=self.behaviour,
+            behaviour=behaviour,
             shift=offer.shift,
         )
         buy = (rng.random(len(ids)) < k.purchase_probability(utility)) | offer.certain
         ids, price, coupon = ids[buy], price[buy], coupon[buy]
+        smoothing = _select(behaviour.reference_smoothing, buy)
+        shape = _select(behaviour.repurchase_shape, buy)
         product = self.scenario.products[p]
         units = 1 + rng.poisson(product.units_per_order - 1, size=len(ids))
         new = (self.purchases[ids] == 0) & ~pop.existing_customer[ids]
 
         self.reference[ids, p] = k.updated_reference(
-            self.reference[ids, p], price, self.behaviour.reference_smoothing
+            self.reference[ids, p], price, smoothing
         )
         self.purchases[ids] += 1
         self.coupon_value[ids[coupon > 0], p] = 0.0
-        delay = k.repurchase_delay(rng, product.repurchase_days * 24,
-                                   self.behaviour.repurchase_shape, size=len(ids))
+        delay = k.repurchase_delay(rng, product.repurchase_days * 24, shape, size=len(ids))
         due = hour + 1 + np.floor(delay).astype(np.int64)
         self.next_need[ids, p] = due
         for h in np.unique(due[due < self.scenario.calendar.hours]):
@@ -160,3 +189,8 @@ class ArrayConsumers:
     def give_coupons(self, ids: np.ndarray, product: int, value: float, until: int) -> None:
         self.coupon_value[ids, product] = np.maximum(self.coupon_value[ids, product], value)
         self.coupon_until[ids, product] = until
+
+
+def _select(value, mask: np.ndarray):
+    """``value[mask]`` for a per-consumer array; a scalar stays a scalar."""
+    return value if np.ndim(value) == 0 else value[mask]

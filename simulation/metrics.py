@@ -29,12 +29,19 @@ METRICS = (
 
 
 class Recorder:
-    """Accumulates metric arrays (hours, sources, segments) and append-only event logs."""
+    """Accumulates metric arrays (slots, sources, worlds x segments) and append-only logs.
 
-    def __init__(self, hours: int, sources: list[str], segment: np.ndarray):
+    ``segment`` is each consumer's world x segment cell (``Worlds.segment``); a slot is
+    ``every`` hours (1: hourly; a batch of many worlds records by day to stay small).
+    """
+
+    def __init__(self, hours: int, sources: list[str], segment: np.ndarray, *,
+                 n_worlds: int = 1, every: int = 1):
         self.sources = sources
         self.segment = segment
-        shape = (hours, len(sources), N_SEGMENTS)
+        self.every, self.n_worlds = every, n_worlds
+        self.cells = n_worlds * N_SEGMENTS
+        shape = (-(-hours // every), len(sources), self.cells)
         self.values = {m: np.zeros(shape) for m in METRICS}
         self._touchpoints: list[tuple[np.ndarray, ...]] = []
         self._orders: list[tuple[np.ndarray, ...]] = []
@@ -43,18 +50,22 @@ class Recorder:
         """Add one per consumer in ``ids`` (or ``weights``) to its segment's cell."""
         if len(ids) == 0:
             return
-        counts = np.bincount(self.segment[ids], weights=weights, minlength=N_SEGMENTS)
-        self.values[metric][hour, source] += counts
+        counts = np.bincount(self.segment[ids], weights=weights, minlength=self.cells)
+        self.values[metric][hour // self.every, source] += counts
 
-    def add_total(self, metric: str, hour: int, source: int, amount: float, ids) -> None:
-        """Spread a source-level amount (spend) over segments in proportion to ``ids``."""
-        if amount == 0:
+    def add_total(self, metric: str, hour: int, source: int, amount, ids) -> None:
+        """Spread each world's source-level ``amount`` (spend; scalar or (K,)) over its
+        segments in proportion to ``ids``; a world with no ``ids`` books it on segment 0."""
+        amount = np.broadcast_to(np.asarray(amount, dtype=np.float64), (self.n_worlds,))
+        if not amount.any():
             return
-        if len(ids) == 0:
-            self.values[metric][hour, source, 0] += amount
-            return
-        counts = np.bincount(self.segment[ids], minlength=N_SEGMENTS)
-        self.values[metric][hour, source] += amount * counts / counts.sum()
+        counts = np.bincount(self.segment[ids], minlength=self.cells).reshape(
+            self.n_worlds, N_SEGMENTS).astype(np.float64)
+        totals = counts.sum(axis=1)
+        nobody = totals == 0
+        counts[nobody, 0], totals[nobody] = 1.0, 1.0
+        share = amount[:, None] * counts / totals[:, None]
+        self.values[metric][hour // self.every, source] += share.reshape(-1)
 
     def log_touchpoints(self, hour: int, source: int, ids, impressions, clicked) -> None:
         n = len(ids)
@@ -83,27 +94,38 @@ class Recorder:
             np.asarray(cascade, dtype=np.int32),
         ))
 
-    def timeseries(self, phase_names: list[str], phase_of_hour: np.ndarray) -> pd.DataFrame:
-        """Tidy table: one row per hour x source x segment with every metric."""
-        hours, n_src, n_seg = self.values["spend"].shape
+    def world_values(self, world: int) -> dict[str, np.ndarray]:
+        """World ``world``'s metric arrays (slots, sources, segments), views."""
+        cells = slice(world * N_SEGMENTS, (world + 1) * N_SEGMENTS)
+        return {m: v[:, :, cells] for m, v in self.values.items()}
+
+    def timeseries(self, phase_names: list[str], phase_of_hour: np.ndarray, *,
+                   world: int = 0) -> pd.DataFrame:
+        """Tidy table: one row per slot (hour) x source x segment with every metric."""
+        values = self.world_values(world)
+        slots, n_src, n_seg = values["spend"].shape
         labels = segment_labels()
-        idx = np.indices((hours, n_src, n_seg)).reshape(3, -1)
+        idx = np.indices((slots, n_src, n_seg)).reshape(3, -1)
+        hour = idx[0] * self.every
         phases = np.array(phase_names + [""], dtype=object)[phase_of_hour]
         frame = pd.DataFrame({
-            "hour": idx[0],
-            "day": idx[0] // 24,
-            "phase": pd.Categorical(phases[idx[0]]),
+            "hour": hour,
+            "day": hour // 24,
+            "phase": pd.Categorical(phases[hour]),
             "source": pd.Categorical(np.array(self.sources, dtype=object)[idx[1]],
                                      categories=self.sources),
             "generation": pd.Categorical([labels[s][0] for s in idx[2]]),
             "tier": pd.Categorical([labels[s][1] for s in idx[2]]),
         })
         for m in METRICS:
-            frame[m] = self.values[m].reshape(-1)
+            frame[m] = values[m].reshape(-1)
         return frame
 
-    def touchpoints(self, source_names: list[str]) -> pd.DataFrame:
-        cols = _concat(self._touchpoints, 5, (np.int32, np.int32, np.int16, np.int16, bool))
+    def touchpoints(self, source_names: list[str], *, block: slice | None = None
+                    ) -> pd.DataFrame:
+        """Touchpoint log (of the consumers in ``block``, numbered from its start)."""
+        cols = _within(_concat(self._touchpoints, 5,
+                               (np.int32, np.int32, np.int16, np.int16, bool)), block)
         return pd.DataFrame({
             "consumer": cols[0],
             "hour": cols[1],
@@ -112,10 +134,14 @@ class Recorder:
             "clicked": cols[4],
         }).sort_values(["hour", "channel", "consumer"], kind="stable", ignore_index=True)
 
-    def orders(self, source_names: list[str], product_names: list[str]) -> pd.DataFrame:
+    def orders(self, source_names: list[str], product_names: list[str], *,
+               block: slice | None = None) -> pd.DataFrame:
+        """Order log (of the consumers in ``block``, numbered from its start)."""
         types = (np.int32, np.int32, np.int16, np.int16, np.float64, np.int32, bool,
                  np.int16, np.int32, np.int32)
-        cols = _concat(self._orders, len(types), types)
+        cols = _within(_concat(self._orders, len(types), types), block)
+        if block is not None:
+            cols[8] = np.where(cols[8] >= 0, cols[8] - block.start, cols[8])
         frame = pd.DataFrame({
             "consumer": cols[0],
             "hour": cols[1],
@@ -136,3 +162,13 @@ def _concat(chunks, width, types):
     if not chunks:
         return [np.empty(0, dtype=t) for t in types]
     return [np.concatenate([c[i] for c in chunks]) for i in range(width)]
+
+
+def _within(cols: list[np.ndarray], block: slice | None) -> list[np.ndarray]:
+    """Rows whose consumer (column 0) is in ``block``, renumbered from its start."""
+    if block is None:
+        return cols
+    keep = (cols[0] >= block.start) & (cols[0] < block.stop)
+    out = [c[keep] for c in cols]
+    out[0] = out[0] - block.start
+    return out

@@ -35,10 +35,11 @@ from .edgelist import load_edges
 from .engine import ArrayConsumers
 from .metrics import Recorder
 from .outcomes import Delivery, Offer, Purchases
-from .population import draw_population
 from .reference import AgentConsumers
 from .social import NoNetwork, SocialProof
 from .streams import Streams
+from .worlds import Worlds
+from .worlds import build as build_worlds
 
 ENGINES = {"array": ArrayConsumers, "agents": AgentConsumers}
 ORGANIC = "organic"
@@ -46,43 +47,77 @@ MIN_OBSERVED_IMPRESSIONS = 1000  # before a CPC channel trusts its own observed 
 
 
 class ChannelSampler:
-    """Draws the consumers who receive a channel's impressions, by affinity x targeting."""
+    """Draws the consumers who receive a channel's impressions, by affinity x targeting,
+    each world's impressions among its own consumers.
 
-    def __init__(self, scenario: Scenario, population):
-        self._cumulative = []
-        for ch in scenario.channels:
-            gen_w = np.array([ch.affinity[g] if g in ch.targeting.generations else 0.0
-                              for g in GENERATIONS])
-            tier_w = np.array([ch.tier_affinity[t] if t in ch.targeting.tiers else 0.0
-                               for t in TIERS])
-            weight = gen_w[population.generation] * tier_w[population.tier]
-            self._cumulative.append(np.cumsum(weight))
+    A consumer's weight depends only on its cell (generation x tier), so a draw is two
+    steps: impressions split over a world's cells multinomially (cell weight x cell size),
+    then uniformly over the cell's members: no search over the population.
+    """
 
-    def mean_weight(self, channel: int) -> float:
-        cw = self._cumulative[channel]
-        return float(cw[-1] / len(cw)) if len(cw) else 0.0
+    def __init__(self, worlds: Worlds):
+        self.worlds = worlds
+        pop = worlds.population
+        n_cells = len(GENERATIONS) * len(TIERS)
+        cell = worlds.world.astype(np.int64) * n_cells + pop.segment
+        self._members = np.argsort(cell, kind="stable")
+        self._size = np.bincount(cell, minlength=worlds.k * n_cells).reshape(worlds.k, n_cells)
+        self._start = np.concatenate([[0], np.cumsum(self._size)[:-1]])
+        self._p, self._mean_weight = [], []
+        for c in range(len(worlds.scenario.channels)):
+            weight = np.array([[_cell_weight(s.channels[c], g, t)
+                                for g in GENERATIONS for t in TIERS]
+                               for s in worlds.scenarios]) * self._size
+            total = weight.sum(axis=1, keepdims=True)
+            self._p.append(np.divide(weight, total, out=np.zeros_like(weight),
+                                     where=total > 0))
+            self._mean_weight.append(total[:, 0] / np.maximum(self._size.sum(axis=1), 1))
 
-    def sample(self, channel: int, n: int, *, rng: np.random.Generator):
-        """Unique consumer ids and impressions each, for ``n`` impressions."""
-        cw = self._cumulative[channel]
-        if n <= 0 or cw[-1] <= 0:
+    def mean_weight(self, channel: int) -> np.ndarray:
+        """(K,) mean sampling weight per consumer of each world."""
+        return self._mean_weight[channel]
+
+    def sample(self, channel: int, n: np.ndarray, *, rng: np.random.Generator):
+        """Unique consumer ids and impressions each, for ``n[w]`` impressions in world w."""
+        p = self._p[channel]
+        n = np.where(p.sum(axis=1) > 0, n, 0)
+        if n.sum() <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        ids = np.searchsorted(cw, rng.random(n) * cw[-1], side="right")
-        return np.unique(np.minimum(ids, len(cw) - 1), return_counts=True)
+        per_cell = rng.multinomial(n, p).ravel()
+        cell = np.repeat(np.arange(len(per_cell)), per_cell)
+        size = self._size.ravel()[cell]
+        pick = self._start[cell] + (rng.random(len(cell)) * size).astype(np.int64)
+        return np.unique(self._members[pick], return_counts=True)
+
+
+def _cell_weight(channel, generation: str, tier: str) -> float:
+    """A channel's sampling weight of one generation x tier cell (0 outside targeting)."""
+    if generation not in channel.targeting.generations or tier not in channel.targeting.tiers:
+        return 0.0
+    return channel.affinity[generation] * channel.tier_affinity[tier]
 
 
 class CampaignModel(mesa.Model):
     """One campaign run. ``run()`` drives it through the SimPy calendar."""
 
-    def __init__(self, scenario: Scenario, seed: int, *, engine: str = "array",
-                 social: SocialProof | None = None, log_touchpoints: bool = True):
-        self.streams = Streams(seed)
+    def __init__(self, scenario: Scenario | None = None, seed: int | None = None, *,
+                 engine: str = "array", social: SocialProof | None = None,
+                 log_touchpoints: bool = True, scenarios: list[Scenario] | None = None,
+                 seeds: list[int] | None = None, record_every: int = 1):
+        """One run (``scenario``, ``seed``), or a batch of worlds (``scenarios``, ``seeds``,
+        one seed per world; ``simulation.worlds``)."""
+        if scenarios is None:
+            scenarios, seeds = [scenario], [seed]
+        worlds = build_worlds(scenarios, seeds)
+        self.streams = Streams(worlds.batch_seed)
         super().__init__(rng=self.streams("mesa"))
-        self.scenario, self.seed, self.engine = scenario, int(seed), engine
-        self.population = draw_population(scenario, rng=self.streams("population"))
+        self.worlds = worlds
+        scenario = worlds.scenario
+        self.scenario, self.seed, self.engine = scenario, worlds.batch_seed, engine
+        self.population = worlds.population
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {sorted(ENGINES)}, got {engine!r}")
-        self.consumers = ENGINES[engine](scenario, self.population, model=self)
+        self.consumers = ENGINES[engine](worlds, model=self)
         self.log_touchpoints = log_touchpoints
 
         self.channel_names = [c.name for c in scenario.channels]
@@ -91,26 +126,31 @@ class CampaignModel(mesa.Model):
         if scenario.network is not None:
             self.sources += list(SOCIAL_SOURCES)
         self.hours = scenario.calendar.hours
-        self.recorder = Recorder(self.hours, self.sources, self.population.segment)
+        self.recorder = Recorder(self.hours, self.sources, worlds.segment,
+                                 n_worlds=worlds.k, every=record_every)
         self.graph = None
         if social is None and scenario.network is not None:
-            self.graph = follow_graph(scenario, self.population, self.streams)
-            social = SocialNetwork(scenario, self.graph, generation=self.population.generation,
-                                   recorder=self.recorder, first_source=self.organic + 1,
-                                   streams=self.streams)
+            self.graph = graphs.stack([follow_graph(s, worlds, w)
+                                       for w, s in enumerate(worlds.scenarios)])
+            social = SocialNetwork(worlds, self.graph, recorder=self.recorder,
+                                   first_source=self.organic + 1, streams=self.streams)
         self.social = social or NoNetwork()
-        self.sampler = ChannelSampler(scenario, self.population)
+        self.sampler = ChannelSampler(worlds)
         self.hour_weight = pacing.hour_weights(scenario)
-        self.spend_plan = pacing.spend_plan(scenario)
-        self.capacity = pacing.impression_capacity(scenario)
+        # (worlds, channels, hours) plans: each world paces its own budgets
+        self.spend_plan = np.stack([pacing.spend_plan(s) for s in worlds.scenarios])
+        self.capacity = np.stack([pacing.impression_capacity(s) for s in worlds.scenarios])
         # Undelivered budget carries over, but no more than the last 24 hours' plan: an
         # audience capped out today does not get a day's worth of ads in one hour later.
         self.day_plan = pacing.trailing_day(self.spend_plan)
-        n_ch = len(scenario.channels)
-        self.remaining = np.array([c.budget for c in scenario.channels], dtype=np.float64)
-        self.carry = np.zeros(n_ch)
-        self.served = np.zeros(n_ch)
-        self.clicks = np.zeros(n_ch)
+        n_ch, k = len(scenario.channels), worlds.k
+        self.remaining = np.array([[c.budget for c in s.channels] for s in worlds.scenarios],
+                                  dtype=np.float64)
+        self.carry = np.zeros((k, n_ch))
+        self.served = np.zeros((k, n_ch))
+        self.clicks = np.zeros((k, n_ch))
+        self.cost = [worlds.values(lambda s, c=c: s.channels[c].cost) for c in range(n_ch)]
+        self.prior_ctr = [worlds.values(lambda s, c=c: s.channels[c].ctr) for c in range(n_ch)]
         self.reached = np.zeros((self.population.size, n_ch), dtype=bool)
         self.product_of = [scenario.channel_product(c) for c in scenario.channels]
         self.deposits: dict[str, list] = {}
@@ -151,36 +191,44 @@ class CampaignModel(mesa.Model):
 
     # -- channels ------------------------------------------------------------------------
     def _serve(self, c: int, hour: int) -> Delivery | None:
+        """Channel ``c``'s impressions this hour in every world that still has budget."""
         ch = self.scenario.channels[c]
         rng = self.streams(f"channel:{ch.name}")
-        if self.remaining[c] <= 0:
+        active = self.remaining[:, c] > 0
+        if not active.any():
             return None
-        if ch.cost_model is CostModel.commission:
-            wanted = self.capacity[c, hour] + self.carry[c]
-            n = int(wanted)
-            self.carry[c] = wanted - n
-            affordable = 0.0
+        commission = ch.cost_model is CostModel.commission
+        carry = self.carry[:, c]
+        if commission:
+            wanted = self.capacity[:, c, hour] + carry
+            n = np.where(active, wanted.astype(np.int64), 0)
+            carry[active] = (wanted - n)[active]
+            affordable = np.zeros(self.worlds.k)
         else:
-            affordable = min(self.spend_plan[c, hour] + self.carry[c], self.remaining[c])
-            unit = ch.cost / 1000 if ch.cost_model is CostModel.cpm else ch.cost * self._ctr(c)
-            n = int(affordable / unit)
-        if n == 0:
-            if ch.cost_model is not CostModel.commission:
-                self.carry[c] = min(affordable, self.day_plan[c, hour])
+            affordable = np.minimum(self.spend_plan[:, c, hour] + carry, self.remaining[:, c])
+            unit = (self.cost[c] / 1000 if ch.cost_model is CostModel.cpm
+                    else self.cost[c] * self._ctr(c))
+            n = np.where(active, (affordable / unit).astype(np.int64), 0)
+            idle = active & (n == 0)
+            carry[idle] = np.minimum(affordable, self.day_plan[:, c, hour])[idle]
+        if not n.any():
             return None
         ids, counts = self.sampler.sample(c, n, rng=rng)
         d = self.consumers.receive(c, ids, counts, hour, rng=rng)
-        self.served[c] += d.impressions.sum()
-        self.clicks[c] += d.clicked.sum()  # before the CPC budget limit: the true CTR
+        worlds = self.worlds
+        impressions = worlds.sum_by_world(d.ids, d.impressions)
+        self.served[:, c] += impressions
+        self.clicks[:, c] += worlds.sum_by_world(d.ids[d.clicked])  # before the CPC limit
         if ch.cost_model is CostModel.cpc:
-            d = _limit_clicks(d, int(affordable // ch.cost), rng)
-            cost = d.clicked.sum() * ch.cost
+            d = _limit_clicks(d, (affordable // self.cost[c]).astype(np.int64), worlds, rng)
+            cost = worlds.sum_by_world(d.ids[d.clicked]) * self.cost[c]
         elif ch.cost_model is CostModel.cpm:
-            cost = d.impressions.sum() * ch.cost / 1000
+            cost = impressions * self.cost[c] / 1000
         else:
-            cost = 0.0
-        if ch.cost_model is not CostModel.commission:
-            self.carry[c] = min(affordable - cost, self.day_plan[c, hour])
+            cost = np.zeros(worlds.k)
+        if not commission:
+            served = n > 0
+            carry[served] = np.minimum(affordable - cost, self.day_plan[:, c, hour])[served]
         self._charge(c, hour, cost, d.ids)
 
         rec = self.recorder
@@ -195,16 +243,18 @@ class CampaignModel(mesa.Model):
             rec.log_touchpoints(hour, c, d.ids, d.impressions, d.clicked)
         return d
 
-    def _ctr(self, c: int) -> float:
-        """Expected clicks per impression: observed once there is enough data, else prior."""
-        if self.served[c] >= MIN_OBSERVED_IMPRESSIONS and self.clicks[c] > 0:
-            return self.clicks[c] / self.served[c]
-        ch = self.scenario.channels[c]
-        return max(ch.ctr * self.sampler.mean_weight(c), 1e-6)
+    def _ctr(self, c: int) -> np.ndarray:
+        """(K,) expected clicks per impression: observed once there is enough data, else
+        the prior."""
+        served, clicks = self.served[:, c], self.clicks[:, c]
+        prior = np.maximum(self.prior_ctr[c] * self.sampler.mean_weight(c), 1e-6)
+        observed = np.divide(clicks, served, out=np.zeros_like(clicks), where=served > 0)
+        return np.where((served >= MIN_OBSERVED_IMPRESSIONS) & (clicks > 0), observed, prior)
 
-    def _charge(self, c: int, hour: int, cost: float, ids: np.ndarray) -> None:
-        cost = min(cost, self.remaining[c])
-        self.remaining[c] -= cost
+    def _charge(self, c: int, hour: int, cost: np.ndarray, ids: np.ndarray) -> None:
+        """Charge each world's ``cost`` to channel ``c`` (never beyond its remaining budget)."""
+        cost = np.minimum(cost, self.remaining[:, c])
+        self.remaining[:, c] -= cost
         self.recorder.add_total("spend", hour, c, cost, ids)
 
     # -- decisions -------------------------------------------------------------------
@@ -252,13 +302,17 @@ class CampaignModel(mesa.Model):
         if source < self.organic:
             ch = self.scenario.channels[source]
             if ch.cost_model is CostModel.commission:
-                self._charge(source, hour, ch.cost * gmv.sum(), bought.ids)
+                rate = np.asarray(self.cost[source])  # scalar, or (K,) per world
+                self._charge(source, hour, rate * self.worlds.sum_by_world(bought.ids, gmv),
+                             bought.ids)
 
     # -- calendar hooks --------------------------------------------------------------
     def _coupon_drop(self, event: CouponDrop) -> None:
         rng = self.streams(f"event:{event.name}")
-        n = self.population.size
-        ids = np.sort(rng.choice(n, size=int(round(event.share * n)), replace=False))
+        offsets = self.worlds.offsets
+        ids = np.concatenate([
+            start + np.sort(rng.choice(n, size=int(round(event.share * n)), replace=False))
+            for start, n in zip(offsets[:-1], np.diff(offsets), strict=True)])
         names = [p.name for p in self.scenario.products]
         products = [names.index(event.product)] if event.product else range(len(names))
         for p in products:
@@ -277,19 +331,30 @@ class CampaignModel(mesa.Model):
             self._record_orders(completed, source, product, hour)
 
 
-def follow_graph(scenario: Scenario, population, streams: Streams) -> graphs.FollowGraph:
-    """The scenario's follow graph: loaded from ``network.edges``, else generated."""
+def follow_graph(scenario: Scenario, worlds: Worlds, w: int) -> graphs.FollowGraph:
+    """World ``w``'s follow graph: loaded from ``network.edges``, else generated from the
+    world's own seed (its nodes numbered within the world)."""
     settings = scenario.network
+    block = slice(worlds.offsets[w], worlds.offsets[w + 1])
+    n = int(worlds.offsets[w + 1] - worlds.offsets[w])
     if settings.edges is not None:
-        return load_edges(settings.edges, population.size, settings)
-    return graphs.generate(population.segment, settings, rng=streams("network:graph"))
+        return load_edges(settings.edges, n, settings)
+    rng = Streams(worlds.seeds[w])("network:graph")
+    return graphs.generate(worlds.population.segment[block], settings, rng=rng)
 
 
-def _limit_clicks(d: Delivery, max_clicks: int, rng: np.random.Generator) -> Delivery:
-    """Drop clicks beyond what the remaining CPC budget pays for (chosen at random)."""
+def _limit_clicks(d: Delivery, max_clicks: np.ndarray, worlds: Worlds,
+                  rng: np.random.Generator) -> Delivery:
+    """Drop clicks beyond what each world's remaining CPC budget pays for (at random)."""
     idx = np.flatnonzero(d.clicked)
-    if len(idx) <= max_clicks:
+    per_world = worlds.sum_by_world(d.ids[idx]).astype(np.int64)
+    over = np.flatnonzero(per_world > max_clicks)
+    if len(over) == 0:
         return d
-    clicked = np.zeros_like(d.clicked)
-    clicked[rng.choice(idx, size=max_clicks, replace=False)] = True
+    clicked = d.clicked.copy()
+    click_world = worlds.world[d.ids[idx]]
+    for w in over:
+        mine = idx[click_world == w]
+        clicked[mine] = False
+        clicked[rng.choice(mine, size=max_clicks[w], replace=False)] = True
     return Delivery(d.ids, d.impressions, clicked, d.complained, d.opted_out)

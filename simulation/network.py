@@ -203,3 +203,24 @@ def _cascade_kernel(indptr, indices, tie, weight, p, seeds, rng, max_depth, acti
                     n_next += 1
         frontier, following = following, frontier
         size = n_next
+
+
+def stack(graphs: list[FollowGraph]) -> FollowGraph:
+    """One graph of disjoint blocks: graph ``i``'s nodes follow graph ``i - 1``'s (no ties
+    between blocks), as the worlds of a batch need."""
+    if len(graphs) == 1:
+        return graphs[0]
+    nodes = np.cumsum([0] + [g.n for g in graphs])
+    edges = np.cumsum([0] + [g.n_edges for g in graphs])
+    indptr = np.concatenate([[0]] + [g.indptr[1:] + e for g, e in zip(graphs, edges,
+                                                                       strict=False)])
+    weight = None
+    if any(g.weight is not None for g in graphs):
+        weight = np.concatenate([np.ones(g.n_edges, np.float32) if g.weight is None
+                                 else g.weight for g in graphs])
+    return FollowGraph(
+        n=int(nodes[-1]), indptr=indptr.astype(np.int64),
+        indices=np.concatenate([g.indices + o for g, o in zip(graphs, nodes, strict=False)]
+                               ).astype(np.int32),
+        tie=np.concatenate([g.tie for g in graphs]),
+        role=np.concatenate([g.role for g in graphs]), weight=weight)

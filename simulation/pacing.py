@@ -95,8 +95,8 @@ def impression_capacity(scenario: Scenario) -> np.ndarray:
 
 
 def trailing_day(plan: np.ndarray) -> np.ndarray:
-    """Sum of ``plan`` over each hour and the 23 before it (per row)."""
-    cum = np.cumsum(plan, axis=1)
+    """Sum of ``plan`` over each hour and the 23 before it (hours on the last axis)."""
+    cum = np.cumsum(plan, axis=-1)
     out = cum.copy()
-    out[:, 24:] -= cum[:, :-24]
+    out[..., 24:] -= cum[..., :-24]
     return out

@@ -18,6 +18,7 @@ from scenarios.schema import GENERATIONS, TIERS, Behaviour, Channel, Scenario
 from . import kernels as k
 from .outcomes import Delivery, Offer, Purchases
 from .population import Population
+from .worlds import Worlds
 
 
 class ConsumerAgent(mesa.Agent):
@@ -125,7 +126,10 @@ class ConsumerAgent(mesa.Agent):
 class AgentConsumers:
     """The reference backend: the same interface as ``ArrayConsumers``, agent by agent."""
 
-    def __init__(self, scenario: Scenario, population: Population, *, model: mesa.Model):
+    def __init__(self, worlds: Worlds, *, model: mesa.Model):
+        if worlds.k != 1:
+            raise ValueError("the per-agent reference runs one world at a time")
+        scenario, population = worlds.scenario, worlds.population
         self.scenario = scenario
         n_ch, n_pr = len(scenario.channels), len(scenario.products)
         self.agents = [ConsumerAgent(model, population, i, n_ch, n_pr)

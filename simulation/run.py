@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
 
+import numpy as np
 import pandas as pd
 
 from scenarios import Scenario, with_overrides
@@ -73,26 +76,97 @@ def run(scenario: Scenario, seed: int | None = None, *, population: int | None =
     model = CampaignModel(scenario, seed, engine=engine, social=social,
                           log_touchpoints=log_touchpoints)
     model.run()
-    rec = model.recorder
+    return world_result(model, 0, wall_seconds=time.perf_counter() - started)
+
+
+def run_batch(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
+              population: int | None = None, record_every: int = 24) -> Batch:
+    """Simulate K worlds in one pass: world ``w`` is ``scenarios[w]`` with ``seeds[w]``.
+
+    Each world is statistically the run ``run(scenarios[w], seeds[w])`` would give
+    (``simulation.worlds``); the batch records by ``record_every`` hours (a day by default)
+    and keeps no touchpoint log. ``Batch.daily`` gives (K, days) arrays;
+    ``Batch.result(w)`` one world's ``RunResult``.
+    """
+    scenarios = [rescale(s, population) if population is not None
+                 and population != s.market.population else s for s in scenarios]
+    started = time.perf_counter()
+    model = CampaignModel(scenarios=list(scenarios), seeds=[int(s) for s in seeds],
+                          log_touchpoints=False, record_every=record_every)
+    model.run()
+    return Batch(model, time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """The outcome of ``run_batch``: K worlds' metrics with a world axis."""
+
+    model: CampaignModel
+    wall_seconds: float
+
+    @property
+    def k(self) -> int:
+        return self.model.worlds.k
+
+    def metric(self, name: str) -> np.ndarray:
+        """(K, slots, sources) totals of metric ``name`` (``metrics.METRICS``)."""
+        values = self.model.recorder.values[name]
+        slots, sources, _ = values.shape
+        return values.reshape(slots, sources, self.k, -1).sum(axis=3).transpose(2, 0, 1)
+
+    def daily(self, name: str) -> np.ndarray:
+        """(K, days) daily totals of metric ``name`` over every source."""
+        per_slot = self.metric(name).sum(axis=2)
+        every = self.model.recorder.every
+        days = self.model.scenario.calendar.days
+        if every == 24:
+            return per_slot
+        day_of_slot = np.arange(per_slot.shape[1]) * every // 24
+        return np.stack([np.bincount(day_of_slot, weights=row, minlength=days)
+                         for row in per_slot])
+
+    def totals(self, name: str) -> np.ndarray:
+        """(K,) campaign totals of metric ``name``."""
+        return self.daily(name).sum(axis=1)
+
+    def result(self, w: int) -> RunResult:
+        """World ``w`` as a ``RunResult`` (its tables at the batch's recording step)."""
+        return world_result(self.model, w, wall_seconds=self.wall_seconds / self.k)
+
+
+def world_result(model: CampaignModel, w: int, *, wall_seconds: float) -> RunResult:
+    """World ``w`` of a finished model as a ``RunResult``."""
+    worlds, rec = model.worlds, model.recorder
+    scenario = worlds.scenarios[w]
+    block = slice(int(worlds.offsets[w]), int(worlds.offsets[w + 1]))
+    population = Population(**{f.name: getattr(worlds.population, f.name)[block]
+                               for f in fields(Population)})
     network = cascades = None
     if model.graph is not None:
         g, social = model.graph, model.social
-        cascades = social.cascade_table()
-        network = {"nodes": g.n, "ties": g.n_edges, "kols": int((g.role == 1).sum()),
-                   "kocs": int((g.role == 2).sum()), "influenced": int(social.influenced.sum()),
-                   "group_buy_rewards": social.rewards, "warnings": social.warnings}
+        table = social.cascade_table()
+        cascades = table[(table["root"] >= block.start) & (table["root"] < block.stop)]
+        cascades = cascades.assign(root=cascades["root"] - block.start).reset_index(drop=True)
+        lo, hi = g.indptr[block.start], g.indptr[block.stop]
+        network = {"nodes": block.stop - block.start, "ties": int(hi - lo),
+                   "kols": int((g.role[block] == 1).sum()),
+                   "kocs": int((g.role[block] == 2).sum()),
+                   "influenced": int(social.influenced[block].sum()),
+                   "group_buy_rewards": int(social.rewards[w]), "warnings": social.warnings}
     phase_names = [p.name for p in scenario.calendar.phases]
     controller = model.budget_controller
+    whole = worlds.k == 1
     return RunResult(
         scenario=scenario,
-        seed=seed,
-        engine=engine,
-        timeseries=rec.timeseries(phase_names, pacing.phase_index(scenario)),
-        orders=rec.orders(model.sources, [p.name for p in scenario.products]),
-        touchpoints=rec.touchpoints(model.sources),
-        consumers=consumer_table(model.population),
-        reached_consumers=int(model.reached.any(axis=1).sum()),
-        wall_seconds=time.perf_counter() - started,
+        seed=worlds.seeds[w],
+        engine=model.engine,
+        timeseries=rec.timeseries(phase_names, pacing.phase_index(scenario), world=w),
+        orders=rec.orders(model.sources, [p.name for p in scenario.products],
+                          block=None if whole else block),
+        touchpoints=rec.touchpoints(model.sources, block=None if whole else block),
+        consumers=consumer_table(population),
+        reached_consumers=int(model.reached[block].any(axis=1).sum()),
+        wall_seconds=wall_seconds,
         cascades=cascades,
         network=network,
         budget_decisions=None if controller is None else controller.table(),

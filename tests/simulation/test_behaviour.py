@@ -13,10 +13,10 @@ from scipy.special import expit
 
 import scenarios
 import simulation
+from simulation import worlds
 from simulation.calendar import Quote
 from simulation.engine import ArrayConsumers
 from simulation.outcomes import Offer
-from simulation.population import draw_population
 
 from ..conftest import MINI
 
@@ -38,7 +38,7 @@ def homogeneous(loss_aversion=2.0, anchoring_weight=0.0, population=N):
         f"{seg}.loss_aversion": {"mean": loss_aversion, "sd": 0.0},
         f"{seg}.anchoring_weight": {"mean": anchoring_weight, "sd": 0.0},
     })
-    return ArrayConsumers(s, draw_population(s, rng=np.random.default_rng(0)))
+    return ArrayConsumers(worlds.build([s], [0]))
 
 
 def conversion(consumers, price, anchor=np.nan, limited_time=False, seed=1):

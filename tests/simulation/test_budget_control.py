@@ -133,7 +133,7 @@ def test_future_plan_keeps_its_shape_and_sums_to_the_new_budget(market):
     for name, rows in d[d["applied"]].groupby("channel"):
         last = rows.iloc[-1]
         c, h = model.channel_names.index(name), int(last["hour"])
-        future = model.spend_plan[c, h:]
+        future = model.spend_plan[0, c, h:]
         assert future.sum() == pytest.approx(last["new_remaining"])
         np.testing.assert_allclose(future, original[c, h:] * future.sum() / original[c, h:].sum())
 

@@ -59,11 +59,13 @@ def test_without_ties_the_model_is_exactly_the_no_network_engine(mini, network):
     social_only = social.timeseries[~social.timeseries["source"].isin(sources)]
     assert social_only[["orders", "spend", "gmv"]].to_numpy().sum() == 0
     # without ties nothing else differs; with ties that carry nothing, followers still see
-    # posts, which by_segment counts among its exposures
+    # posts, which by_segment counts among its exposures; totals over the longer table may
+    # differ in the last bit (pairwise summation over other blocks)
     skip = {"by_channel", "by_source"} | ({"by_segment"} if network is NO_INFLUENCE else set())
     for key, value in plain.summary.items():
         if key not in skip:
-            assert social.summary[key] == value, key
+            exact = not isinstance(value, float)
+            assert social.summary[key] == (value if exact else pytest.approx(value, rel=1e-12)), key
 
 
 # -- independent-cascade rules -----------------------------------------------------------
@@ -78,7 +80,7 @@ def test_kol_influence_matches_its_closed_form():
     diff = var = 0.0
     for seed in range(30):
         m = run_model(s, seed)
-        kol = m.social.kols_by_audience[0]
+        kol = m.social.kols_by_audience[0][0]
         followers = m.graph.indices[m.graph.indptr[kol]:m.graph.indptr[kol + 1]]
         influenced = (m.social.influenced & (m.social.parent == kol)).sum()
         assert np.isin(np.flatnonzero(m.social.influenced), followers).all()
@@ -111,7 +113,7 @@ def test_each_tie_gets_one_chance_only():
 def test_kol_fees_follow_audiences_and_budget():
     s = social_scenario([kol_post(accounts=None, budget=50.0, rank=2)])
     m = run_model(s, 1)
-    audience = np.diff(m.graph.indptr)[m.social.kols_by_audience[1:]]
+    audience = np.diff(m.graph.indptr)[m.social.kols_by_audience[0][1:]]
     fees = KOL_FEE * audience / 1000
     paid = fees[np.cumsum(fees) <= 50.0]
     spent = m.recorder.values["spend"][:, m.sources.index("kol")].sum()
