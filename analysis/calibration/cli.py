@@ -50,6 +50,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, metavar="N")
     parser.add_argument("--population", type=int, default=2000, metavar="N",
                         help="simulator: consumers per simulated campaign (default 2000)")
+    parser.add_argument("--simulations", type=int, default=8192, metavar="N",
+                        help="simulator: simulated campaigns the emulator is fitted to "
+                        "(default 8192)")
+    parser.add_argument("--cores", type=int, default=2, metavar="N",
+                        help="simulator: processes simulating (default 2)")
+    parser.add_argument("--parameters", metavar="A,B",
+                        help="simulator: parameters to fit (default: all five)")
+    parser.add_argument("--fit-days", type=int, metavar="D",
+                        help="simulator: fit the first D days only; the posterior predictive "
+                        "check then covers the held-out rest")
+    parser.add_argument("--prior-from", type=Path, action="append", metavar="DIR",
+                        help="simulator: a price or media calibration folder whose posterior "
+                        "becomes the prior of the matching parameter (repeatable)")
     parser.add_argument("--resolution", choices=("D", "h", "s"), default="D",
                         help="repurchase: purchases within one day (D), hour (h) or second "
                         "(s) count as one (default D, for date-only logs)")
@@ -136,12 +149,15 @@ def _sbc(args: argparse.Namespace) -> int:
 
 def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
     """The full agent model on a campaign's daily series (media layout with gmv and orders)."""
+    import time
+
     import pandas as pd
 
     import scenarios
 
     from .data import load_media
-    from .simulator import fit_simulator
+    from .emulator import FitOptions, fit_simulator
+    from .simulator import PARAMETERS, priors_from
 
     if args.scenario is None:
         raise DataError(args.data, "--scenario", None, "the simulator calibration needs the "
@@ -159,8 +175,47 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
     if len(daily) != scenario.calendar.days:
         raise DataError(args.data, "date", None, f"{len(daily)} days of data for a "
                         f"{scenario.calendar.days}-day scenario calendar")
-    options.pop("tune", None)
-    return fit_simulator(daily, scenario, population=args.population, **options)
+    names = tuple(args.parameters.split(",")) if args.parameters else PARAMETERS
+    unknown = sorted(set(names) - set(PARAMETERS))
+    if unknown:
+        raise DataError(args.data, "--parameters", None, f"unknown {unknown}; allowed: "
+                        + ", ".join(PARAMETERS))
+    if args.fit_days is not None and not 7 <= args.fit_days <= len(daily):
+        raise DataError(args.data, "--fit-days", None, f"must be 7 to {len(daily)}, got "
+                        f"{args.fit_days}")
+    priors = {}
+    for folder in args.prior_from or []:
+        priors.update(priors_from(folder))
+    fit_options = FitOptions(population=args.population, simulations=args.simulations,
+                             cores=args.cores, seed=args.seed, chains=args.chains,
+                             draws=options.get("draws", 1000), tune=options.get("tune", 1000),
+                             fit_days=args.fit_days)
+    started = time.perf_counter()
+
+    def report(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
+
+    for name, prior in priors.items():
+        report(f"prior of {name} from a component posterior: {prior.kind}"
+               f"(mu={prior.mu:.3f}, sigma={prior.sigma:.3f})")
+    return fit_simulator(daily, scenario, parameters=names, priors=priors,
+                         options=fit_options, store=args.out / "simulations", report=report)
+
+
+def _informed(summary: dict) -> None:
+    """Say, per parameter, how much the data narrowed its prior."""
+    from .simulator import UNINFORMED
+
+    contraction = summary["meta"].get("contraction", {})
+    print("posterior sd / prior sd (1 = the data said nothing):")
+    for name, ratio in contraction.items():
+        verdict = "NOT informed by these data" if ratio > UNINFORMED else "informed"
+        print(f"  {name:<28}{ratio:6.2f}  {verdict}")
+    left = [n for n, r in contraction.items() if r > UNINFORMED]
+    if left:
+        print("the data did not inform " + ", ".join(left) + ": their posterior is close to "
+              "their prior; give a component posterior with --prior-from DIR (price for "
+              "loss_aversion, media for awareness_half_life_hours) or more data")
 
 
 def _table(summary: dict) -> str:
@@ -216,6 +271,8 @@ def main(args: argparse.Namespace) -> int:
         quiet.setLevel(level)
     summary = json.loads(paths["summary"].read_text(encoding="utf-8"))
     print(_table(summary))
+    if summary["model"] == "simulator":
+        _informed(summary)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
     diagnostics = summary["diagnostics"]
     if not diagnostics["converged"]:

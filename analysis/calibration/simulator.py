@@ -1,10 +1,4 @@
-"""The full agent-based model fitted to a campaign's daily series: PyMC ``Simulator`` + SMC.
-
-The likelihood of the agent model is intractable, so the fit is likelihood-free (approximate
-Bayesian computation by sequential Monte Carlo, PyMC's ``sample_smc`` with a ``Simulator``):
-each particle's parameters are turned into a scenario, the campaign is simulated, and the
-simulated summary statistics are compared with the observed ones with a Gaussian kernel of
-width ``epsilon`` (in standardised units).
+"""The agent model's calibrated parameters, their priors, and the campaign statistics.
 
 Parameters (scenario fields they set):
 
@@ -13,19 +7,29 @@ Parameters (scenario fields they set):
   conversion);
 - ``loss_aversion`` -> every generation's ``loss_aversion.mean`` (lambda);
 - ``word_of_mouth`` -> multiplies ``network.word_of_mouth.post_probability`` (scenarios
-  with a network; otherwise ``behaviour.social_weight`` takes its place).
+  with a network; otherwise ``behaviour.social_weight`` takes its place);
+- ``anchoring_weight`` -> every generation's ``anchoring_weight.mean`` (how far a displayed
+  original price pulls the reference price).
 
-Summary statistics, chosen for what each parameter moves: the log of total orders (level:
-base conversion), the log mean price paid over the list price (how much buying waits for
-deals, which loss aversion drives), the log orders in each third of the calendar (timing:
-awareness carry-over after the media bursts) and the lag-1 autocorrelation of daily orders
-(carry-over again), and the log share of orders on the days after the peak day (word of
-mouth and repurchase keep buying going). Each statistic is divided by its spread across
-simulator replications at the prior mean (``scale``), so one ``epsilon`` fits all.
+Each prior is a transformed normal, ``theta = T(mu + sigma z)`` with ``z ~ N(0, 1)`` and
+``T`` the exponential (log-normal), the identity (normal) or the logistic (logit-normal), so
+``z`` is the coordinate the emulator (:mod:`analysis.calibration.emulator`) works in.
 
-The population is scaled down (``population``) with budgets per consumer kept (``rescale``);
-the statistics are per-consumer shapes and log levels shifted by the log population ratio,
-so the fit stays faithful to a larger market (checked by the parameter-recovery test).
+Statistics of a campaign's daily orders ``o_d`` and GMV ``g_d`` over days ``0..D-1``, chosen
+so that none depends on the size of the market (per 1,000 consumers, shares, ratios):
+
+- ``log orders per 1,000``: ``log((sum o + 0.5) / N * 1000)`` (level: base conversion);
+- ``log price / list``: ``log(sum g / sum o / L)``, ``L`` the mean list price of the
+  scenario's products (how much buying waits for deals);
+- ``log share, first third`` and ``last third`` of the orders (timing: carry-over);
+- ``lag-1 acf`` of daily orders (carry-over again);
+- per flash sale on day ``f`` (with two days on each side inside the window): its ``lift``,
+  ``log((o_f + 0.5) / (mean(o_{f-2}, o_{f-1}) + 0.5))``, and the ``dip`` after it,
+  ``log((mean(o_{f+1}, o_{f+2}) + 0.5) / (mean(o_{f-2}, o_{f-1}) + 0.5))``: buyers at the
+  flash price lower their reference price, and loss aversion weighs the return to the
+  normal price as a loss (the post-promotion dip);
+- ``log share after peak`` day (word of mouth and repurchase keep buying going);
+- ``log last week / first week`` orders (persistence after the launch bursts).
 """
 
 from __future__ import annotations
@@ -34,20 +38,65 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from scipy.special import expit, logit
 
-from scenarios import GENERATIONS, Scenario, with_overrides
-
-from .base import Calibration, PosteriorCheck
+from scenarios import GENERATIONS, Scenario
+from scenarios.schema import FlashSale
 
 PARAMETERS = ("awareness_half_life_hours", "base_utility_shift", "loss_aversion",
-              "word_of_mouth")
+              "word_of_mouth", "anchoring_weight")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """``theta = T(mu + sigma z)``, ``z ~ N(0, 1)``; ``kind`` names ``T``."""
+
+    kind: str  # "lognormal", "normal" or "logitnormal"
+    mu: float
+    sigma: float
+
+    def from_z(self, z):
+        u = self.mu + self.sigma * np.asarray(z, dtype=np.float64)
+        return {"lognormal": np.exp, "normal": lambda x: x, "logitnormal": expit}[self.kind](u)
+
+    def to_z(self, theta):
+        theta = np.asarray(theta, dtype=np.float64)
+        u = {"lognormal": np.log, "normal": lambda x: x, "logitnormal": logit}[self.kind](theta)
+        return (u - self.mu) / self.sigma
+
+    @property
+    def centre(self) -> float:
+        return float(self.from_z(0.0))
+
+    def to_pymc(self, pm, name: str):
+        dist = {"lognormal": pm.LogNormal, "normal": pm.Normal,
+                "logitnormal": pm.LogitNormal}[self.kind]
+        return dist(name, mu=self.mu, sigma=self.sigma)
+
+    @classmethod
+    def fitted_to(cls, kind: str, draws: np.ndarray) -> Prior:
+        """The prior of ``kind`` with the moments of ``draws`` on the transformed scale."""
+        u = cls(kind, 0.0, 1.0).to_z(draws)
+        return cls(kind, float(np.mean(u)), float(max(np.std(u), 1e-3)))
+
+
+UNINFORMED = 0.8
+"""Posterior sd / prior sd above which the CLI reports a parameter as not informed."""
+
+PRIORS = {
+    "awareness_half_life_hours": Prior("lognormal", float(np.log(72.0)), 0.5),
+    "base_utility_shift": Prior("normal", 0.0, 0.5),
+    "loss_aversion": Prior("lognormal", float(np.log(1.955)), 0.3),
+    "word_of_mouth": Prior("lognormal", 0.0, 0.5),
+    "anchoring_weight": Prior("logitnormal", float(logit(0.33)), 0.6),
+}
 
 
 def baseline(scenario: Scenario) -> dict[str, Any]:
     """The scenario values the parameters shift or scale (kept in the calibration's meta)."""
     network = scenario.network
     return {"base_utility": {g: scenario.segments[g].base_utility.mean for g in GENERATIONS},
+            "anchoring_sd": {g: scenario.segments[g].anchoring_weight.sd for g in GENERATIONS},
             "post_probability": (dict(network.word_of_mouth.post_probability)
                                  if network is not None else None),
             "social_weight": scenario.behaviour.social_weight}
@@ -68,6 +117,12 @@ def value_overrides(values: dict[str, float], base: dict[str, Any]) -> dict[str,
                                                       + float(values["base_utility_shift"]))
         if "loss_aversion" in values:
             out[f"segments.{g}.loss_aversion.mean"] = float(values["loss_aversion"])
+        if "anchoring_weight" in values:
+            m = float(np.clip(values["anchoring_weight"], 0.01, 0.99))
+            out[f"segments.{g}.anchoring_weight.mean"] = m
+            # a Beta with this mean needs sd^2 < m (1 - m)
+            sd = base.get("anchoring_sd", {}).get(g, 0.0)
+            out[f"segments.{g}.anchoring_weight.sd"] = min(sd, 0.9 * np.sqrt(m * (1 - m)))
     if "word_of_mouth" in values:
         scale = float(values["word_of_mouth"])
         if base["post_probability"] is not None:
@@ -78,123 +133,72 @@ def value_overrides(values: dict[str, float], base: dict[str, Any]) -> dict[str,
     return out
 
 
-def statistics(daily_orders: np.ndarray, daily_gmv: np.ndarray, list_price: float,
-               population: int) -> np.ndarray:
-    """The summary statistics of a daily orders / GMV series (see the module docstring)."""
-    orders = np.asarray(daily_orders, dtype=np.float64)
-    gmv = np.asarray(daily_gmv, dtype=np.float64)
-    total = orders.sum()
-    per_k = np.log1p(1000 * total / population)
-    price = np.log((gmv.sum() / total) / list_price) if total > 0 else 0.0
-    thirds = [np.log1p(1000 * part.sum() / population) for part in np.array_split(orders, 3)]
-    centred = orders - orders.mean()
-    denom = (centred ** 2).sum()
-    lag1 = float((centred[1:] * centred[:-1]).sum() / denom) if denom > 0 else 0.0
-    peak = int(np.argmax(orders))
-    after = np.log1p(orders[peak + 1:].sum()) - np.log1p(total)
-    return np.array([per_k, price, *thirds, lag1, after])
+def flash_days(scenario: Scenario, days: int) -> list[int]:
+    """Days of the flash sales with two whole days on each side inside ``days``."""
+    out = sorted({e.start_hour // 24 for e in scenario.calendar.events
+                  if isinstance(e, FlashSale)})
+    return [d for d in out if d >= 2 and d + 2 < days]
 
 
-@dataclass(frozen=True)
-class CampaignSimulator:
-    """The simulator PyMC calls: parameters in, summary statistics out (picklable)."""
-
-    scenario: Scenario  # already rescaled to the simulated population
-    names: tuple[str, ...]
-    scale: np.ndarray
-
-    def __call__(self, rng: np.random.Generator, *params) -> np.ndarray:
-        import simulation
-
-        params = params[:len(self.names)]  # PyMC appends the output size
-        values = {n: float(np.asarray(p).ravel()[0]) for n, p in zip(self.names, params,
-                                                                   strict=True)}
-        s = with_overrides(self.scenario, overrides(self.scenario, values))
-        seed = int(rng.integers(0, 2**31 - 1))
-        r = simulation.run(s, seed=seed, log_touchpoints=False)
-        return self.stats_of(r) / self.scale
-
-    def stats_of(self, result) -> np.ndarray:
-        daily = result.timeseries.groupby("day")[["orders", "gmv"]].sum()
-        return statistics(daily["orders"].to_numpy(), daily["gmv"].to_numpy(),
-                          self.scenario.products[0].list_price,
-                          self.scenario.market.population)
+def statistic_names(scenario: Scenario, days: int) -> list[str]:
+    flash = [n for d in flash_days(scenario, days) for n in (f"lift day {d}", f"dip day {d}")]
+    return ["log orders per 1,000", "log price / list", "log share, first third",
+            "log share, last third", "lag-1 acf", *flash, "log share after peak",
+            "log last / first week"]
 
 
-PRIORS = {
-    "awareness_half_life_hours": ("lognormal", np.log(72.0), 0.5),
-    "base_utility_shift": ("normal", 0.0, 0.5),
-    "loss_aversion": ("lognormal", np.log(1.955), 0.3),
-    "word_of_mouth": ("lognormal", 0.0, 0.5),
-}
+def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
+               scenario: Scenario) -> np.ndarray:
+    """(K, S) statistics of K daily series ``orders``, ``gmv`` of shape (K, days)."""
+    o = np.atleast_2d(np.asarray(orders, dtype=np.float64))
+    g = np.atleast_2d(np.asarray(gmv, dtype=np.float64))
+    days = o.shape[1]
+    total = o.sum(axis=1)
+    list_price = float(np.mean([p.list_price for p in scenario.products]))
+    cols = [np.log((total + 0.5) / population * 1000),
+            np.log(np.where(total > 0, g.sum(axis=1) / np.maximum(total, 1), list_price)
+                   / list_price)]
+    thirds = np.array_split(np.arange(days), 3)
+    for part in (thirds[0], thirds[-1]):
+        cols.append(np.log((o[:, part].sum(axis=1) + 0.5) / (total + 1.0)))
+    centred = o - o.mean(axis=1, keepdims=True)
+    denom = (centred ** 2).sum(axis=1)
+    cols.append(np.divide((centred[:, 1:] * centred[:, :-1]).sum(axis=1), denom,
+                          out=np.zeros(len(o)), where=denom > 0))
+    for d in flash_days(scenario, days):
+        before = o[:, d - 2:d].mean(axis=1) + 0.5
+        cols.append(np.log((o[:, d] + 0.5) / before))
+        cols.append(np.log((o[:, d + 1:d + 3].mean(axis=1) + 0.5) / before))
+    peak = o.argmax(axis=1)
+    after = np.where(np.arange(days)[None, :] > peak[:, None], o, 0.0).sum(axis=1)
+    cols.append(np.log((after + 0.5) / (total + 1.0)))
+    week = min(7, days // 2)
+    cols.append(np.log((o[:, -week:].sum(axis=1) + 0.5) / (o[:, :week].sum(axis=1) + 0.5)))
+    return np.column_stack(cols)
 
 
-def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *, population: int = 5000,
-                  parameters: tuple[str, ...] = PARAMETERS, draws: int = 200, chains: int = 2,
-                  epsilon: float = 1.0, seed: int = 0, cores: int | None = None,
-                  scale_replications: int = 8, correlation_threshold: float = 0.5,
-                  progressbar: bool = False) -> Calibration:
-    """Fit ``parameters`` of ``scenario`` to observed ``daily`` orders and GMV by SMC-ABC.
+def priors_from(folder) -> dict[str, Prior]:
+    """Priors of the agent model's parameters from a component model's posterior in
+    ``folder`` (a ``calibrate --out`` folder): each posterior draw mapped onto the scenario
+    (``posterior.draw_overrides``), then a prior of the parameter's family fitted to the
+    draws' moments. Price gives ``loss_aversion``; media ``awareness_half_life_hours``."""
+    from .posterior import draw_overrides, load_calibration
 
-    ``daily`` has one row per campaign day with columns ``orders`` and ``gmv`` (the
-    campaign layout's aggregates); its length must match the scenario's calendar.
-    """
-    import pymc as pm
+    cal = load_calibration(folder)
+    total = len(cal.draws(cal.parameters[0]))
+    picks = np.linspace(0, total - 1, min(total, 1000)).astype(int)
+    rows = [] if cal.model == "repurchase" else [draw_overrides(cal, int(d)) for d in picks]
+    found: dict[str, list[float]] = {}
+    for row in rows:
+        for path, value in row.items():
+            if path.endswith(".loss_aversion.mean"):
+                found.setdefault("loss_aversion", []).append(value)
+            elif path == "behaviour.awareness_half_life_hours":
+                found.setdefault("awareness_half_life_hours", []).append(value)
+    if not found:
+        from scenarios import ScenarioError
 
-    import simulation
-
-    unknown = sorted(set(parameters) - set(PRIORS))
-    if unknown:
-        raise ValueError(f"unknown simulator parameters {unknown}; allowed: {list(PRIORS)}")
-    missing = [c for c in ("orders", "gmv") if c not in daily]
-    if missing:
-        raise ValueError(f"the observed series needs columns orders and gmv; missing {missing}")
-    if len(daily) != scenario.calendar.days:
-        raise ValueError(f"the observed series has {len(daily)} days, the scenario's calendar "
-                         f"{scenario.calendar.days}")
-    observed_population = scenario.market.population
-    small = simulation.rescale(scenario, population) if population != observed_population \
-        else scenario
-    names = tuple(parameters)
-    probe = CampaignSimulator(small, names, np.ones(7))
-    rng = np.random.default_rng(seed)
-    at_prior = [_prior_centre(n) for n in names]
-    reps = np.array([probe(rng, *at_prior) for _ in range(scale_replications)])
-    scale = np.maximum(reps.std(axis=0, ddof=1), 0.02)
-    sim = CampaignSimulator(small, names, scale)
-    observed = statistics(daily["orders"].to_numpy(), daily["gmv"].to_numpy(),
-                          scenario.products[0].list_price, observed_population) / scale
-
-    with pm.Model() as model:
-        params = [_prior(pm, n) for n in names]
-        pm.Simulator("stats", sim, *params, epsilon=epsilon, observed=observed)
-        # IMH mutates each stage until the particles decorrelate below the threshold (PyMC's
-        # default 0.01 costs up to 25 simulations per particle per stage); 0.5 keeps the
-        # four-parameter fit within minutes, and R-hat across chains reports what it costs.
-        idata = pm.sample_smc(draws=draws, chains=chains, cores=cores or chains,
-                              random_seed=seed, progressbar=progressbar,
-                              compute_convergence_checks=False,
-                              correlation_threshold=correlation_threshold)
-    post = {n: idata.posterior[n].values.ravel() for n in names}
-    pick = np.random.default_rng(seed + 1).choice(len(post[names[0]]), size=20, replace=False)
-    predicted = np.array([sim(rng, *[post[n][i] for n in names]) * scale for i in pick])
-    check = PosteriorCheck(np.arange(len(observed)), observed * scale, predicted,
-                           "statistic", "value")
-    del model
-    return Calibration("simulator", idata, names, check,
-                       meta={"population": population, "epsilon": epsilon, **baseline(scenario),
-                             "statistics": ["log orders per 1,000", "log price / list",
-                                            "third 1", "third 2", "third 3", "lag-1 acf",
-                                            "log share after peak"]})
-
-
-def _prior_centre(name: str) -> float:
-    kind, mu, _ = PRIORS[name]
-    return float(np.exp(mu)) if kind == "lognormal" else float(mu)
-
-
-def _prior(pm, name: str):
-    kind, mu, sigma = PRIORS[name]
-    if kind == "lognormal":
-        return pm.LogNormal(name, mu=mu, sigma=sigma)
-    return pm.Normal(name, mu=mu, sigma=sigma)
+        raise ScenarioError(str(folder), "--prior-from", f"a {cal.model} posterior sets none "
+                            "of the agent model's parameters; use a price (loss_aversion) or "
+                            "media (awareness_half_life_hours) calibration")
+    return {n: Prior.fitted_to(PRIORS[n].kind, np.asarray(v)) for n, v in found.items()}

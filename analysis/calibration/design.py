@@ -1,0 +1,122 @@
+"""Simulating a design of parameter values in batches of worlds, resumably, on every core.
+
+Each design point is one world of a batched run (``simulation.run_batch``): ``batch_size``
+worlds per pass, passes spread over ``cores`` processes. Every finished pass is written to
+``store`` at once (``batch_NNNN.npz``: the points, their seeds, daily orders and GMV), keyed
+by a fingerprint of everything that shapes it, so an interrupted calibration resumes
+without re-running a finished pass, and a changed scenario or design never reuses a stale
+one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from scenarios import Scenario, with_overrides
+from simulation.result import package_version, write_atomic
+
+from .simulator import PRIORS, overrides
+
+# fork starts a worker in milliseconds and needs no ``if __name__ == "__main__"`` guard in
+# the user's script; macOS and Windows lack a safe fork.
+START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+@dataclass(frozen=True)
+class Design:
+    """Design points (in prior coordinates ``z``) with their simulated daily series."""
+
+    z: np.ndarray  # (N, P)
+    seeds: np.ndarray  # (N,)
+    orders: np.ndarray  # (N, days)
+    gmv: np.ndarray  # (N, days)
+
+
+def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
+                    seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Daily orders and GMV (K, days) of one world per design point, in one batched pass."""
+    import simulation
+
+    thetas = {n: PRIORS[n].from_z(z[:, j]) for j, n in enumerate(names)}
+    worlds = [with_overrides(scenario, overrides(scenario, {n: float(thetas[n][i])
+                                                            for n in names}))
+              for i in range(len(z))]
+    batch = simulation.run_batch(worlds, [int(s) for s in seeds])
+    return batch.daily("orders"), batch.daily("gmv")
+
+
+def fingerprint(scenario: Scenario, names: tuple[str, ...], extra: dict) -> str:
+    """What shapes a design's simulations: scenario, parameters, engine version, design."""
+    text = json.dumps({"scenario": scenario.model_dump(mode="json"), "names": names,
+                       "version": package_version(), **extra}, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_design(scenario: Scenario, names: tuple[str, ...], z: np.ndarray, seeds: np.ndarray,
+               *, batch_size: int = 256, cores: int = 2, store: Path | None = None,
+               key: str = "", report: Callable[[int, int, float], None] | None = None
+               ) -> Design:
+    """Simulate every design point (resuming from ``store``); ``report(done, total,
+    elapsed)`` is called after each pass."""
+    chunks = [slice(i, min(i + batch_size, len(z))) for i in range(0, len(z), batch_size)]
+    results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    if store is not None:
+        store.mkdir(parents=True, exist_ok=True)
+        for i in range(len(chunks)):
+            saved = _load(store / f"batch_{i:04d}.npz", key, z[chunks[i]])
+            if saved is not None:
+                results[i] = saved
+    started = time.perf_counter()
+    todo = [i for i in range(len(chunks)) if i not in results]
+
+    def finished(i: int, daily: tuple[np.ndarray, np.ndarray]) -> None:
+        results[i] = daily
+        if store is not None:
+            _save(store / f"batch_{i:04d}.npz", key, z[chunks[i]], seeds[chunks[i]], *daily)
+        if report is not None:
+            done = sum(chunks[j].stop - chunks[j].start for j in results)
+            report(done, len(z), time.perf_counter() - started)
+
+    if cores <= 1 or len(todo) <= 1:
+        for i in todo:
+            finished(i, simulate_points(scenario, names, z[chunks[i]], seeds[chunks[i]]))
+    else:
+        context = multiprocessing.get_context(START_METHOD)
+        with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
+            futures = {i: pool.submit(simulate_points, scenario, names, z[chunks[i]],
+                                      seeds[chunks[i]]) for i in todo}
+            for i in todo:  # in order, so a resumed run stores the same passes
+                finished(i, futures[i].result())
+    orders = np.concatenate([results[i][0] for i in range(len(chunks))])
+    gmv = np.concatenate([results[i][1] for i in range(len(chunks))])
+    return Design(z, seeds, orders, gmv)
+
+
+def _save(path: Path, key: str, z, seeds, orders, gmv) -> None:
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as f:
+            np.savez(f, key=np.array(key), z=z, seeds=seeds, orders=orders, gmv=gmv)
+
+    write_atomic(path, write)
+
+
+def _load(path: Path, key: str, z: np.ndarray):
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path) as f:
+            if str(f["key"]) != key or not np.array_equal(f["z"], z):
+                return None
+            return f["orders"], f["gmv"]
+    except (OSError, ValueError, KeyError):
+        return None  # a damaged pass is simulated again

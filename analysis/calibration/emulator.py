@@ -1,0 +1,339 @@
+"""The agent model fitted to a campaign's daily series: an emulated synthetic likelihood.
+
+The agent model has no tractable likelihood, and one simulation costs far more than a
+sampler step, so the fit is done in two parts (Wood 2010's synthetic likelihood, with the
+simulations amortised by an emulator, as in Wilkinson 2014 and Järvenpää et al. 2021):
+
+1. **Design.** ``N`` parameter points in prior coordinates ``z`` (a scrambled Sobol sequence
+   through the normal quantile, over the prior) are simulated once each, in batches of
+   worlds (:mod:`analysis.calibration.design`), and summarised by the statistics of
+   :mod:`analysis.calibration.simulator`. A further ``M`` points are simulated ``R`` times
+   each to measure how far the emulator's mean misses (its lack of fit).
+2. **Emulator.** For each statistic ``s_j``: a mean ``m_j(z)``, a polynomial of degree 3 in
+   ``z`` fitted by least squares, and a log-variance ``log v_j(z)``, of degree 2, fitted to
+   the squared residuals; the residuals' correlation ``C`` is pooled.
+3. **Posterior.** In PyMC, the priors on the parameters and
+   ``s_obs ~ MvNormal(m(z), D(z) C D(z) (n_sim / n_obs + F / N) + diag(lack of fit))`` with
+   ``D = diag(sqrt(v))``, sampled by NUTS. The statistics' simulation noise shrinks as
+   ``1 / n`` with the number of consumers ``n`` (they are per-consumer rates and shares), so
+   data from a large market are matched with the noise of that market, not of the small
+   simulated one; ``F / N`` (features over design points) is the emulator's own estimation
+   noise.
+
+The result is an ordinary :class:`~analysis.calibration.base.Calibration` (InferenceData,
+R-hat, ESS), so ``compare --posterior`` and the notebooks take it unchanged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm, qmc
+
+from scenarios import Scenario
+
+from .base import Calibration, PosteriorCheck
+from .design import START_METHOD, Design, fingerprint, run_design, simulate_points
+from .simulator import (
+    PARAMETERS,
+    PRIORS,
+    Prior,
+    baseline,
+    statistic_names,
+    statistics,
+)
+
+LOG_CHI2_MEAN = -1.2703628454614782  # E[log X], X ~ chi-squared(1)
+
+
+def monomials(p: int, degree: int) -> list[tuple[int, ...]]:
+    """Index tuples of every monomial of degree <= ``degree`` in ``p`` variables."""
+    return [c for d in range(degree + 1)
+            for c in itertools.combinations_with_replacement(range(p), d)]
+
+
+def features(z: np.ndarray, terms: list[tuple[int, ...]]) -> np.ndarray:
+    """(N, F) monomial features of (N, P) points."""
+    z = np.atleast_2d(z)
+    return np.column_stack([np.prod(z[:, list(t)], axis=1) if t else np.ones(len(z))
+                            for t in terms])
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """Mean, log-variance and correlation of the statistics as functions of ``z``."""
+
+    mean_terms: list[tuple[int, ...]]
+    mean_coef: np.ndarray  # (F, S)
+    var_terms: list[tuple[int, ...]]
+    var_coef: np.ndarray  # (F2, S)
+    corr: np.ndarray  # (S, S)
+    lack_of_fit: np.ndarray  # (S,) variance the mean misses by, at design scale
+    design_size: int
+
+    @classmethod
+    def fit(cls, z: np.ndarray, stats: np.ndarray, *, degree: int = 3) -> Emulator:
+        mean_terms, var_terms = monomials(z.shape[1], degree), monomials(z.shape[1], 2)
+        phi = features(z, mean_terms)
+        ridge = 1e-8 * len(z) * np.eye(phi.shape[1])
+        coef = np.linalg.solve(phi.T @ phi + ridge, phi.T @ stats)
+        resid = stats - phi @ coef
+        phi2 = features(z, var_terms)
+        log_sq = np.log(resid ** 2 + 1e-12) - LOG_CHI2_MEAN
+        var_coef = np.linalg.lstsq(phi2, log_sq, rcond=None)[0]
+        standard = resid / np.sqrt(np.exp(phi2 @ var_coef))
+        corr = np.corrcoef(standard, rowvar=False)
+        return cls(mean_terms, coef, var_terms, var_coef, corr,
+                   np.zeros(stats.shape[1]), len(z))
+
+    def mean(self, z: np.ndarray) -> np.ndarray:
+        return features(z, self.mean_terms) @ self.mean_coef
+
+    def variance(self, z: np.ndarray) -> np.ndarray:
+        return np.exp(features(z, self.var_terms) @ self.var_coef)
+
+    def with_lack_of_fit(self, z: np.ndarray, replicates: np.ndarray) -> Emulator:
+        """Measure the mean's misfit on points ``z`` (M, P) simulated R times each
+        (``replicates``: (M, R, S)): squared error of the replicate mean beyond what the
+        replicates' own noise and the emulator's estimation noise explain."""
+        r = replicates.shape[1]
+        err = (replicates.mean(axis=1) - self.mean(z)) ** 2
+        noise = self.variance(z) * (1.0 / r + len(self.mean_terms) / self.design_size)
+        lof = np.maximum((err - noise).mean(axis=0), 0.0)
+        return Emulator(self.mean_terms, self.mean_coef, self.var_terms, self.var_coef,
+                        self.corr, lof, self.design_size)
+
+    def covariance(self, z: np.ndarray, scale: float) -> np.ndarray:
+        """Covariance of the statistics at one point ``z`` with the simulation noise scaled by
+        ``scale`` (``n_sim / n_obs``), plus the emulator's own noise and lack of fit."""
+        sd = np.sqrt(self.variance(z[None, :])[0])
+        factor = scale + len(self.mean_terms) / self.design_size
+        return np.outer(sd, sd) * self.corr * factor + np.diag(self.lack_of_fit)
+
+    def mode(self, observed: np.ndarray, scale: float, starts: np.ndarray,
+             log_prior) -> np.ndarray:
+        """The posterior mode in ``z`` (the covariance varying with ``z``), from the best of
+        ``starts``."""
+        from scipy.optimize import minimize
+        from scipy.stats import multivariate_normal
+
+        def loss(z: np.ndarray) -> float:
+            cov = self.covariance(z, scale)
+            return -(multivariate_normal.logpdf(observed, self.mean(z[None, :])[0], cov,
+                                                allow_singular=True) + log_prior(z))
+
+        losses = [loss(z) for z in starts]
+        order = np.argsort(losses)[:5]
+        best = min((minimize(loss, starts[i], method="Nelder-Mead",
+                             options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-6})
+                    for i in order), key=lambda r: r.fun)
+        return best.x
+
+    def pytensor_mean(self, z):
+        """The emulated mean at a PyTensor vector ``z``: every monomial at once, as products
+        of a table of the powers of ``z``."""
+        import pytensor.tensor as pt
+
+        p = sum(1 for t in self.mean_terms if len(t) == 1)
+        exponents = np.zeros((len(self.mean_terms), p), dtype=np.int64)
+        for f, t in enumerate(self.mean_terms):
+            for i in t:
+                exponents[f, i] += 1
+        powers = pt.stack([pt.ones_like(z), z, z ** 2, z ** 3])  # (4, P)
+        table = powers[exponents, np.arange(p)[None, :]]  # (F, P)
+        return pt.dot(pt.prod(table, axis=1), self.mean_coef)
+
+
+@dataclass(frozen=True)
+class FitOptions:
+    """How the agent model is fitted; every default is what the CLI uses."""
+
+    population: int = 2000  # consumers per simulated campaign
+    simulations: int = 8192  # design points
+    lack_of_fit_points: int = 32  # at most; points simulated ``lack_of_fit_replicates`` times
+    lack_of_fit_replicates: int = 16
+    design_width: float = 1.25  # design spreads z over this many prior sds per prior sd
+    batch_size: int = 256  # worlds per batched pass
+    cores: int = 2
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 2
+    seed: int = 0
+    fit_days: int | None = None  # fit on the first days only (held-out check on the rest)
+    check_draws: int = 40
+    check_scale: int = 10  # the check simulates up to this many times ``population``
+
+    @property
+    def lof_points(self) -> int:
+        return min(self.lack_of_fit_points, max(4, self.simulations // 256))
+
+
+def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
+                  parameters: tuple[str, ...] = PARAMETERS,
+                  priors: dict[str, Prior] | None = None, options: FitOptions = FitOptions(),
+                  store: Path | None = None,
+                  report: Callable[[str], None] | None = None) -> Calibration:
+    """Fit ``parameters`` of ``scenario`` to observed ``daily`` orders and GMV.
+
+    ``daily`` has one row per campaign day with columns ``orders`` and ``gmv``; its length
+    must match the scenario's calendar. ``priors`` replace the default priors of some
+    parameters (e.g. from a component model's posterior); the design always covers the
+    default priors. ``store`` keeps finished simulations so that a rerun resumes.
+    """
+    import simulation
+
+    say = report or (lambda _msg: None)
+    _check_inputs(daily, scenario, parameters)
+    started = time.perf_counter()
+    names = tuple(parameters)
+    opt = options
+    days = scenario.calendar.days
+    fit_days = opt.fit_days or days
+    n_obs = scenario.market.population
+    small = simulation.rescale(scenario, opt.population) \
+        if opt.population != n_obs else scenario
+    key = fingerprint(small, names, {"simulations": opt.simulations, "seed": opt.seed,
+                                     "width": opt.design_width,
+                                     "lof": [opt.lof_points,
+                                             opt.lack_of_fit_replicates]})
+    z, seeds = _design_points(len(names), opt)
+
+    def progress(done: int, total: int, elapsed: float) -> None:
+        left = elapsed / done * (total - done) if done else float("nan")
+        say(f"  simulated {done:,}/{total:,} campaigns, {elapsed:.0f} s, about {left:.0f} s "
+            "left")
+
+    say(f"simulating {len(z):,} campaigns of {opt.population:,} consumers "
+        f"({opt.simulations:,} design points, {opt.lof_points} x "
+        f"{opt.lack_of_fit_replicates} replicates) on {opt.cores} cores")
+    design = run_design(small, names, z, seeds, batch_size=opt.batch_size, cores=opt.cores,
+                        store=store, key=key, report=progress)
+    stat_names = statistic_names(scenario, fit_days)
+    stats = statistics(design.orders[:, :fit_days], design.gmv[:, :fit_days],
+                       population=opt.population, scenario=scenario)
+    n_design = opt.simulations
+    emulator = Emulator.fit(design.z[:n_design], stats[:n_design])
+    reps = stats[n_design:].reshape(opt.lof_points, opt.lack_of_fit_replicates, -1)
+    emulator = emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates], reps)
+    observed = statistics(daily["orders"].to_numpy()[None, :fit_days],
+                          daily["gmv"].to_numpy()[None, :fit_days],
+                          population=n_obs, scenario=scenario)[0]
+    say(f"emulator fitted ({time.perf_counter() - started:.0f} s); sampling the posterior")
+
+    chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
+    idata = _sample(names, chosen, emulator, observed, opt.population / n_obs, opt)
+    check = _predictive_check(idata, names, small, daily, opt, n_obs)
+    contraction = {n: float(idata.posterior[n].std()) / _prior_sd(chosen[n]) for n in names}
+    say(f"done in {time.perf_counter() - started:.0f} s")
+    meta = {"method": "emulated synthetic likelihood (NUTS)", "population": opt.population,
+            "simulations": int(len(z)), "design_points": n_design, "fit_days": fit_days,
+            "statistics": stat_names, "observed_statistics": observed.tolist(),
+            "contraction": contraction,
+            "priors": {n: [p.kind, p.mu, p.sigma] for n, p in chosen.items()},
+            "lack_of_fit": dict(zip(stat_names, emulator.lack_of_fit.tolist(), strict=True)),
+            "wall_seconds": time.perf_counter() - started, **baseline(scenario)}
+    return Calibration("simulator", idata, names, check, meta=meta)
+
+
+def _check_inputs(daily: pd.DataFrame, scenario: Scenario, parameters) -> None:
+    unknown = sorted(set(parameters) - set(PRIORS))
+    if unknown:
+        raise ValueError(f"unknown simulator parameters {unknown}; allowed: {list(PRIORS)}")
+    missing = [c for c in ("orders", "gmv") if c not in daily]
+    if missing:
+        raise ValueError(f"the observed series needs columns orders and gmv; missing {missing}")
+    if len(daily) != scenario.calendar.days:
+        raise ValueError(f"the observed series has {len(daily)} days, the scenario's calendar "
+                         f"{scenario.calendar.days}")
+
+
+def _design_points(p: int, opt: FitOptions) -> tuple[np.ndarray, np.ndarray]:
+    """Sobol design over the prior (widened), then the lack-of-fit points, each repeated."""
+    sobol = qmc.Sobol(p, scramble=True, seed=opt.seed).random(opt.simulations)
+    z = norm.ppf(np.clip(sobol, 1e-6, 1 - 1e-6)) * opt.design_width
+    rng = np.random.default_rng(opt.seed + 1)
+    checks = rng.standard_normal((opt.lof_points, p))
+    z = np.vstack([z, np.repeat(checks, opt.lack_of_fit_replicates, axis=0)])
+    seeds = np.random.default_rng(opt.seed).integers(0, 2**31 - 1, size=len(z))
+    return z, seeds
+
+
+def _prior_sd(prior: Prior) -> float:
+    draws = prior.from_z(np.random.default_rng(0).standard_normal(20_000))
+    return float(np.std(draws))
+
+
+def _sample(names, priors: dict[str, Prior], emulator: Emulator, observed: np.ndarray,
+            scale: float, opt: FitOptions):
+    """NUTS on the emulated likelihood, its covariance fixed at the posterior mode (so the
+    statistics can be whitened once and every step is a polynomial and a sum of squares)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+    from scipy.stats import norm as normal
+
+    def log_prior(z: np.ndarray) -> float:
+        total = 0.0
+        for j, n in enumerate(names):  # the chosen prior, in the base prior's coordinates
+            theta = PRIORS[n].from_z(z[j])
+            total += normal.logpdf(priors[n].to_z(theta)) - np.log(priors[n].sigma) \
+                + np.log(PRIORS[n].sigma)
+        return total
+
+    starts = np.random.default_rng(opt.seed).standard_normal((64, len(names)))
+    mode = emulator.mode(observed, scale, starts, log_prior)
+    chol = np.linalg.cholesky(emulator.covariance(mode, scale))
+    whiten = np.linalg.inv(chol)
+    with pm.Model():
+        z = []
+        for n in names:
+            theta = priors[n].to_pymc(pm, n)
+            base = PRIORS[n]
+            u = {"lognormal": pt.log, "normal": lambda x: x,
+                 "logitnormal": lambda x: pt.log(x) - pt.log1p(-x)}[base.kind](theta)
+            z.append((u - base.mu) / base.sigma)
+        mean = emulator.pytensor_mean(pt.stack(z))
+        pm.Normal("whitened_statistics", mu=pt.dot(whiten, mean), sigma=1.0,
+                  observed=whiten @ observed)
+        initvals = {n: float(PRIORS[n].from_z(mode[j])) for j, n in enumerate(names)}
+        return pm.sample(draws=opt.draws, tune=opt.tune, chains=opt.chains,
+                         cores=min(opt.cores, opt.chains), random_seed=opt.seed,
+                         initvals=initvals, target_accept=0.9, progressbar=False,
+                         compute_convergence_checks=False, mp_ctx=START_METHOD)
+
+
+def _predictive_check(idata, names, small: Scenario, daily: pd.DataFrame, opt: FitOptions,
+                      n_obs: int) -> PosteriorCheck:
+    """Daily orders of posterior draws (scaled to the observed market) against the data."""
+    post = {n: idata.posterior[n].values.ravel() for n in names}
+    total = len(post[names[0]])
+    pick = np.random.default_rng(opt.seed + 2).choice(total, size=opt.check_draws,
+                                                      replace=False)
+    z = np.column_stack([PRIORS[n].to_z(post[n][pick]) for n in names])
+    seeds = np.random.default_rng(opt.seed + 3).integers(0, 2**31 - 1, size=len(pick))
+    import simulation
+
+    size = min(n_obs, opt.check_scale * opt.population)
+    market = simulation.rescale(small, size) if size != opt.population else small
+    orders, _ = simulate_points(market, names, z, seeds)
+    predicted = orders * (n_obs / size)
+    days = np.arange(len(daily))
+    return PosteriorCheck(days, daily["orders"].to_numpy(dtype=float), predicted, "day",
+                          "orders")
+
+
+def held_out_coverage(check: PosteriorCheck, fit_days: int, prob: float = 0.9) -> float:
+    """Share of the days after ``fit_days`` whose observed orders fall inside the central
+    ``prob`` interval of the posterior predictive."""
+    lo, hi = np.quantile(check.predicted[:, fit_days:], [(1 - prob) / 2, (1 + prob) / 2],
+                         axis=0)
+    obs = check.observed[fit_days:]
+    return float(np.mean((obs >= lo) & (obs <= hi)))
+
+
+__all__ = ["Design", "Emulator", "FitOptions", "fit_simulator", "held_out_coverage"]
