@@ -9,13 +9,16 @@ The media row uses the Lydia Pinkham series (Palda 1964: annual advertising and 
 1907-1960) in the media layout (date, spend_advertising, gmv=sales), the only shipped
 series with spend; it has no weekday effects, being annual.
 
-``--simulator`` times the agent model's SMC-ABC fit instead: four parameters of
-``food_group_buying`` at ``--population`` consumers (default 2,000, 21 days), fitted to a
-campaign simulated at known values, with ``--particles`` per chain; it prints each
-parameter's posterior, whether its 90% interval covers the truth, and R-hat.
+``--simulator`` times the agent model's fit instead (the CLI's defaults: five parameters of
+``food_group_buying``, 8,192 design campaigns of ``--population`` consumers, default 2,000 x
+21 days, on 2 cores), on a campaign simulated at known values in a ``--market``-consumer
+market (default 200,000), fitted on its first 14 days; it prints each parameter's posterior,
+whether its 90% interval covers the truth, its contraction, R-hat/ESS and the held-out
+coverage. ``--simulator --sbc N`` runs simulation-based calibration over N prior truths
+(figure in benchmarks/results/simulator_sbc.png; resumable).
 
 Run: ``.venv/bin/python benchmarks/bench_calibration.py [--draws N] [--tune N]`` or
-``.venv/bin/python benchmarks/bench_calibration.py --simulator [--particles N] [--chains N]``.
+``.venv/bin/python benchmarks/bench_calibration.py --simulator [--market N] [--population N]``.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from analysis.calibration.media import fit_media
 from analysis.calibration.price import fit_price
 from analysis.calibration.repurchase import fit_repurchase
 
+RESULTS = Path(__file__).parent / "results"
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
@@ -71,34 +75,63 @@ def cases(tmp: Path):
         lambda o, log=log: fit_repurchase(log, calibration_end="1997-09-30", **o)
 
 
-SIMULATOR_TRUTH = {"awareness_half_life_hours": 60.0, "base_utility_shift": 0.3,
-                   "loss_aversion": 2.4, "word_of_mouth": 1.5}
+SIMULATOR_TRUTH = {"awareness_half_life_hours": 45.0, "base_utility_shift": 0.5,
+                   "loss_aversion": 2.6, "word_of_mouth": 1.6, "anchoring_weight": 0.45}
 
 
-def simulator_case(population: int, particles: int, chains: int, seed: int) -> None:
-    """Time the four-parameter SMC-ABC fit and print recovery and convergence."""
+def simulator_case(population: int, market: int, simulations: int, seed: int) -> None:
+    """Time the CLI's five-parameter fit (``FitOptions`` defaults) on a campaign simulated at
+    known values in a ``market``-consumer market; print recovery, contraction, R-hat, ESS
+    and the held-out coverage (fit on the first 14 of 21 days)."""
     import scenarios
     import simulation
-    from analysis.calibration.simulator import fit_simulator, overrides
+    from analysis.calibration.emulator import FitOptions, fit_simulator, held_out_coverage
+    from analysis.calibration.simulator import overrides
 
-    base = simulation.rescale(scenarios.load("food_group_buying"), population)
+    base = simulation.rescale(scenarios.load("food_group_buying"), market)
     truth = scenarios.with_overrides(base, overrides(base, SIMULATOR_TRUTH))
     observed = simulation.run(truth, seed=seed + 1000, log_touchpoints=False)
     daily = observed.timeseries.groupby("day")[["orders", "gmv"]].sum()
     start = time.perf_counter()
-    cal = fit_simulator(daily, base, population=population, draws=particles, chains=chains,
-                        seed=seed)
+    options = FitOptions(population=population, simulations=simulations, fit_days=14,
+                         seed=seed)
+    cal = fit_simulator(daily, base, options=options,
+                        report=lambda m: print(f"[{time.perf_counter() - start:5.0f} s] {m}",
+                                               flush=True))
     wall = time.perf_counter() - start
     summary = cal.summary()
-    print(f"simulator food_group_buying, {population} consumers, {chains} x {particles} "
-          f"particles: {wall:.0f} s")
+    d = summary["diagnostics"]
+    print(f"simulator food_group_buying: data from {market:,} consumers, {simulations:,} "
+          f"design points of {population:,} consumers: {wall:.0f} s; max r_hat "
+          f"{d['max_r_hat']:.3f}, min ess {d['min_ess']:.0f}, converged {d['converged']}")
     for name, value in SIMULATOR_TRUTH.items():
         row = summary["parameters"][name]
         covered = row["hdi_5%"] <= value <= row["hdi_95%"]
         print(f"  {name:<28} truth {value:>6.2f}  mean {row['mean']:>7.3f}  90% "
               f"[{row['hdi_5%']:.3f}, {row['hdi_95%']:.3f}]  covered {covered}  "
-              f"r_hat {row['r_hat']:.3f}")
-    print(f"  converged: {summary['diagnostics']['converged']}", flush=True)
+              f"sd/prior sd {cal.meta['contraction'][name]:.2f}")
+    print(f"  held-out days 14-20: {held_out_coverage(cal.check, 14):.0%} of daily orders "
+          "inside the 90% predictive interval", flush=True)
+
+
+def simulator_sbc_case(n: int, simulations: int, seed: int) -> None:
+    """Simulation-based calibration of the agent-model fit over ``n`` prior truths."""
+    import scenarios
+    import simulation
+    from analysis.calibration.emulator import FitOptions
+    from analysis.calibration.simulator_sbc import simulator_sbc
+
+    base = simulation.rescale(scenarios.load("food_group_buying"), 2000)
+    start = time.perf_counter()
+    result = simulator_sbc(base, n, options=FitOptions(simulations=simulations, draws=500,
+                                                       tune=500, seed=seed),
+                           store=RESULTS / "simulator_sbc",
+                           progress=lambda d, t: print(f"  {d}/{t} fits", flush=True))
+    RESULTS.mkdir(exist_ok=True)
+    result.plot().savefig(RESULTS / "simulator_sbc.png", dpi=90)
+    print(f"SBC of the agent-model fit, {n} truths, {time.perf_counter() - start:.0f} s:")
+    for name, p in result.p_values().items():
+        print(f"  {name:<28} rank uniformity p = {p:.3f}")
 
 
 def main() -> None:
@@ -109,13 +142,19 @@ def main() -> None:
     parser.add_argument("--simulator", action="store_true",
                         help="time the agent model's SMC-ABC fit instead")
     parser.add_argument("--population", type=int, default=2000)
-    parser.add_argument("--particles", type=int, default=100)
-    parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--market", type=int, default=200_000,
+                        help="--simulator: consumers of the market the data come from")
+    parser.add_argument("--simulations", type=int, default=8192)
+    parser.add_argument("--sbc", type=int, metavar="N",
+                        help="--simulator: simulation-based calibration over N truths")
     args = parser.parse_args()
     logging.getLogger("pymc").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
+    if args.simulator and args.sbc:
+        simulator_sbc_case(args.sbc, args.simulations, args.seed)
+        return
     if args.simulator:
-        simulator_case(args.population, args.particles, args.chains, args.seed)
+        simulator_case(args.population, args.market, args.simulations, args.seed)
         return
     options = {"chains": 2, "seed": args.seed}
     options.update({k: v for k, v in (("draws", args.draws), ("tune", args.tune)) if v})

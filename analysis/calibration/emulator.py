@@ -176,7 +176,7 @@ class FitOptions:
 
 def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
                   parameters: tuple[str, ...] = PARAMETERS,
-                  priors: dict[str, Prior] | None = None, options: FitOptions = FitOptions(),
+                  priors: dict[str, Prior] | None = None, options: FitOptions | None = None,
                   store: Path | None = None,
                   report: Callable[[str], None] | None = None) -> Calibration:
     """Fit ``parameters`` of ``scenario`` to observed ``daily`` orders and GMV.
@@ -186,22 +186,48 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
     parameters (e.g. from a component model's posterior); the design always covers the
     default priors. ``store`` keeps finished simulations so that a rerun resumes.
     """
-    import simulation
-
     say = report or (lambda _msg: None)
     _check_inputs(daily, scenario, parameters)
     started = time.perf_counter()
-    names = tuple(parameters)
-    opt = options
-    days = scenario.calendar.days
-    fit_days = opt.fit_days or days
+    names, opt = tuple(parameters), options or FitOptions()
+    fit_days = opt.fit_days or scenario.calendar.days
+    n_obs = scenario.market.population
+    emulator, small = build_emulator(scenario, names, opt, store=store, say=say)
+    observed = statistics(daily["orders"].to_numpy()[None, :fit_days],
+                          daily["gmv"].to_numpy()[None, :fit_days],
+                          population=n_obs, scenario=scenario)[0]
+    say(f"emulator fitted ({time.perf_counter() - started:.0f} s); sampling the posterior")
+    chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
+    idata = sample_posterior(names, chosen, emulator, observed, opt.population / n_obs, opt)
+    check = _predictive_check(idata, names, small, daily, opt, n_obs)
+    contraction = {n: float(idata.posterior[n].std()) / _prior_sd(chosen[n]) for n in names}
+    say(f"done in {time.perf_counter() - started:.0f} s")
+    stat_names = statistic_names(scenario, fit_days)
+    meta = {"method": "emulated synthetic likelihood (NUTS)", "population": opt.population,
+            "simulations": opt.simulations + opt.lof_points * opt.lack_of_fit_replicates,
+            "design_points": opt.simulations, "fit_days": fit_days,
+            "statistics": stat_names, "observed_statistics": observed.tolist(),
+            "contraction": contraction,
+            "priors": {n: [p.kind, p.mu, p.sigma] for n, p in chosen.items()},
+            "lack_of_fit": dict(zip(stat_names, emulator.lack_of_fit.tolist(), strict=True)),
+            "wall_seconds": time.perf_counter() - started, **baseline(scenario)}
+    return Calibration("simulator", idata, names, check, meta=meta)
+
+
+def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, *,
+                   store: Path | None = None, say: Callable[[str], None] = lambda _m: None
+                   ) -> tuple[Emulator, Scenario]:
+    """Simulate the design (resuming from ``store``) and fit the emulator; also returns the
+    scenario at the simulated population."""
+    import simulation
+
+    fit_days = opt.fit_days or scenario.calendar.days
     n_obs = scenario.market.population
     small = simulation.rescale(scenario, opt.population) \
         if opt.population != n_obs else scenario
     key = fingerprint(small, names, {"simulations": opt.simulations, "seed": opt.seed,
                                      "width": opt.design_width,
-                                     "lof": [opt.lof_points,
-                                             opt.lack_of_fit_replicates]})
+                                     "lof": [opt.lof_points, opt.lack_of_fit_replicates]})
     z, seeds = _design_points(len(names), opt)
 
     def progress(done: int, total: int, elapsed: float) -> None:
@@ -214,31 +240,13 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
         f"{opt.lack_of_fit_replicates} replicates) on {opt.cores} cores")
     design = run_design(small, names, z, seeds, batch_size=opt.batch_size, cores=opt.cores,
                         store=store, key=key, report=progress)
-    stat_names = statistic_names(scenario, fit_days)
     stats = statistics(design.orders[:, :fit_days], design.gmv[:, :fit_days],
                        population=opt.population, scenario=scenario)
     n_design = opt.simulations
     emulator = Emulator.fit(design.z[:n_design], stats[:n_design])
     reps = stats[n_design:].reshape(opt.lof_points, opt.lack_of_fit_replicates, -1)
-    emulator = emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates], reps)
-    observed = statistics(daily["orders"].to_numpy()[None, :fit_days],
-                          daily["gmv"].to_numpy()[None, :fit_days],
-                          population=n_obs, scenario=scenario)[0]
-    say(f"emulator fitted ({time.perf_counter() - started:.0f} s); sampling the posterior")
-
-    chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
-    idata = _sample(names, chosen, emulator, observed, opt.population / n_obs, opt)
-    check = _predictive_check(idata, names, small, daily, opt, n_obs)
-    contraction = {n: float(idata.posterior[n].std()) / _prior_sd(chosen[n]) for n in names}
-    say(f"done in {time.perf_counter() - started:.0f} s")
-    meta = {"method": "emulated synthetic likelihood (NUTS)", "population": opt.population,
-            "simulations": int(len(z)), "design_points": n_design, "fit_days": fit_days,
-            "statistics": stat_names, "observed_statistics": observed.tolist(),
-            "contraction": contraction,
-            "priors": {n: [p.kind, p.mu, p.sigma] for n, p in chosen.items()},
-            "lack_of_fit": dict(zip(stat_names, emulator.lack_of_fit.tolist(), strict=True)),
-            "wall_seconds": time.perf_counter() - started, **baseline(scenario)}
-    return Calibration("simulator", idata, names, check, meta=meta)
+    return emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates],
+                                     reps), small
 
 
 def _check_inputs(daily: pd.DataFrame, scenario: Scenario, parameters) -> None:
@@ -269,7 +277,7 @@ def _prior_sd(prior: Prior) -> float:
     return float(np.std(draws))
 
 
-def _sample(names, priors: dict[str, Prior], emulator: Emulator, observed: np.ndarray,
+def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observed: np.ndarray,
             scale: float, opt: FitOptions):
     """NUTS on the emulated likelihood, its covariance fixed at the posterior mode (so the
     statistics can be whitened once and every step is a polynomial and a sum of squares)."""
@@ -336,4 +344,5 @@ def held_out_coverage(check: PosteriorCheck, fit_days: int, prob: float = 0.9) -
     return float(np.mean((obs >= lo) & (obs <= hi)))
 
 
-__all__ = ["Design", "Emulator", "FitOptions", "fit_simulator", "held_out_coverage"]
+__all__ = ["Design", "Emulator", "FitOptions", "build_emulator", "fit_simulator",
+           "held_out_coverage", "sample_posterior"]

@@ -1,0 +1,109 @@
+"""Simulation-based calibration of the agent-model fit (Talts et al. 2018).
+
+``n`` truths are drawn from the prior; each is simulated once (all of them in one batched
+pass, at the design's population, so the observed market is the simulated one); each data
+set is fitted with the same emulator (:mod:`analysis.calibration.emulator`, its design
+simulated once); the rank of every truth among ``L`` thinned posterior draws is recorded.
+If the fit is calibrated, each parameter's ranks are uniform on ``0..L``: a chi-squared
+test over ``bins`` equal bins gives its p-value. Finished fits are kept in ``store``
+(one JSON line per truth), so an interrupted study resumes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy.stats import chisquare
+
+from scenarios import Scenario
+
+from .design import simulate_points
+from .emulator import FitOptions, build_emulator, sample_posterior
+from .simulator import PRIORS, statistics
+
+
+@dataclass(frozen=True)
+class SimulatorSBC:
+    names: tuple[str, ...]
+    ranks: np.ndarray  # (n, P) in 0..draws
+    draws: int
+    contraction: np.ndarray  # (n, P) posterior sd / prior sd
+
+    def p_values(self, bins: int = 10) -> dict[str, float]:
+        edges = np.linspace(0, self.draws + 1, bins + 1)
+        return {n: float(chisquare(np.histogram(self.ranks[:, j], edges)[0]).pvalue)
+                for j, n in enumerate(self.names)}
+
+    def plot(self, bins: int = 10) -> Figure:
+        fig = Figure(figsize=(3 * len(self.names), 2.6))
+        expected = len(self.ranks) / bins
+        for j, n in enumerate(self.names):
+            ax = fig.add_subplot(1, len(self.names), j + 1)
+            ax.hist(self.ranks[:, j], bins=np.linspace(0, self.draws + 1, bins + 1))
+            ax.axhline(expected, color="black", lw=1)
+            ax.set_title(n, fontsize=8)
+            ax.set_xlabel("rank")
+        fig.tight_layout()
+        return fig
+
+
+def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(PRIORS),
+                  options: FitOptions | None = None, draws: int = 99,
+                  seed: int = 0, store: Path | None = None, progress=None) -> SimulatorSBC:
+    """SBC over ``n`` prior truths of ``scenario`` (simulated at ``options.population``)."""
+    options = options or FitOptions(draws=500, tune=500)
+    emulator, small = build_emulator(scenario, names, options,
+                                     store=None if store is None else store / "design")
+    rng = np.random.default_rng(seed)
+    truths_z = rng.standard_normal((n, len(names)))
+    seeds = rng.integers(0, 2**31 - 1, size=n)
+    orders, gmv = simulate_points(small, names, truths_z, seeds)
+    fit_days = options.fit_days or scenario.calendar.days
+    observed = statistics(orders[:, :fit_days], gmv[:, :fit_days],
+                          population=options.population, scenario=scenario)
+    done = _resume(store, n)
+    for i in range(n):
+        if i in done:
+            continue
+        idata = sample_posterior(names, {k: PRIORS[k] for k in names}, emulator, observed[i],
+                                 1.0, options)
+        ranks, ratio = [], []
+        for j, name in enumerate(names):
+            post = idata.posterior[name].values.ravel()
+            thinned = post[np.linspace(0, len(post) - 1, draws).astype(int)]
+            truth = PRIORS[name].from_z(truths_z[i, j])
+            ranks.append(int((thinned < truth).sum()))
+            ratio.append(float(post.std() / np.std(PRIORS[name].from_z(
+                np.random.default_rng(0).standard_normal(20_000)))))
+        done[i] = (ranks, ratio)
+        if store is not None:
+            with open(store / "sbc.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"i": i, "n": n, "ranks": ranks, "contraction": ratio})
+                        + "\n")
+        if progress is not None:
+            progress(len(done), n)
+    order = sorted(done)
+    return SimulatorSBC(names, np.array([done[i][0] for i in order]), draws,
+                        np.array([done[i][1] for i in order]))
+
+
+def _resume(store: Path | None, n: int) -> dict[int, tuple[list, list]]:
+    if store is None:
+        return {}
+    store.mkdir(parents=True, exist_ok=True)
+    path = store / "sbc.jsonl"
+    if not path.is_file():
+        return {}
+    done = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # a line cut by an interruption
+        if row.get("n") == n:
+            done[row["i"]] = (row["ranks"], row["contraction"])
+    return done
