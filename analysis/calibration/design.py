@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
-import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,11 +22,8 @@ import numpy as np
 from scenarios import Scenario, with_overrides
 from simulation.result import package_version, write_atomic
 
+from ..parallel import ordered_map
 from .simulator import PRIORS, overrides
-
-# fork starts a worker in milliseconds and needs no ``if __name__ == "__main__"`` guard in
-# the user's script; macOS and Windows lack a safe fork.
-START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 
 @dataclass(frozen=True)
@@ -87,16 +81,10 @@ def run_design(scenario: Scenario, names: tuple[str, ...], z: np.ndarray, seeds:
             done = sum(chunks[j].stop - chunks[j].start for j in results)
             report(done, len(z), time.perf_counter() - started)
 
-    if cores <= 1 or len(todo) <= 1:
-        for i in todo:
-            finished(i, simulate_points(scenario, names, z[chunks[i]], seeds[chunks[i]]))
-    else:
-        context = multiprocessing.get_context(START_METHOD)
-        with ProcessPoolExecutor(max_workers=cores, mp_context=context) as pool:
-            futures = {i: pool.submit(simulate_points, scenario, names, z[chunks[i]],
-                                      seeds[chunks[i]]) for i in todo}
-            for i in todo:  # in order, so a resumed run stores the same passes
-                finished(i, futures[i].result())
+    arguments = [(scenario, names, z[chunks[i]], seeds[chunks[i]]) for i in todo]
+    for i, daily in zip(todo, ordered_map(simulate_points, arguments, cores=cores),
+                        strict=True):
+        finished(i, daily)
     orders = np.concatenate([results[i][0] for i in range(len(chunks))])
     gmv = np.concatenate([results[i][1] for i in range(len(chunks))])
     return Design(z, seeds, orders, gmv)

@@ -38,8 +38,9 @@ from scipy.stats import norm, qmc
 
 from scenarios import Scenario
 
+from ..parallel import START_METHOD
 from .base import Calibration, PosteriorCheck
-from .design import START_METHOD, Design, fingerprint, run_design, simulate_points
+from .design import Design, fingerprint, run_design, simulate_points
 from .simulator import (
     PARAMETERS,
     PRIORS,

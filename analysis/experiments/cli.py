@@ -21,7 +21,7 @@ from scenarios import ScenarioError
 from simulation.result import write_atomic
 
 from .compare import compare, format_table
-from .optimize import OBJECTIVES, Constraints, optimise
+from .optimize import OBJECTIVES, Constraints, SearchOptions, optimize
 from .plans import load_plan
 from .store import RunStore
 
@@ -88,42 +88,57 @@ def compare_main(args) -> int:
 
 def optimize_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="preset name or TOML file")
-    parser.add_argument("--budget", type=float, required=True, help="total media budget")
+    parser.add_argument("--budget", type=float, required=True, help="total paid media budget")
     parser.add_argument("--objective", choices=OBJECTIVES, default="profit")
     parser.add_argument("--floor", action="append", default=[], metavar="CHANNEL=SHARE")
     parser.add_argument("--cap", action="append", default=[], metavar="CHANNEL=SHARE")
+    parser.add_argument("--by-period", action="store_true",
+                        help="also decide when: a budget per channel and phase (flighting)")
+    parser.add_argument("--max-period-share", type=float, default=None, metavar="S",
+                        help="pacing limit: at most this share of the budget in one phase")
     parser.add_argument("--max-loss-probability", type=float, default=None, metavar="P",
                         help="risk limit: P(ROI < 1) at most P")
     parser.add_argument("--evaluations", type=int, default=40,
-                        help="allocations to evaluate (default 40)")
+                        help="allocations to simulate (default 40)")
+    parser.add_argument("--search-population", type=int, default=20_000, metavar="N",
+                        help="consumers per run while searching (default 20,000; the final "
+                        "comparison uses --population, default the scenario's)")
     _common(parser, replications=4)
+    parser.set_defaults(workers=2)
 
 
 def optimize_main(args) -> int:
     _check(args)
     s = scenarios.load(args.scenario)
     constraints = Constraints(args.budget, _shares(args.floor, "--floor"),
-                              _shares(args.cap, "--cap"))
+                              _shares(args.cap, "--cap"), args.max_period_share)
     out = args.out or Path("results") / f"optimize-{s.name}"
-    o = optimise(s, constraints, RunStore(out / "store"), objective=args.objective,
-                 evaluations=args.evaluations, replications=args.replications,
-                 population=args.population, max_loss_probability=args.max_loss_probability,
-                 seed=args.seed, workers=args.workers, scheduler=args.scheduler,
-                 progress=not args.no_progress)
+    options = SearchOptions(objective=args.objective, evaluations=args.evaluations,
+                            replications=args.replications, population=args.population,
+                            search_population=min(args.search_population,
+                                                  args.population or s.market.population),
+                            by_period=args.by_period,
+                            max_loss_probability=args.max_loss_probability, seed=args.seed,
+                            workers=args.workers, progress=not args.no_progress)
+    o = optimize(s, constraints, RunStore(out / "store"), options=options)
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "optimization.json",
                  lambda p: p.write_text(json.dumps(o.to_dict(), indent=2, default=float)))
+    write_atomic(out / "plan.toml", lambda p: p.write_text(o.recommended.to_toml()))
     write_atomic(out / "curves.csv", lambda p: o.curves.to_csv(p, index=False))
-    fig = o.plot_curves()
-    write_atomic(out / "curves.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    write_atomic(out / "history.csv", lambda p: o.history.to_csv(p, index=False))
+    for name, fig in (("curves.png", o.plot_curves()), ("schedule.png", o.plot_schedule())):
+        write_atomic(out / name, lambda p, fig=fig: fig.savefig(p, dpi=110, format="png"))
     summary = o.to_dict()
     print(f"recommended allocation ({args.objective}, budget {args.budget:,.0f}):")
     for c, v in summary["recommended"].items():
         print(f"  {c:<24}{v:>14,.0f}   (input {summary['input_plan'][c]:,.0f})")
     g = summary["gain_over_input"]
     print(f"gain over the input plan: {g['diff']:+,.1f} [{g['diff_lo']:+,.1f}, "
-          f"{g['diff_hi']:+,.1f}] (90%), P(better) {g['p_better']:.2f}")
-    print(f"wrote {out}/optimization.json, curves.csv and curves.png")
+          f"{g['diff_hi']:+,.1f}] (90%), P(better) {g['p_better']:.2f}; "
+          f"{o.wall_seconds:.0f} s")
+    print(f"wrote {out}/optimization.json, plan.toml, schedule.png, curves.csv, curves.png "
+          "and history.csv")
     return 0
 
 

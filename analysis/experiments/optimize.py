@@ -1,30 +1,50 @@
-"""Budget optimisation on the simulator: the allocation that maximises expected GMV, profit or
-ROI under the total budget, per-channel floors and caps, and optionally a risk limit.
+"""Budget optimization on the simulator: the allocation of a paid media budget over channels,
+and optionally over the calendar's periods (flighting), that maximizes expected GMV, profit
+or ROI under the total, per-channel floors and caps, a per-period pacing limit and
+optionally a risk limit.
 
-The objective of an allocation is its KPI averaged over the same ``replications`` seeds for
-every candidate (common random numbers), so candidates are compared on the same draws of
-the market. The search is Nevergrad's ``NGOpt`` (a maintained optimiser that chooses its
-algorithm for noisy, budgeted problems) over channel weights, projected onto the feasible
-set {floor <= share <= cap, shares sum to 1}, started from the input plan. With common
-random numbers the objective is a deterministic function of the allocation, so the best
-allocation evaluated is the recommendation. A risk limit ``max_loss_probability`` turns
-into a penalty on the share of replications with ROI below 1. The recommendation is then
-re-run with fresh seeds against the input plan (paired) for its uncertainty, and each
-channel's response curve (its share swept from floor to cap, the others in proportion).
+Levers are the paid (CPM and CPC) channels (``scenarios.budget_levers``); commission
+channels stay as the scenario has them. With ``by_period`` a lever is a channel's spend in
+one phase, so the search also decides *when* to spend, with everything the simulation
+carries over between periods (ad-stock, presale deposits, repurchase) taken into account.
+
+The search is Bayesian optimization in rounds:
+
+1. each round's candidates are simulated together, ``replications`` worlds each, in batched
+   passes of the many-worlds engine spread over ``workers`` processes, at
+   ``search_population`` consumers (budgets scaled per consumer, so shares mean the same);
+2. a Gaussian process (scikit-learn; Matern 5/2 with a learned noise level) is fitted to the
+   candidates' mean objective;
+3. the next round's candidates maximize its upper confidence bound over thousands of random
+   feasible allocations (kept apart from each other so a round explores several regions).
+
+The recommendation is the evaluated allocation with the highest surrogate mean (robust to
+one lucky replication). It is then run against the input plan on fresh seeds at the full
+population, paired (``compare.summarise``), for the gain and its interval; response curves
+are read off the surrogate with its uncertainty. Every evaluated candidate is appended to a
+log, so an interrupted optimization resumes without re-running finished simulations.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import time
+import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scenarios import Scenario, ScenarioError
+from scenarios import Scenario, ScenarioError, budget_levers
+from simulation import pacing
+from simulation.result import package_version
 
+from ..parallel import ordered_map
 from .compare import summarise
-from .plans import BudgetPlan, plan_of
+from .plans import BudgetPlan
 from .runner import run_tasks
 from .store import RunStore
 from .tasks import RunTask
@@ -35,16 +55,21 @@ PENALTY = 1e3  # per unit of risk above the limit, relative to the objective's s
 
 @dataclass(frozen=True)
 class Constraints:
+    """Shares of the total ``budget``: per-channel floors and caps, and at most
+    ``max_period_share`` of it in any one period (flighting)."""
+
     budget: float
-    floors: dict[str, float] = field(default_factory=dict)  # channel -> minimum share
-    caps: dict[str, float] = field(default_factory=dict)  # channel -> maximum share
+    floors: dict[str, float] = field(default_factory=dict)
+    caps: dict[str, float] = field(default_factory=dict)
+    max_period_share: float | None = None
 
     def bounds(self, channels: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(floor, cap) share per channel; refuses infeasible or unknown constraints."""
         for what, given in (("floor", self.floors), ("cap", self.caps)):
             for c, v in given.items():
                 if c not in channels:
-                    raise ScenarioError("--" + what, c, f"unknown channel; channels: {channels}")
+                    raise ScenarioError("--" + what, c, f"not a channel with a budget; "
+                                        f"allowed: {channels}")
                 if not 0 <= v <= 1:
                     raise ScenarioError("--" + what, c, "a share must be in [0, 1]", v)
         if not self.budget > 0:
@@ -63,150 +88,360 @@ class Constraints:
                                 "the budget cannot be spent")
         return lo, hi
 
-
-def project(weights: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Shares proportional to ``weights`` (>= 0) clipped into [lo, hi], summing to 1."""
-    w = np.maximum(np.asarray(weights, dtype=np.float64), 0) + 1e-12
-    s = np.clip(w / w.sum(), lo, hi)
-    for _ in range(4 * len(w)):
-        gap = 1.0 - s.sum()
-        if abs(gap) < 1e-12:
-            break
-        free = (s < hi - 1e-15) if gap > 0 else (s > lo + 1e-15)
-        s[free] += gap * w[free] / w[free].sum()
-        s = np.clip(s, lo, hi)
-    return s
+    def period_cap(self, periods: list[str]) -> float:
+        """The per-period limit as a share (1 without one); refuses an infeasible one."""
+        if self.max_period_share is None:
+            return 1.0
+        limit = self.max_period_share
+        if not 0 < limit <= 1 or limit * len(periods) < 1 - 1e-9:
+            raise ScenarioError("--max-period-share", "max_period_share", f"must be in "
+                                f"(0, 1] and at least 1/{len(periods)} = "
+                                f"{1 / len(periods):.3f} so {len(periods)} periods can hold "
+                                "the budget", limit)
+        return limit
 
 
 @dataclass(frozen=True)
-class Optimisation:
-    objective: str
+class Levers:
+    """What the search moves: paid channels, each whole or split over periods."""
+
     channels: list[str]
+    periods: list[str] | None  # phases when flighting
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.channels), len(self.periods or [""])
+
+    def plan(self, shares: np.ndarray, budget: float, name: str) -> BudgetPlan:
+        amounts = np.asarray(shares).reshape(self.shape) * budget
+        if self.periods is None:
+            allocation = {c: float(amounts[i, 0]) for i, c in enumerate(self.channels)}
+        else:
+            allocation = {c: {p: float(amounts[i, j]) for j, p in enumerate(self.periods)}
+                          for i, c in enumerate(self.channels)}
+        return BudgetPlan(name, budget, allocation)
+
+    def input_shares(self, scenario: Scenario) -> np.ndarray:
+        """The scenario's own allocation (and timing) as shares of its paid budget."""
+        plan = pacing.spend_plan(scenario)  # (channels, hours)
+        names = [c.name for c in scenario.channels]
+        rows = plan[[names.index(c) for c in self.channels]]
+        if self.periods is None:
+            out = rows.sum(axis=1, keepdims=True)
+        else:
+            phase = pacing.phase_index(scenario)
+            out = np.stack([rows[:, phase == j].sum(axis=1)
+                            for j in range(len(self.periods))], axis=1)
+        total = out.sum()
+        return out / total if total > 0 else np.full(self.shape, 1.0 / out.size)
+
+
+def project(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+            period_cap: float = 1.0) -> np.ndarray:
+    """Shares (channels x periods) proportional to ``shares`` (>= 0), summing to 1, with
+    channel totals in [lo, hi] and period totals at most ``period_cap`` (alternating
+    projections; exact for channel totals, within 1e-9 for periods)."""
+    s = np.maximum(np.asarray(shares, dtype=np.float64), 0) + 1e-12
+    s = s / s.sum()
+    for _ in range(200):
+        rows = _fit_totals(s.sum(axis=1), lo, hi)
+        s = s * (rows / s.sum(axis=1))[:, None]
+        cols = s.sum(axis=0)
+        if cols.max() <= period_cap + 1e-9:
+            break
+        target = _fit_totals(cols, np.zeros_like(cols), np.full_like(cols, period_cap))
+        s = s * (target / cols)[None, :]
+    return s / s.sum()
+
+
+def _fit_totals(totals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Totals proportional to ``totals``, clipped into [lo, hi], summing to 1."""
+    w = np.maximum(totals, 1e-12)
+    t = np.clip(w / w.sum(), lo, hi)
+    for _ in range(4 * len(w)):
+        gap = 1.0 - t.sum()
+        if abs(gap) < 1e-12:
+            break
+        free = (t < hi - 1e-15) if gap > 0 else (t > lo + 1e-15)
+        t[free] += gap * w[free] / w[free].sum()
+        t = np.clip(t, lo, hi)
+    return t
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How the search runs; every default is the CLI's."""
+
+    objective: str = "profit"
+    evaluations: int = 40  # allocations simulated
+    replications: int = 4  # worlds per allocation
+    round_size: int = 8  # allocations per round
+    final_replications: int = 10  # paired fresh-seed runs of recommended vs input
+    search_population: int | None = 20_000  # consumers while searching (None: scenario's)
+    population: int | None = None  # consumers of the final comparison (None: scenario's)
+    by_period: bool = False
+    max_loss_probability: float | None = None
+    seed: int = 0
+    workers: int = 2
+    curve_points: int = 9
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Optimization:
+    objective: str
+    levers: Levers
     input_plan: BudgetPlan
     recommended: BudgetPlan
     comparison: pd.DataFrame  # recommended vs input plan, fresh seeds (summarise format)
-    curves: pd.DataFrame  # channel, share, mean objective
-    history: pd.DataFrame  # every evaluated candidate
+    curves: pd.DataFrame  # channel, share, surrogate mean and sd of the objective
+    history: pd.DataFrame  # every evaluated allocation: round, shares, mean, sd
+    wall_seconds: float
+
+    @property
+    def channels(self) -> list[str]:
+        return self.levers.channels
 
     def plot_curves(self):
-        """Each channel's response curve: the objective against its budget share (a Figure)."""
+        """Each channel's response curve on the surrogate: mean and 90% band (a Figure)."""
         import matplotlib.pyplot as plt
 
         fig, ax = plt.subplots(figsize=(6.5, 4))
         for channel, curve in self.curves.groupby("channel", sort=False):
-            ax.plot(curve["share"], curve[self.objective], marker="o", label=channel)
+            mean, sd = curve[self.objective], curve["sd"]
+            line, = ax.plot(curve["share"], mean, marker="o", ms=3, label=channel)
+            ax.fill_between(curve["share"], mean - 1.645 * sd, mean + 1.645 * sd,
+                            color=line.get_color(), alpha=0.15)
         rec = self.recommended.channel_totals()
         for channel in self.channels:
             ax.axvline(rec[channel] / self.recommended.budget, lw=0.5, ls=":", color="grey")
         ax.set_xlabel("share of the budget")
-        ax.set_ylabel(f"expected {self.objective}")
+        ax.set_ylabel(f"expected {self.objective} (surrogate)")
         ax.legend(fontsize=8)
         fig.tight_layout()
         return fig
 
+    def plot_schedule(self):
+        """Heat map of the recommended schedule: spend by channel and period (a Figure)."""
+        import matplotlib.pyplot as plt
+
+        periods = self.levers.periods or ["campaign"]
+        amounts = np.array([[v] if not isinstance(v, dict) else [v[p] for p in periods]
+                            for v in self.recommended.allocation.values()])
+        fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(periods), 1.2 + 0.5 * len(amounts)))
+        image = ax.imshow(amounts, cmap="Blues", aspect="auto")
+        ax.set_xticks(range(len(periods)), periods)
+        ax.set_yticks(range(len(self.channels)), self.channels)
+        for (i, j), v in np.ndenumerate(amounts):
+            ax.text(j, i, f"{v:,.0f}", ha="center", va="center", fontsize=8,
+                    color="white" if v > amounts.max() / 2 else "black")
+        fig.colorbar(image, ax=ax, label="spend")
+        ax.set_title("recommended schedule")
+        fig.tight_layout()
+        return fig
+
     def to_dict(self) -> dict[str, Any]:
-        rec = self.recommended.channel_totals()
         cmp_ = self.comparison.set_index(["strategy", "kpi"])
         gain = cmp_.loc[("recommended", self.objective)]
         return {
             "objective": self.objective,
             "budget": self.recommended.budget,
-            "recommended": rec,
+            "recommended": self.recommended.channel_totals(),
+            "recommended_schedule": dict(self.recommended.allocation),
             "input_plan": self.input_plan.channel_totals(),
             "gain_over_input": {k: float(gain[k]) for k in ("diff", "diff_lo", "diff_hi",
                                                             "p_better")},
             "comparison": self.comparison.to_dict(orient="records"),
             "evaluations": len(self.history),
+            "wall_seconds": self.wall_seconds,
         }
 
 
-def optimise(scenario: Scenario, constraints: Constraints, store: RunStore, *,
-             objective: str = "profit", evaluations: int = 30, replications: int = 3,
-             final_replications: int = 10, population: int | None = None,
-             max_loss_probability: float | None = None, seed: int = 0,
-             curve_points: int = 5, workers: int = 1, scheduler: str | None = None,
-             progress: bool = True) -> Optimisation:
-    import warnings
+def simulate_allocations(scenarios: list[Scenario], seeds: list[int]) -> np.ndarray:
+    """(K, 3) GMV, margin and spend of one world per scenario, in one batched pass."""
+    import simulation
 
-    import nevergrad as ng
+    batch = simulation.run_batch(scenarios, seeds)
+    return np.column_stack([batch.totals(m) for m in ("gmv", "margin", "spend")])
 
-    warnings.filterwarnings("ignore", message="COBYLA", category=UserWarning)
 
-    if objective not in OBJECTIVES:
-        raise ScenarioError("--objective", "objective", f"must be one of {OBJECTIVES}",
-                            objective)
-    channels = [c.name for c in scenario.channels]
-    lo, hi = constraints.bounds(channels)
-    base = plan_of(scenario, "input")
-    scale = constraints.budget / base.budget
-    input_plan = BudgetPlan("input", constraints.budget,
-                            {c: v * scale for c, v in base.allocation.items()})
-    seeds = _seeds(seed, replications)
-    run = dict(store=store, workers=workers, scheduler=scheduler, progress=False)
+def objective_value(totals: np.ndarray, objective: str,
+                    max_loss_probability: float | None) -> tuple[float, float]:
+    """(mean objective, its standard error) over replications (rows of GMV, margin,
+    spend), with the risk penalty when P(ROI < 1) exceeds the limit."""
+    gmv, margin, spend = totals.T
+    value = {"gmv": gmv, "profit": margin - spend,
+             "roi": np.divide(gmv, spend, out=np.zeros_like(gmv), where=spend > 0)}[objective]
+    mean = float(value.mean())
+    se = float(value.std(ddof=1) / np.sqrt(len(value))) if len(value) > 1 else 0.0
+    if max_loss_probability is not None:
+        risk = float((np.divide(gmv, spend, out=np.zeros_like(gmv), where=spend > 0)
+                      < 1).mean())
+        mean -= PENALTY * abs(mean) * max(0.0, risk - max_loss_probability)
+    return mean, se
 
-    def evaluate(shares_list: list[np.ndarray], tag: str) -> list[float]:
-        tasks, names = [], []
-        for i, shares in enumerate(shares_list):
-            name = f"{tag}{i}-" + "-".join(f"{x:.6f}" for x in shares)
-            plan = BudgetPlan(name, constraints.budget,
-                              dict(zip(channels, shares * constraints.budget, strict=True)))
-            s = plan.apply(scenario)
-            tasks += [RunTask(name, s, int(sd), population) for sd in seeds]
-            names.append(name)
-        rows = run_tasks(tasks, **run)
-        out = []
-        for name in names:
-            r = rows[rows["strategy"] == name]
-            value = r[objective].mean()
-            if max_loss_probability is not None:
-                risk = (r["roi"] < 1).mean()
-                value -= PENALTY * abs(value) * max(0.0, risk - max_loss_probability)
-            out.append(float(value))
-        return out
 
-    start = project(np.array([input_plan.allocation[c] for c in channels]), lo, hi)
-    param = ng.p.Array(init=start, lower=0.0, upper=1.0)
-    param.random_state = np.random.RandomState(seed)
-    optimiser = ng.optimizers.NGOpt(parametrization=param, budget=evaluations,
-                                    num_workers=max(1, workers))
-    optimiser.suggest(start)
-    history = []
+def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
+             options: SearchOptions | None = None, log: Path | None = None) -> Optimization:
+    """The best allocation of ``constraints.budget`` (see the module docstring)."""
     from tqdm.auto import tqdm
 
-    with tqdm(total=evaluations, disable=not progress, desc="allocations") as bar:
-        while optimiser.num_ask < evaluations:
-            batch = [optimiser.ask() for _ in range(min(max(1, workers),
-                                                        evaluations - optimiser.num_ask))]
-            shares = [project(c.value, lo, hi) for c in batch]
-            values = evaluate(shares, "candidate")
-            for cand, sh, v in zip(batch, shares, values, strict=True):
-                optimiser.tell(cand, -v)
-                history.append({**dict(zip(channels, sh, strict=True)), objective: v})
-            bar.update(len(batch))
-    scores = [h[objective] for h in history]
-    best = np.array([history[int(np.argmax(scores))][c] for c in channels])
-    recommended = BudgetPlan("recommended", constraints.budget,
-                             dict(zip(channels, best * constraints.budget, strict=True)))
+    import simulation
 
-    final = _seeds(seed + 1, final_replications)
-    tasks = [RunTask(p.name, p.apply(scenario), int(sd), population)
+    opt = options or SearchOptions()
+    started = time.perf_counter()
+    if opt.objective not in OBJECTIVES:
+        raise ScenarioError("--objective", "objective", f"must be one of {OBJECTIVES}",
+                            opt.objective)
+    levers = Levers(budget_levers(scenario),
+                    [p.name for p in scenario.calendar.phases] if opt.by_period else None)
+    if not levers.channels:
+        raise ScenarioError(scenario.name, "channels", "no CPM or CPC channel: nothing has a "
+                            "budget to allocate")
+    lo, hi = constraints.bounds(levers.channels)
+    cap = constraints.period_cap(levers.periods or [""])
+    input_plan = levers.plan(levers.input_shares(scenario), constraints.budget, "input")
+    size = opt.search_population or scenario.market.population
+    small = simulation.rescale(scenario, size) if size != scenario.market.population \
+        else scenario
+    seeds = _seeds(opt.seed, opt.replications)
+    log = log or store.folder / "search.jsonl"
+    done = _read_log(log)
+    version = hashlib.sha256(json.dumps([small.model_dump(mode="json"), seeds,
+                                         package_version()], sort_keys=True,
+                                        default=str).encode()).hexdigest()[:12]
+
+    def key(shares: np.ndarray) -> str:
+        return version + ":" + ",".join(f"{x:.6f}" for x in shares.ravel())
+
+    def evaluate(candidates: list[np.ndarray]) -> list[np.ndarray]:
+        todo = [c for c in candidates if key(c) not in done]
+        worlds = [levers.plan(c, constraints.budget * size / scenario.market.population,
+                              "c").apply(small) for c in todo for _ in seeds]
+        all_seeds = [s for _ in todo for s in seeds]
+        chunks = np.array_split(np.arange(len(worlds)), max(1, min(opt.workers,
+                                                                   len(worlds))))
+        arguments = [([worlds[i] for i in ch], [all_seeds[i] for i in ch]) for ch in chunks
+                     if len(ch)]
+        results = list(ordered_map(simulate_allocations, arguments, cores=opt.workers))
+        totals = np.concatenate(results) if results else np.zeros((0, 3))
+        for i, c in enumerate(todo):
+            done[key(c)] = totals[i * len(seeds):(i + 1) * len(seeds)]
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(json.dumps({"key": key(c), "totals": done[key(c)].tolist()}) + "\n")
+        return [done[key(c)] for c in candidates]
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(opt.seed)
+    history: list[dict] = []
+    start = project(levers.input_shares(scenario), lo, hi, cap)
+    candidates = [start] + [project(rng.dirichlet(np.ones(start.size)).reshape(start.shape),
+                                    lo, hi, cap)
+                            for _ in range(min(opt.round_size, opt.evaluations) - 1)]
+    with tqdm(total=opt.evaluations, disable=not opt.progress, desc="allocations") as bar:
+        round_ = 0
+        while candidates:
+            for c, totals in zip(candidates, evaluate(candidates), strict=True):
+                mean, se = objective_value(totals, opt.objective, opt.max_loss_probability)
+                history.append({"round": round_, "shares": c, "mean": mean, "se": se})
+            bar.update(len(candidates))
+            bar.set_postfix(best=f"{max(h['mean'] for h in history):,.0f}")
+            left = opt.evaluations - len(history)
+            if left <= 0:
+                break
+            round_ += 1
+            surrogate = _fit_surrogate(history, opt.seed)
+            candidates = _propose(surrogate, history, min(opt.round_size, left), lo, hi, cap,
+                                  rng, kappa=2.0 if left > opt.round_size else 0.5)
+
+    surrogate = _fit_surrogate(history, opt.seed)
+    evaluated = np.array([h["shares"].ravel() for h in history])
+    best = history[int(np.argmax(surrogate.predict(evaluated)))]["shares"]
+    recommended = levers.plan(best, constraints.budget, "recommended")
+
+    final = _seeds(opt.seed + 1, opt.final_replications)
+    tasks = [RunTask(p.name, p.apply(scenario), int(sd), opt.population)
              for sd in final for p in (input_plan, recommended)]
-    rows = run_tasks(tasks, **run)
+    rows = run_tasks(tasks, store=store, workers=opt.workers, progress=False)
     comparison = summarise(rows, "input", ("gmv", "profit", "roi", "orders", "spend"))
-
-    curves = []
-    for j, c in enumerate(channels):
-        for share in np.linspace(lo[j], hi[j], curve_points):
-            others = np.delete(best, j)
-            rest = np.delete(lo, j), np.delete(hi, j)
-            shares = np.insert(project(others, rest[0] * 0, rest[1]) * (1 - share), j, share)
-            curves.append((c, float(share), shares))
-    values = evaluate([s for _, _, s in curves], "curve")
-    curve_table = pd.DataFrame({"channel": [c for c, _, _ in curves],
-                                "share": [s for _, s, _ in curves], objective: values})
-    return Optimisation(objective, channels, input_plan, recommended, comparison,
-                        curve_table, pd.DataFrame(history))
+    table = pd.DataFrame([{"round": h["round"], **{
+        f"{c}|{p}" if levers.periods else c: v for (c, p), v in zip(
+            [(c, p) for c in levers.channels for p in (levers.periods or [""])],
+            h["shares"].ravel(), strict=True)}, opt.objective: h["mean"], "se": h["se"]}
+        for h in history])
+    return Optimization(opt.objective, levers, input_plan, recommended, comparison,
+                        _curves(surrogate, best, lo, hi, cap, levers, opt), table,
+                        time.perf_counter() - started)
 
 
 def _seeds(seed: int, n: int) -> list[int]:
     return np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32).tolist()
+
+
+def _read_log(path: Path) -> dict[str, np.ndarray]:
+    done: dict[str, np.ndarray] = {}
+    if path.is_file():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut by an interruption
+            done[row["key"]] = np.asarray(row["totals"], dtype=np.float64)
+    return done
+
+
+def _fit_surrogate(history: list[dict], seed: int):
+    """A Gaussian process of the objective over allocations (inputs: shares)."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+    x = np.array([h["shares"].ravel() for h in history])
+    y = np.array([h["mean"] for h in history])
+    kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
+        length_scale=np.full(x.shape[1], 0.3), length_scale_bounds=(0.02, 10.0), nu=2.5) \
+        + WhiteKernel(0.05, (1e-6, 1.0))
+    gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=2,
+                                  random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return gp.fit(x, y)
+
+
+def _propose(surrogate, history: list[dict], n: int, lo, hi, cap, rng, *,
+             kappa: float) -> list[np.ndarray]:
+    """``n`` allocations with the highest upper confidence bound, kept apart."""
+    shape = history[0]["shares"].shape
+    best = max(history, key=lambda h: h["mean"])["shares"].ravel()
+    pool = [rng.dirichlet(np.ones(best.size)) for _ in range(3000)]
+    pool += [rng.dirichlet(best * k + 1e-3) for k in (50, 200, 1000) for _ in range(700)]
+    pool = np.array([project(p.reshape(shape), lo, hi, cap).ravel() for p in pool])
+    mean, sd = surrogate.predict(pool, return_std=True)
+    score = mean + kappa * sd
+    chosen: list[np.ndarray] = []
+    seen = np.array([h["shares"].ravel() for h in history])
+    for i in np.argsort(-score):
+        taken = np.vstack([seen, *chosen]) if chosen else seen
+        if np.abs(taken - pool[i]).sum(axis=1).min() < 0.02:
+            continue
+        chosen.append(pool[i])
+        if len(chosen) == n:
+            break
+    return [c.reshape(shape) for c in chosen]
+
+
+def _curves(surrogate, best: np.ndarray, lo, hi, cap, levers: Levers,
+            opt: SearchOptions) -> pd.DataFrame:
+    """Each channel's total share swept from floor to cap, the rest in proportion."""
+    rows = []
+    for j, channel in enumerate(levers.channels):
+        for share in np.linspace(lo[j], hi[j], opt.curve_points):
+            s = best.copy().astype(np.float64)
+            others = np.delete(np.arange(len(levers.channels)), j)
+            rest = s[others].sum()
+            s[others] *= (1 - share) / rest if rest > 0 else 0.0
+            s[j] = s[j] * share / s[j].sum() if s[j].sum() > 0 else share / s.shape[1]
+            mean, sd = surrogate.predict(s.ravel()[None, :], return_std=True)
+            rows.append({"channel": channel, "share": float(share),
+                         opt.objective: float(mean[0]), "sd": float(sd[0])})
+    return pd.DataFrame(rows)

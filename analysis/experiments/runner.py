@@ -1,4 +1,4 @@
-"""Running tasks: in this process, on a local Dask cluster, or on an existing Dask cluster.
+"""Running tasks: in this process, on local processes, or on an existing Dask cluster.
 
 Every finished run is stored as soon as it arrives (the client writes, workers only
 compute), so an interrupted sweep keeps what it finished and a rerun skips it. Results do
@@ -13,6 +13,7 @@ from collections.abc import Iterable
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..parallel import ordered_map
 from .store import RunStore
 from .tasks import RunTask, execute
 
@@ -21,8 +22,9 @@ def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
               scheduler: str | None = None, progress: bool = True) -> pd.DataFrame:
     """Run the tasks not yet in ``store``; return the stored rows of all ``tasks``.
 
-    ``workers`` > 1 starts a local Dask cluster of that many processes; ``scheduler`` (an
-    address such as ``tcp://10.0.0.5:8786``) sends the work to an existing cluster instead.
+    ``workers`` > 1 runs on that many local processes (``analysis.parallel``); ``scheduler``
+    (an address such as ``tcp://10.0.0.5:8786``) sends the work to an existing Dask cluster
+    instead, for work that outgrows one machine. Each finished run is stored at once.
     """
     tasks = list(tasks)
     keys = [t.key for t in tasks]
@@ -33,12 +35,13 @@ def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress,
                desc="runs", unit="run")
     try:
-        if todo and scheduler is None and workers <= 1:
-            for task in todo:
-                store.write(task.key, execute(task))
+        if todo and scheduler is None:
+            for task, row in zip(todo, ordered_map(execute, [(t,) for t in todo],
+                                                   cores=workers), strict=True):
+                store.write(task.key, row)
                 bar.update()
         elif todo:
-            _run_on_dask(todo, store, bar, workers=workers, scheduler=scheduler)
+            _run_on_dask(todo, store, bar, scheduler=scheduler)
     finally:
         bar.close()
     wanted = set(keys)
@@ -46,15 +49,10 @@ def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
     return table[table["key"].isin(wanted)].reset_index(drop=True)
 
 
-def _run_on_dask(todo: list[RunTask], store: RunStore, bar, *, workers: int,
-                 scheduler: str | None) -> None:
-    from dask.distributed import Client, LocalCluster, as_completed
+def _run_on_dask(todo: list[RunTask], store: RunStore, bar, *, scheduler: str) -> None:
+    from dask.distributed import Client, as_completed
 
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-    client = Client(scheduler or cluster)
+    client = Client(scheduler)
     try:
         futures = client.map(execute, todo, key=[f"run-{t.key}" for t in todo], retries=2)
         for future in as_completed(futures):
@@ -63,8 +61,6 @@ def _run_on_dask(todo: list[RunTask], store: RunStore, bar, *, workers: int,
             bar.update()
     finally:
         client.close()
-        if cluster is not None:
-            cluster.close()
 
 
 def evaluator(store: RunStore, *, workers: int = 1, scheduler: str | None = None,
