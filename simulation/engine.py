@@ -16,7 +16,7 @@ import numpy as np
 from scenarios.schema import GENERATIONS, TIERS, Behaviour
 
 from . import kernels as k
-from .outcomes import EMPTY_IDS, Delivery, Offer, Purchases
+from .outcomes import EMPTY_IDS, Delivery, Offer, Purchases, PurchaseState
 from .worlds import Worlds
 
 
@@ -135,7 +135,9 @@ class ArrayConsumers:
             visits = cand[rng.random(m) * p_max < p]
         due = self._repurchase_due.pop((product, hour), None)
         if due:
-            visits = np.union1d(visits, np.concatenate(due))
+            due = np.concatenate(due)
+            due = due[self.next_need[due, product] == hour]  # not undone since (``restore``)
+            visits = np.union1d(visits, due)
         return visits
 
     # -- decisions -----------------------------------------------------------------------
@@ -185,6 +187,17 @@ class ArrayConsumers:
         for h in np.unique(due[due < self.scenario.calendar.hours]):
             self._repurchase_due[(p, int(h))].append(ids[due == h])
         return Purchases(ids, price, units, new)
+
+    def purchase_state(self, ids: np.ndarray, product: int) -> PurchaseState:
+        return PurchaseState(self.reference[ids, product].copy(),
+                             self.next_need[ids, product].copy(), self.purchases[ids].copy())
+
+    def restore(self, ids: np.ndarray, product: int, state: PurchaseState) -> None:
+        """Undo purchases of ``product`` by ``ids`` (forfeited deposits); the repurchase need
+        they scheduled is dropped when it falls due (``own_need``)."""
+        self.reference[ids, product] = state.reference
+        self.next_need[ids, product] = state.next_need
+        self.purchases[ids] = state.purchases
 
     def give_coupons(self, ids: np.ndarray, product: int, value: float, until: int) -> None:
         self.coupon_value[ids, product] = np.maximum(self.coupon_value[ids, product], value)

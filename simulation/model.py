@@ -154,6 +154,7 @@ class CampaignModel(mesa.Model):
         self.reached = np.zeros((self.population.size, n_ch), dtype=bool)
         self.product_of = [scenario.channel_product(c) for c in scenario.channels]
         self.deposits: dict[str, list] = {}
+        self.deposit_state: dict[str, list] = {}  # each deposit's buyers before it
 
         self.env = simpy.Environment()
         self.calendar = CalendarState()
@@ -276,16 +277,21 @@ class CampaignModel(mesa.Model):
             certain=certain,
         )
         rng = self.streams(f"decide:{self.sources[source]}")
+        presale = self.calendar.presale.get(product)
+        before = None if presale is None else self.consumers.purchase_state(ids, product)
         bought = self.consumers.decide(ids, offer, self.social.proof(ids, hour), rng=rng)
         if len(bought.ids) == 0:
             return
-        self.social.after_purchases(bought, hour, source, product)
-        presale = self.calendar.presale.get(product)
-        if presale is not None:
-            self.deposits.setdefault(presale.name, []).append((source, product, bought))
-            self.recorder.add("deposits", hour, source, bought.ids)
-        else:
+        if presale is None:
+            self.social.after_purchases(bought, hour, source, product)
             self._record_orders(bought, source, product, hour)
+            return
+        # a deposit: the order, its word of mouth and sharing wait for the balance payment
+        self.deposits.setdefault(presale.name, []).append((source, product, bought))
+        order = np.argsort(ids, kind="stable")
+        self.deposit_state.setdefault(presale.name, []).append(
+            before.take(order[np.searchsorted(ids[order], bought.ids)]))
+        self.recorder.add("deposits", hour, source, bought.ids)
 
     def _record_orders(self, bought: Purchases, source: int, product: int, hour: int) -> None:
         rec = self.recorder
@@ -322,12 +328,18 @@ class CampaignModel(mesa.Model):
         self.social.post(event)
 
     def _deposits_due(self, event: Presale) -> None:
+        """Balance hour: each deposit completes (an order) or is forfeited (undone)."""
         rng = self.streams(f"event:{event.name}")
         hour = event.balance_at
-        for source, product, bought in self.deposits.pop(event.name, []):
+        states = self.deposit_state.pop(event.name, [])
+        for (source, product, bought), state in zip(self.deposits.pop(event.name, []), states,
+                                                    strict=True):
             paid = rng.random(len(bought.ids)) >= event.dropout
             completed = Purchases(bought.ids[paid], bought.price[paid], bought.units[paid],
                                   bought.new_customer[paid])
+            self.consumers.restore(bought.ids[~paid], product, state.take(~paid))
+            if len(completed.ids):
+                self.social.after_purchases(completed, hour, source, product)
             self._record_orders(completed, source, product, hour)
 
 

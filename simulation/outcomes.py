@@ -42,4 +42,19 @@ class Purchases:
     new_customer: np.ndarray  # bool: first purchase of the brand ever
 
 
+@dataclass(frozen=True)
+class PurchaseState:
+    """What a purchase of one product changes in a consumer, as it was before it: kept for a
+    presale deposit, and put back if the buyer forfeits the deposit (the order never
+    completes, so it must leave no reference price, purchase count or time out of market)."""
+
+    reference: np.ndarray
+    next_need: np.ndarray
+    purchases: np.ndarray
+
+    def take(self, index: np.ndarray) -> PurchaseState:
+        return PurchaseState(self.reference[index], self.next_need[index],
+                             self.purchases[index])
+
+
 EMPTY_IDS = np.empty(0, dtype=np.int64)

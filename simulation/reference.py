@@ -16,7 +16,7 @@ import numpy as np
 from scenarios.schema import GENERATIONS, TIERS, Behaviour, Channel, Scenario
 
 from . import kernels as k
-from .outcomes import Delivery, Offer, Purchases
+from .outcomes import Delivery, Offer, Purchases, PurchaseState
 from .population import Population
 from .worlds import Worlds
 
@@ -176,6 +176,19 @@ class AgentConsumers:
                 new.append(outcome[2])
         return Purchases(np.array(bought, dtype=np.int64), np.array(prices, dtype=np.float64),
                          np.array(units, dtype=np.int64), np.array(new, dtype=bool))
+
+    def purchase_state(self, ids: np.ndarray, product: int) -> PurchaseState:
+        agents = [self.agents[i] for i in ids.tolist()]
+        return PurchaseState(np.array([a.reference[product] for a in agents]),
+                             np.array([a.next_need[product] for a in agents]),
+                             np.array([a.purchases for a in agents]))
+
+    def restore(self, ids: np.ndarray, product: int, state: PurchaseState) -> None:
+        for j, i in enumerate(ids.tolist()):
+            agent = self.agents[i]
+            agent.reference[product] = float(state.reference[j])
+            agent.next_need[product] = int(state.next_need[j])
+            agent.purchases = int(state.purchases[j])
 
     def give_coupons(self, ids: np.ndarray, product: int, value: float, until: int) -> None:
         for i in ids.tolist():

@@ -312,7 +312,7 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
         initvals = {n: float(PRIORS[n].from_z(mode[j])) for j, n in enumerate(names)}
         return pm.sample(draws=opt.draws, tune=opt.tune, chains=opt.chains,
                          cores=min(opt.cores, opt.chains), random_seed=opt.seed,
-                         initvals=initvals, target_accept=0.9, progressbar=False,
+                         initvals=initvals, target_accept=0.95, progressbar=False,
                          compute_convergence_checks=False, mp_ctx=START_METHOD)
 
 

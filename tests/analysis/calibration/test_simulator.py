@@ -212,13 +212,15 @@ def test_recovery_with_truths_outside_the_prior_centre(tmp_path):
     cal = fit_simulator(data, market, options=FitOptions(simulations=2048, fit_days=14,
                                                          seed=2))
     summary = cal.summary()
-    assert summary["diagnostics"]["converged"], summary["diagnostics"]
     contraction = cal.meta["contraction"]
+    print(json.dumps({"contraction": contraction, "parameters": summary["parameters"],
+                      "diagnostics": summary["diagnostics"]}, indent=1))
     for name in ("awareness_half_life_hours", "base_utility_shift"):
         assert contraction[name] < 0.5, contraction
     for name, value in truth.items():
         row = summary["parameters"][name]
         assert row["hdi_5%"] <= value <= row["hdi_95%"], (name, value, row)
+    assert summary["diagnostics"]["converged"], summary["diagnostics"]
 
 
 @pytest.mark.long
