@@ -271,16 +271,10 @@ class SocialNetwork:
         ``share_of`` maps a sharer to its group-buy link; ``paid_post`` maps a paid poster
         to the cascade its post opened (its followers start at depth 1 in that cascade)."""
         g = self.graph
-        edges, src = out_edges(g, posters)
         links = mechanism == LINKS
-        open_ = (self.used[edges] & mechanism) == 0
-        if links:
-            open_ &= g.tie[edges] == TIE_FRIEND
-        edges, src = edges[open_], src[open_]
-        seen = (np.ones(len(edges), bool) if np.all(np.asarray(reach) >= 1)
-                else rng.random(len(edges)) < self.worlds.at(reach, src))
-        edges, src = edges[seen], src[seen]
-        self.used[edges] |= mechanism
+        reach = None if np.all(np.asarray(reach) >= 1) else reach
+        edges, src = expose(g, posters, self.used, mechanism, rng, friends_only=links,
+                            reach=None if reach is None else lambda s: self.worlds.at(reach, s))
         targets = g.indices[edges].astype(np.int64)
         source = (np.full(len(edges), self.source["group_buy"]) if links
                   else self.tie_source[g.tie[edges]])
@@ -290,17 +284,9 @@ class SocialNetwork:
             chance = np.broadcast_to(self.worlds.at(self.p_join, src), edges.shape)
         else:
             chance = self.p_post[self.worlds.world[src], g.tie[edges]]
-        if g.weight is not None:
-            chance = np.minimum(chance * g.weight[edges], 1.0)
-        hit = rng.random(len(edges)) < chance
-        targets, src, source = targets[hit], src[hit], source[hit]
-        fresh = ~self.influenced[targets]
-        targets, src, source = targets[fresh], src[fresh], source[fresh]
-        shuffle = rng.permutation(len(targets))  # several ties at once: a random one wins
-        targets, first = np.unique(targets[shuffle], return_index=True)
-        src, source = src[shuffle][first], source[shuffle][first]
+        targets, won = influence(g, edges, chance, self.influenced, rng)
+        src, source = src[won], source[won]
 
-        self.influenced[targets] = True
         self.parent[targets] = src
         if paid_post is None:
             self.depth[targets] = self.depth[src] + 1
@@ -333,6 +319,76 @@ class SocialNetwork:
             first = np.unique(ids[~self.reached[ids, col]])
             self.reached[first, col] = True
             self.recorder.add("reach", hour, int(s), first)
+
+
+def expose(graph: FollowGraph, posters: np.ndarray, used: np.ndarray, mechanism: np.uint8,
+           rng: np.random.Generator, *, friends_only: bool = False, reach=None
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """The posters' out-ties that ``mechanism`` has not used yet (friend ties only for
+    links), each seen with probability ``reach(source)`` (all without one); marks them used.
+    Returns (edge index, source node)."""
+    edges, src = out_edges(graph, posters)
+    open_ = (used[edges] & mechanism) == 0
+    if friends_only:
+        open_ &= graph.tie[edges] == TIE_FRIEND
+    edges, src = edges[open_], src[open_]
+    if reach is not None:
+        seen = rng.random(len(edges)) < reach(src)
+        edges, src = edges[seen], src[seen]
+    used[edges] |= mechanism
+    return edges, src
+
+
+def influence(graph: FollowGraph, edges: np.ndarray, chance, influenced: np.ndarray,
+              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each exposed tie influences its follower with ``chance`` (times the tie's weight);
+    a follower is influenced at most once, and one reached by several ties at once takes a
+    random one of them. Marks the followers influenced; returns them (sorted) and, for each,
+    the position in ``edges`` of the tie that won."""
+    chance = np.broadcast_to(chance, edges.shape)
+    if graph.weight is not None:
+        chance = np.minimum(chance * graph.weight[edges], 1.0)
+    won = np.flatnonzero(rng.random(len(edges)) < chance)
+    targets = graph.indices[edges[won]].astype(np.int64)
+    fresh = ~influenced[targets]
+    won, targets = won[fresh], targets[fresh]
+    shuffle = rng.permutation(len(targets))
+    targets, first = np.unique(targets[shuffle], return_index=True)
+    influenced[targets] = True
+    return targets, won[shuffle][first]
+
+
+@dataclass(frozen=True)
+class Cascade:
+    active: np.ndarray  # bool per node
+    depth: np.ndarray  # int32 per node, -1 where never activated, 0 for seeds
+    parent: np.ndarray  # int64 per node, -1 for seeds and inactive nodes
+
+    @property
+    def size(self) -> int:
+        return int(self.active.sum())
+
+
+def independent_cascade(graph: FollowGraph, seeds, tie_probability, *,
+                        rng: np.random.Generator, max_depth: int | None = None) -> Cascade:
+    """Independent cascade (Kempe, Kleinberg & Tardos 2003), frontier by frontier, with the
+    campaign's own spreading step (``expose`` then ``influence``, as ``SocialNetwork`` runs
+    posts): each newly active node gets one chance on each out-tie, with the probability of
+    the tie's type (``tie_probability[type]``, or one number for all) times its weight."""
+    p = np.broadcast_to(np.asarray(tie_probability, dtype=np.float64), (3,))
+    active = np.zeros(graph.n, dtype=bool)
+    depth = np.full(graph.n, -1, dtype=np.int32)
+    parent = np.full(graph.n, -1, dtype=np.int64)
+    used = np.zeros(graph.n_edges, dtype=np.uint8)
+    frontier = np.unique(np.asarray(seeds, dtype=np.int64))
+    active[frontier], depth[frontier] = True, 0
+    level = 0
+    while len(frontier) and (max_depth is None or level < max_depth):
+        level += 1
+        edges, src = expose(graph, frontier, used, POSTS, rng)
+        frontier, won = influence(graph, edges, p[graph.tie[edges]], active, rng)
+        depth[frontier], parent[frontier] = level, src[won]
+    return Cascade(active, depth, parent)
 
 
 def _room_for(array: np.ndarray, n: int) -> np.ndarray:

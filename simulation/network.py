@@ -1,4 +1,4 @@
-"""The follow graph (KOLs, KOCs, friends) as compressed sparse arrays, and cascades on it.
+"""The follow graph (KOLs, KOCs, friends) as compressed sparse arrays.
 
 The generator's settings are the scenario's ``[network]`` table (``scenarios.social``);
 ``simulation.diffusion`` runs influence on the graph inside the campaign calendar.
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 
 from scenarios.social import Network as NetworkSettings
@@ -84,14 +83,6 @@ def out_edges(graph: FollowGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.nda
     return offsets + np.arange(lengths.sum()), np.repeat(nodes, lengths)
 
 
-def tie_chance(graph: FollowGraph, edges: np.ndarray, by_type: np.ndarray) -> np.ndarray:
-    """Influence probability of each edge: its type's probability x its weight (<= 1)."""
-    p = by_type[graph.tie[edges]]
-    if graph.weight is not None:
-        p = np.minimum(p * graph.weight[edges], 1.0)
-    return p
-
-
 def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
              homophily: float) -> np.ndarray:
     """One tie target per owner: inside the owner's segment with prob. ``homophily``."""
@@ -138,71 +129,6 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     parts.append((f_dst[back], f_src[back], f_tie[back]))
     src, dst, tie = (np.concatenate([p[i] for p in parts]) for i in range(3))
     return from_edges(n, src, dst, tie, role)
-
-
-@dataclass(frozen=True)
-class Cascade:
-    active: np.ndarray  # bool per node
-    depth: np.ndarray  # int32 per node, -1 where never activated, 0 for seeds
-    parent: np.ndarray  # int64 per node, -1 for seeds and inactive nodes
-
-    @property
-    def size(self) -> int:
-        return int(self.active.sum())
-
-
-def independent_cascade(graph: FollowGraph, seeds: np.ndarray, tie_probability,
-                        *, rng: np.random.Generator, max_depth: int | None = None) -> Cascade:
-    """Independent cascade (Kempe, Kleinberg & Tardos 2003), frontier by frontier.
-
-    Each newly active node gets one chance to activate each inactive out-neighbour, with
-    the probability of the tie's type (``tie_probability[type]``, or one number for all)
-    times the tie's weight. A node activated by several neighbours in the same round takes
-    the first of them in frontier order as its parent. A compiled kernel (Numba): 2.7x the
-    vectorised NumPy frontier loop it replaced (``benchmarks/bench_diffusion.py``).
-    """
-    p = np.ascontiguousarray(np.broadcast_to(
-        np.asarray(tie_probability, dtype=np.float64), (len(TIE_NAMES),)))
-    active = np.zeros(graph.n, dtype=bool)
-    depth = np.full(graph.n, -1, dtype=np.int32)
-    parent = np.full(graph.n, -1, dtype=np.int64)
-    weight = graph.weight if graph.weight is not None else np.empty(0, dtype=np.float32)
-    _cascade_kernel(graph.indptr, graph.indices, graph.tie, weight, p,
-                    np.asarray(seeds, dtype=np.int64).ravel(), rng,
-                    -1 if max_depth is None else int(max_depth), active, depth, parent)
-    return Cascade(active, depth, parent)
-
-
-@numba.njit(cache=True)
-def _cascade_kernel(indptr, indices, tie, weight, p, seeds, rng, max_depth, active, depth,
-                    parent):  # pragma: no cover - compiled
-    frontier = np.empty(len(active), np.int64)
-    following = np.empty(len(active), np.int64)
-    size = 0
-    for s in seeds:
-        if not active[s]:
-            active[s] = True
-            depth[s] = 0
-            frontier[size] = s
-            size += 1
-    weighted = len(weight) > 0
-    level = 0
-    while size > 0 and (max_depth < 0 or level < max_depth):
-        level += 1
-        n_next = 0
-        for i in range(size):
-            u = frontier[i]
-            for e in range(indptr[u], indptr[u + 1]):
-                chance = p[tie[e]] * weight[e] if weighted else p[tie[e]]
-                if rng.random() < chance and not active[indices[e]]:
-                    v = indices[e]
-                    active[v] = True
-                    depth[v] = level
-                    parent[v] = u
-                    following[n_next] = v
-                    n_next += 1
-        frontier, following = following, frontier
-        size = n_next
 
 
 def stack(graphs: list[FollowGraph]) -> FollowGraph:

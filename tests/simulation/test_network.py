@@ -5,6 +5,7 @@ import pytest
 from scipy.optimize import brentq
 
 from simulation import network as net
+from simulation.diffusion import independent_cascade
 
 
 def erdos_renyi(n, mean_degree, rng):
@@ -20,7 +21,7 @@ def test_subcritical_mean_cascade_size_is_one_over_one_minus_r():
     rng = np.random.default_rng(1)
     g = erdos_renyi(100_000, 5.0, rng)
     r, runs = 0.5, 3000
-    sizes = np.array([net.independent_cascade(g, [s], r / 5.0, rng=rng).size
+    sizes = np.array([independent_cascade(g, [s], r / 5.0, rng=rng).size
                       for s in rng.integers(0, g.n, runs)])
     se = np.sqrt(r / (1 - r) ** 3 / runs)
     assert abs(sizes.mean() - 1 / (1 - r)) < 4 * se
@@ -33,7 +34,7 @@ def test_supercritical_cascades_reach_the_giant_fraction():
     n, c, r, runs = 20_000, 4.0, 2.0, 300
     g = erdos_renyi(n, c, rng)
     s = brentq(lambda x: x - 1 + np.exp(-r * x), 1e-6, 1)
-    sizes = np.array([net.independent_cascade(g, [v], r / c, rng=rng).size
+    sizes = np.array([independent_cascade(g, [v], r / c, rng=rng).size
                       for v in rng.integers(0, n, runs)])
     large = sizes > 0.2 * n
     assert abs(large.mean() - s) < 4 * np.sqrt(s * (1 - s) / runs)
@@ -43,7 +44,7 @@ def test_supercritical_cascades_reach_the_giant_fraction():
 def test_no_ties_means_only_the_seeds():
     g = net.from_edges(50, np.array([], dtype=int), np.array([], dtype=int),
                        np.array([], dtype=int))
-    c = net.independent_cascade(g, [3, 7], 1.0, rng=np.random.default_rng(0))
+    c = independent_cascade(g, [3, 7], 1.0, rng=np.random.default_rng(0))
     assert c.size == 2 and set(np.flatnonzero(c.active)) == {3, 7}
 
 
@@ -51,12 +52,12 @@ def test_certain_ties_reach_exactly_the_descendants_with_depths_and_parents():
     # 0 -> 1 -> 2 -> 3, 0 -> 4; 5 unreachable
     g = net.from_edges(6, np.array([0, 1, 2, 0]), np.array([1, 2, 3, 4]),
                        np.full(4, net.TIE_KOL))
-    c = net.independent_cascade(g, [0], 1.0, rng=np.random.default_rng(0))
+    c = independent_cascade(g, [0], 1.0, rng=np.random.default_rng(0))
     assert list(c.depth) == [0, 1, 2, 3, 1, -1]
     assert list(c.parent) == [-1, 0, 1, 2, 0, -1]
-    c = net.independent_cascade(g, [0], [1.0, 0.0, 0.0], rng=np.random.default_rng(0))
+    c = independent_cascade(g, [0], [1.0, 0.0, 0.0], rng=np.random.default_rng(0))
     assert c.size == 5  # KOL ties certain
-    c = net.independent_cascade(g, [0], [0.0, 1.0, 1.0], rng=np.random.default_rng(0))
+    c = independent_cascade(g, [0], [0.0, 1.0, 1.0], rng=np.random.default_rng(0))
     assert c.size == 1
 
 
