@@ -299,17 +299,21 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
     chol = np.linalg.cholesky(emulator.covariance(mode, scale))
     whiten = np.linalg.inv(chol)
     with pm.Model():
-        z = []
-        for n in names:
-            theta = priors[n].to_pymc(pm, n)
-            base = PRIORS[n]
-            u = {"lognormal": pt.log, "normal": lambda x: x,
-                 "logitnormal": lambda x: pt.log(x) - pt.log1p(-x)}[base.kind](theta)
+        # non-centred: each parameter is its prior's transform of a standard normal, so NUTS
+        # moves in the emulator's own coordinates
+        z, initvals = [], {}
+        for j, n in enumerate(names):
+            prior, base = priors[n], PRIORS[n]
+            raw = pm.Normal(f"{n}_z", 0.0, 1.0)
+            u = prior.mu + prior.sigma * raw
+            pm.Deterministic(n, {"lognormal": pt.exp, "normal": lambda x: x,
+                                 "logitnormal": pm.math.invlogit}[prior.kind](u))
             z.append((u - base.mu) / base.sigma)
+            initvals[f"{n}_z"] = float((base.mu + base.sigma * mode[j] - prior.mu)
+                                       / prior.sigma)
         mean = emulator.pytensor_mean(pt.stack(z))
         pm.Normal("whitened_statistics", mu=pt.dot(whiten, mean), sigma=1.0,
                   observed=whiten @ observed)
-        initvals = {n: float(PRIORS[n].from_z(mode[j])) for j, n in enumerate(names)}
         return pm.sample(draws=opt.draws, tune=opt.tune, chains=opt.chains,
                          cores=min(opt.cores, opt.chains), random_seed=opt.seed,
                          initvals=initvals, target_accept=0.95, progressbar=False,
