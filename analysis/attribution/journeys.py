@@ -28,6 +28,7 @@ saying what is wrong and what is expected.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -218,17 +219,23 @@ def read_paths(source: str | Path | pd.DataFrame, *, path: str = "path",
         raise AttributionError(f"path data lacks columns {missing}; has {list(frame.columns)}")
     if len(frame) == 0:
         raise AttributionError("path data has no rows: empty journey set")
-    texts = frame[path].astype("string")
-    if texts.isna().any():
+    empty = frame[path].isna().to_numpy()
+    if empty.any():
         raise AttributionError(f"column {path!r} has empty paths (row "
-                               f"{int(np.flatnonzero(texts.isna())[0])})")
-    parts = texts.str.split(sep, regex=False)
-    lengths = parts.str.len().to_numpy(dtype=np.int64)
-    flat = pd.Series(np.concatenate(parts.to_numpy()), dtype="string").str.strip()
-    if (flat == "").any():
+                               f"{int(np.flatnonzero(empty)[0])})")
+    # str.split per row, then strip each distinct token once (not each touch): several times
+    # faster than pandas' string methods on paths of a few touches.
+    parts = [str(text).split(sep) for text in frame[path].tolist()]
+    lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    tokens = np.fromiter(itertools.chain.from_iterable(parts), dtype=object,
+                         count=int(lengths.sum()))
+    token_codes, distinct = pd.factorize(tokens, sort=False)
+    names = np.array([str(t).strip() for t in distinct], dtype=object)
+    name_codes, uniques = pd.factorize(names, sort=False)
+    if (uniques == "").any():
         raise AttributionError(f"a path has an empty channel name (separator {sep!r} doubled "
                                "or at an end)")
-    codes, uniques = pd.factorize(flat, sort=False)
+    codes = name_codes[token_codes]
     n = len(frame)
 
     def column(name: str | None) -> np.ndarray:
@@ -242,7 +249,7 @@ def read_paths(source: str | Path | pd.DataFrame, *, path: str = "path",
 
     conv = column(conversions)
     return _build(np.repeat(np.arange(n), lengths), codes.astype(np.int64),
-                  np.full(len(flat), np.nan), [str(u) for u in uniques], conv,
+                  np.full(len(codes), np.nan), [str(u) for u in uniques], conv,
                   column(value), column(nulls), np.full(n, np.nan))
 
 

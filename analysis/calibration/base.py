@@ -25,6 +25,7 @@ from typing import Any
 
 import arviz as az
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 
 from simulation.result import write_atomic
@@ -32,6 +33,8 @@ from simulation.result import write_atomic
 R_HAT_MAX = 1.01
 ESS_MIN = 400
 HDI_PROB = 0.90
+CHECK_GROUP = "posterior_check"
+"""The group of ``posterior.nc`` that holds the :class:`PosteriorCheck`."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,17 @@ class PosteriorCheck:
     predicted: np.ndarray
     xlabel: str
     ylabel: str
+
+    def to_dataset(self) -> xr.Dataset:
+        """The check as a dataset (dims ``point`` and ``draw``; labels as attributes)."""
+        return xr.Dataset({"x": ("point", self.x), "observed": ("point", self.observed),
+                           "predicted": (("draw", "point"), self.predicted)},
+                          attrs={"xlabel": self.xlabel, "ylabel": self.ylabel})
+
+    @classmethod
+    def from_dataset(cls, data: xr.Dataset) -> PosteriorCheck:
+        return cls(data["x"].values, data["observed"].values, data["predicted"].values,
+                   str(data.attrs["xlabel"]), str(data.attrs["ylabel"]))
 
 
 @dataclass(frozen=True)
@@ -142,8 +156,19 @@ class Calibration:
         ax.legend()
         return fig
 
+    def _write_posterior(self, path: Path) -> None:
+        """The InferenceData, and the check as the group :data:`CHECK_GROUP`, to ``path``."""
+        groups = [g for g in self.idata.groups() if g != CHECK_GROUP]
+        self.idata.to_netcdf(str(path), groups=groups)
+        if self.check is not None:
+            self.check.to_dataset().to_netcdf(path, mode="a", group=CHECK_GROUP,
+                                              engine="h5netcdf")
+
     def save(self, out_dir: str | Path) -> dict[str, Path]:
         """Write posterior.nc, summary.json, trace.png and ppc.png into ``out_dir``.
+
+        posterior.nc holds the InferenceData and the posterior-predictive check (group
+        :data:`CHECK_GROUP`), so that a loaded calibration plots as the fitted one did.
 
         Each file is written to a temporary name in the same directory and then renamed, so a
         reader never sees a half-written file.
@@ -153,7 +178,7 @@ class Calibration:
         paths = {k: out / n for k, n in (("posterior", "posterior.nc"),
                                          ("summary", "summary.json"),
                                          ("trace", "trace.png"), ("ppc", "ppc.png"))}
-        write_atomic(paths["posterior"], lambda tmp: self.idata.to_netcdf(str(tmp)))
+        write_atomic(paths["posterior"], self._write_posterior)
         text = json.dumps(self.summary(), indent=2, default=str)
         write_atomic(paths["summary"], lambda tmp: tmp.write_text(text, encoding="utf-8"))
         for key, make in (("trace", self.plot_trace), ("ppc", self.plot_ppc)):

@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the calibration options to ``parser``."""
     parser.add_argument("--model", choices=MODELS, required=True, help="model to fit")
     parser.add_argument("--data", type=Path, required=True, metavar="FILE",
-                        help="observed data (CSV or Parquet; CDNOW master for repurchase)")
+                        help="observed data (CSV or Parquet); for repurchase a transaction "
+                        "log (or the CDNOW master) or a customer summary frequency, recency, "
+                        "T in weeks")
     parser.add_argument("--series", help="which series of a multi-series adoption file "
                         "(its product column)")
     parser.add_argument("--scenario", type=Path, metavar="FILE",
@@ -64,8 +66,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="simulator: a price or media calibration folder whose posterior "
                         "becomes the prior of the matching parameter (repeatable)")
     parser.add_argument("--resolution", choices=("D", "h", "s"), default="D",
-                        help="repurchase: purchases within one day (D), hour (h) or second "
-                        "(s) count as one (default D, for date-only logs)")
+                        help="repurchase from a transaction log: purchases within one day (D), "
+                        "hour (h) or second (s) count as one (default D, for date-only logs)")
     parser.add_argument("--sbc", type=int, metavar="N",
                         help="instead of fitting, run simulation-based calibration over N "
                         "prior draws (" + ", ".join(SBC_MODELS) + ")")
@@ -81,7 +83,7 @@ def _load(args: argparse.Namespace):
         return data.load_media(args.data)
     if args.model == "price":
         return data.load_choice_panel(args.data)
-    return data.load_transactions(args.data)
+    return data.load_repurchase(args.data)
 
 
 def fit(args: argparse.Namespace) -> Calibration:
@@ -236,8 +238,8 @@ def _overrides(calibration: Calibration, args: argparse.Namespace) -> Path:
     scenario = scenarios.load(args.scenario)
     product = args.product or scenario.products[0].name
     total = len(calibration.draws(calibration.parameters[0]))
-    picks = sorted({round(i * (total - 1) / max(OVERRIDE_DRAWS - 1, 1))
-                    for i in range(min(OVERRIDE_DRAWS, total))})
+    n = min(OVERRIDE_DRAWS, total)  # evenly spaced over all draws; every draw if fewer
+    picks = sorted({round(i * (total - 1) / max(n - 1, 1)) for i in range(n)})
     from .posterior import draw_overrides
 
     rows = [draw_overrides(calibration, d, product=product) for d in picks]

@@ -21,6 +21,11 @@ Layouts
   purchase order.
 - transaction log: ``customer_id, date, amount``, or the CDNOW master format
   (whitespace-separated ``customer_id YYYYMMDD cds dollars``, with or without a header).
+- customer summary (what CLV tools such as ``lifetimes`` and pymc-marketing's
+  ``rfm_summary`` write): ``frequency, recency, T`` per customer, in weeks, with optional
+  ``customer_id`` (or ``ID``/``id``) and ``monetary_value``; frequency is a whole number,
+  recency is 0 when frequency is, and recency never exceeds T. :func:`load_repurchase` reads
+  either a transaction log or a customer summary, whichever layout the header names.
 """
 
 from __future__ import annotations
@@ -33,10 +38,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+PARQUET = (".parquet", ".pq")
 MAX_FILE_BYTES = 200 * 1024 * 1024
 """Default size limit: far above every shipped data set (CDNOW master is 1.8 MB)."""
 
-MIN_ROWS = {"adoption": 5, "media": 16, "choice": 50, "transactions": 50}
+MIN_ROWS = {"adoption": 5, "media": 16, "choice": 50, "transactions": 50, "summary": 50}
 """Rows needed to identify each model: Bass has 3 parameters plus a scale; the media model
 has a baseline, trend, 6 weekday effects, 3 parameters per channel and a scale; the others
 need enough observations for their handful of population-level parameters."""
@@ -121,6 +127,21 @@ class TransactionLog:
     table: pd.DataFrame
 
 
+@dataclass(frozen=True)
+class CustomerSummary:
+    """One row per customer: ``customer_id`` (str), ``frequency`` (repeat purchases),
+    ``recency`` (first to last purchase) and ``T`` (first purchase to the end of the period),
+    in weeks, and ``monetary_value`` when the file has it."""
+
+    source: str
+    table: pd.DataFrame
+
+
+SUMMARY_COLUMNS = ("frequency", "recency", "T")
+SUMMARY_OPTIONAL = ("customer_id", "ID", "id", "monetary_value")
+TRANSACTION_COLUMNS = ("customer_id", "date", "amount")
+
+
 def _read(path: str | Path, max_bytes: int, **csv_kwargs) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
@@ -132,7 +153,7 @@ def _read(path: str | Path, max_bytes: int, **csv_kwargs) -> pd.DataFrame:
         raise DataError(path, "", None, f"the file is {size:,} bytes; the limit is "
                         f"{max_bytes:,} (pass max_bytes= to raise it)")
     try:
-        if path.suffix in (".parquet", ".pq"):
+        if path.suffix in PARQUET:
             frame = pd.read_parquet(path)
         else:
             frame = pd.read_csv(path, **csv_kwargs)
@@ -372,7 +393,7 @@ def load_transactions(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> T
     path = Path(path)
     _read(path, max_bytes, nrows=1, header=None, dtype=str)  # existence, size, not empty
     with open(path, encoding="utf-8", errors="replace") as fh:
-        cdnow = "," not in fh.readline()
+        cdnow = path.suffix not in PARQUET and "," not in fh.readline()
     if cdnow:
         frame = _read_cdnow(path, max_bytes)
         date_format = "%Y%m%d"
@@ -394,3 +415,65 @@ def load_transactions(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> T
     _enough(len(table), path, "transactions")
     table = table.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
     return TransactionLog(str(path), table)
+
+
+def load_customer_summary(path: str | Path, *,
+                          max_bytes: int = MAX_FILE_BYTES) -> CustomerSummary:
+    """Load a customer summary ``frequency, recency, T`` (weeks; see the module notes).
+
+    Without an id column, customers are numbered by row (1, 2, ...).
+    """
+    ids = [c for c in SUMMARY_OPTIONAL if c != "monetary_value"]
+    frame = _read(path, max_bytes, dtype=dict.fromkeys(ids, str))
+    _require(frame, path, list(SUMMARY_COLUMNS), list(SUMMARY_OPTIONAL))
+    present = [c for c in ids if c in frame.columns]
+    if len(present) > 1:
+        raise DataError(path, present[1], None, f"a second customer id column (with "
+                        f"{present[0]!r}); keep one")
+    frequency = _numeric(frame, path, "frequency", integer=True)
+    recency = _numeric(frame, path, "recency")
+    age = _numeric(frame, path, "T")
+    _first_bad(path, "recency", recency > age, lambda i: f"{recency[i]:g} exceeds T = "
+               f"{age[i]:g}; recency (first to last purchase) is at most T (first purchase "
+               "to the end of the period)")
+    _first_bad(path, "recency", (frequency == 0) & (recency > 0), lambda i: f"{recency[i]:g} "
+               "with frequency 0; a customer without repeat purchases has recency 0")
+    table = pd.DataFrame({"frequency": frequency, "recency": recency, "T": age})
+    if present:
+        customer = frame[present[0]]
+        _first_bad(path, present[0], customer.isna().to_numpy(), lambda i: "missing value")
+        _first_bad(path, present[0], customer.duplicated().to_numpy(),
+                   lambda i: f"customer {customer.iloc[i]!r} appears twice")
+        table.insert(0, "customer_id", customer.astype(str).str.strip().to_numpy())
+    else:
+        table.insert(0, "customer_id", [str(i) for i in range(1, len(frame) + 1)])
+    if "monetary_value" in frame.columns:
+        table["monetary_value"] = _numeric(frame, path, "monetary_value")
+    _enough(len(table), path, "summary", "customers")
+    return CustomerSummary(str(path), table)
+
+
+def _first_bad(path, column: str, bad: np.ndarray, problem) -> None:
+    """Raise for the first row where ``bad`` holds; ``problem(i)`` says what is wrong."""
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(path, column, i + 1, problem(i))
+
+
+def load_repurchase(path: str | Path, *,
+                    max_bytes: int = MAX_FILE_BYTES) -> TransactionLog | CustomerSummary:
+    """A transaction log or a customer summary, by the layout the header's names are closer
+    to (a transaction log when neither is, as the CDNOW master's has no header names)."""
+    if Path(path).suffix in PARQUET:
+        header = _read(path, max_bytes).columns
+    else:
+        header = _read(path, max_bytes, nrows=1, header=None, dtype=str).iloc[0]
+    names = [str(n).strip().lower() for n in header]
+
+    def closeness(layout) -> int:
+        known = [c.lower() for c in layout if c != "customer_id"]
+        return sum(bool(difflib.get_close_matches(n, known, n=1, cutoff=0.8)) for n in names)
+
+    if closeness(SUMMARY_COLUMNS + SUMMARY_OPTIONAL) > closeness(TRANSACTION_COLUMNS):
+        return load_customer_summary(path, max_bytes=max_bytes)
+    return load_transactions(path, max_bytes=max_bytes)

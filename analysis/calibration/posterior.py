@@ -18,10 +18,16 @@ import numpy as np
 
 from scenarios import ScenarioError
 
-from .base import Calibration
+from .base import CHECK_GROUP, Calibration, PosteriorCheck
 
 
 def load_calibration(folder: str | Path) -> Calibration:
+    """The calibration saved in ``folder`` by :meth:`Calibration.save`.
+
+    Its summary and trace plot cover the saved parameters' variables (``roas[tv]`` and
+    ``roas[search]`` are elements of ``roas``), and its posterior-predictive plot is the
+    saved check (none in files written before the check was saved).
+    """
     folder = Path(folder)
     nc, summary = folder / "posterior.nc", folder / "summary.json"
     for path in (nc, summary):
@@ -34,8 +40,10 @@ def load_calibration(folder: str | Path) -> Calibration:
     except (json.JSONDecodeError, OSError, ValueError) as exc:
         raise ScenarioError(str(folder), "--posterior", f"cannot read the posterior: {exc}") \
             from None
-    return Calibration(meta["model"], idata, tuple(meta.get("parameters", {})), None,
-                       meta.get("meta", {}))
+    variables = tuple(dict.fromkeys(name.split("[")[0] for name in meta.get("parameters", {})))
+    check = PosteriorCheck.from_dataset(idata[CHECK_GROUP]) \
+        if CHECK_GROUP in idata.groups() else None
+    return Calibration(meta["model"], idata, variables, check, meta.get("meta", {}))
 
 
 def scenario_draws(folder: str | Path, n: int, *, seed: int = 0,

@@ -15,16 +15,20 @@ priors (Weibull on :math:`r` and :math:`\alpha`, :math:`a = \phi\kappa`,
 :math:`b = (1-\phi)\kappa` with :math:`\phi \sim U(0, 1)`, :math:`\kappa \sim
 \mathrm{Pareto}(1, 1)`).
 
-Expected repeat purchases of a customer in the next :math:`t` weeks, FHL equation (10):
+Predictions are pymc-marketing's: ``BetaGeoModel.expected_purchases`` (FHL equation 10,
+a customer's expected repeat purchases in the next :math:`t` weeks given :math:`x, t_x, T`),
+``expected_purchases_new_customer`` (equation 9, :math:`E[X(t)]`, the tracking plot) and
+``distribution_new_customer`` (simulated histories, the frequency check of a summary), on a
+model that holds the posterior draws (:func:`predictor`); :func:`log_likelihood` is its
+``BetaGeoNBD`` distribution's equation (6), and :func:`maximum_likelihood` its MAP under flat
+priors, the estimates FHL report.
 
-.. math::
-
-    E[Y(t) \mid x, t_x, T] = \frac{\frac{a+b+x-1}{a-1}\Bigl[1 - \bigl(\frac{\alpha+T}
-    {\alpha+T+t}\bigr)^{r+x} {}_2F_1\bigl(r+x, b+x; a+b+x-1; \frac{t}{\alpha+T+t}\bigr)\Bigr]}
-    {1 + \delta_{x>0}\frac{a}{b+x-1}\bigl(\frac{\alpha+T}{\alpha+t_x}\bigr)^{r+x}},
-
-and for a new customer (the tracking plot) :math:`E[X(t)] = \frac{a+b-1}{a-1}[1 -
-(\frac{\alpha}{\alpha+t})^r {}_2F_1(r, b; a+b-1; \frac{t}{\alpha+t})]`.
+Data: a transaction log (:class:`~analysis.calibration.data.TransactionLog`), summarised
+here by :func:`rfm`, or a customer summary
+(:class:`~analysis.calibration.data.CustomerSummary`, ``frequency, recency, T`` in weeks)
+as CLV users hold it. The posterior-predictive check of a log tracks cumulative repeat
+purchases week by week; a summary has no dates, so its check is FHL's calibration-period
+histogram: customers by number of repeat purchases, observed and simulated.
 
 Scenario mapping: the simulator's ``repurchase_days`` is the mean time from a purchase to the
 next need of an active customer. At the population's mean purchase rate
@@ -49,15 +53,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+import arviz as az
 import numpy as np
 import pandas as pd
+import pymc as pm
+from numpy.typing import ArrayLike
 from pymc_extras.prior import Prior
 from pymc_marketing.clv import BetaGeoModel
+from pymc_marketing.clv.distributions import BetaGeoNBD
 from pymc_marketing.clv.utils import rfm_summary
-from scipy.special import hyp2f1
 
 from .base import Calibration, PosteriorCheck
-from .data import DataError, TransactionLog
+from .data import CustomerSummary, DataError, TransactionLog
+
+PARAMETERS = ("r", "alpha", "a", "b")
 
 DAYS_PER_UNIT = 7.0
 """Time unit of the model: weeks, as in Fader, Hardie & Lee (2005)."""
@@ -98,33 +107,53 @@ def rfm(log: TransactionLog, end: str | pd.Timestamp | None = None, *,
     return out[["customer_id", "frequency", "recency", "T"]]
 
 
-def fit_repurchase(log: TransactionLog, *, calibration_end: str | None = None,
+def customers(data: TransactionLog | CustomerSummary, calibration_end: str | None = None, *,
+              resolution: str = "D") -> pd.DataFrame:
+    """The table BG/NBD is fitted to: ``customer_id, frequency, recency, T`` (weeks), from a
+    log by :func:`rfm` (up to ``calibration_end``), or a customer summary as given."""
+    if isinstance(data, CustomerSummary):
+        if calibration_end is not None:
+            raise ValueError(f"{data.source}: a customer summary has no dates to cut at "
+                             f"{calibration_end}; calibration_end needs a transaction log")
+        return data.table[["customer_id", "frequency", "recency", "T"]]
+    return rfm(data, calibration_end, resolution=resolution)
+
+
+def fit_repurchase(data: TransactionLog | CustomerSummary, *,
+                   calibration_end: str | None = None,
                    priors: Mapping[str, Prior] | None = None, draws: int = 1000,
                    tune: int = 1000, chains: int = 2, seed: int = 0,
                    cores: int | None = None, progressbar: bool = False,
                    resolution: str = "D") -> Calibration:
-    """Fit BG/NBD with NUTS on the purchases up to ``calibration_end`` (default: all).
+    """Fit BG/NBD with NUTS on a transaction log (its purchases up to ``calibration_end``,
+    default all) or on a customer summary.
 
     ``priors`` updates pymc-marketing's ``model_config`` (keys ``r``, ``alpha``,
     ``phi_dropout``, ``kappa_dropout``, or ``a`` and ``b`` together). ``resolution`` is what
-    counts as one purchase (see :func:`rfm` and the module notes); it is kept in ``meta``.
+    counts as one purchase in a log (see :func:`rfm` and the module notes); it is kept in
+    ``meta``.
     """
-    summary = rfm(log, calibration_end, resolution=resolution)
-    if (summary["frequency"] > 0).sum() < 10:
-        raise DataError(log.source, "customer_id", None, "fewer than 10 customers bought "
+    table = customers(data, calibration_end, resolution=resolution)
+    if (table["frequency"] > 0).sum() < 10:
+        raise DataError(data.source, "frequency", None, "fewer than 10 customers bought "
                         "again; BG/NBD cannot be identified")
     model = BetaGeoModel(model_config=dict(priors or {}))
     cores = min(chains, os.cpu_count() or 1) if cores is None else cores
-    idata = model.fit(summary, draws=draws, tune=tune, chains=chains, cores=cores, random_seed=seed,
-                      progressbar=progressbar, target_accept=0.9,
+    idata = model.fit(table, draws=draws, tune=tune, chains=chains, cores=cores,
+                      random_seed=seed, progressbar=progressbar, target_accept=0.9,
                       compute_convergence_checks=False)
-    end = pd.Timestamp(calibration_end) if calibration_end else log.table["date"].max()
-    weeks, observed, predicted = _tracking(log, idata, seed=seed, resolution=resolution)
+    meta = {"source": data.source, "customers": int(len(table)),
+            "time_unit_days": DAYS_PER_UNIT}
+    if isinstance(data, CustomerSummary):
+        return Calibration("repurchase", idata, PARAMETERS,
+                           _frequency_check(table, idata, seed=seed),
+                           {**meta, "data": "customer summary"})
+    end = pd.Timestamp(calibration_end) if calibration_end else data.table["date"].max()
+    weeks, observed, predicted = _tracking(data, idata, seed=seed, resolution=resolution)
     check = PosteriorCheck(weeks, observed, predicted, "weeks since the log starts",
                            "cumulative repeat purchases")
-    return Calibration("repurchase", idata, ("r", "alpha", "a", "b"), check,
-                       {"source": log.source, "calibration_end": _stamp(end),
-                        "customers": int(len(summary)), "time_unit_days": DAYS_PER_UNIT,
+    return Calibration("repurchase", idata, PARAMETERS, check,
+                       {**meta, "data": "transaction log", "calibration_end": _stamp(end),
                         "resolution": resolution})
 
 
@@ -133,20 +162,91 @@ def _stamp(when: pd.Timestamp) -> str:
     return str(when.date()) if when == when.normalize() else when.isoformat()
 
 
-def expected_new_customer(r, alpha, a, b, t) -> np.ndarray:
-    """:math:`E[X(t)]`, repeat purchases of a new customer in ``t`` weeks (broadcasts)."""
-    t = np.asarray(t, dtype=float)
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r
-                                    * hyp2f1(r, b, a + b - 1, t / (alpha + t)))
+def _draws(posterior, max_draws: int, seed: int) -> dict[str, np.ndarray]:
+    """At most ``max_draws`` posterior draws of r, alpha, a, b (seeded pick, no repeats)."""
+    flat = {k: np.asarray(posterior[k].values).reshape(-1) for k in PARAMETERS}
+    total = len(flat["r"])
+    pick = np.sort(np.random.default_rng(seed).choice(total, size=min(max_draws, total),
+                                                      replace=False))
+    return {k: v[pick] for k, v in flat.items()}
 
 
-def expected_purchases(r, alpha, a, b, x, t_x, age, t) -> np.ndarray:
-    """FHL equation (10): expected repeat purchases in the next ``t`` weeks per customer."""
-    num = (a + b + x - 1) / (a - 1) * (
-        1 - ((alpha + age) / (alpha + age + t)) ** (r + x)
-        * hyp2f1(r + x, b + x, a + b + x - 1, t / (alpha + age + t)))
-    den = 1 + (x > 0) * a / (b + x - 1) * ((alpha + age) / (alpha + t_x)) ** (r + x)
-    return num / den
+def predictor(params: Mapping[str, ArrayLike], table: pd.DataFrame | None = None,
+              ) -> BetaGeoModel:
+    """pymc-marketing's ``BetaGeoModel`` on ``table`` (rfm columns) holding ``params`` (r,
+    alpha, a, b: scalars or one value per draw) as its posterior, for its predictions.
+
+    Predictions for new customers do not read the table; one placeholder customer builds
+    the model then.
+    """
+    if table is None:
+        table = pd.DataFrame({"customer_id": [0], "frequency": [0], "recency": [0.0],
+                              "T": [1.0]})
+    model = BetaGeoModel()
+    model.build_model(table)
+    values = {k: np.atleast_1d(np.asarray(params[k], dtype=float))[None, :] for k in PARAMETERS}
+    model.idata = az.from_dict(posterior=values)
+    return model
+
+
+def expected_new_customer(params: Mapping[str, ArrayLike], t: ArrayLike) -> np.ndarray:
+    """:math:`E[X(t)]`, repeat purchases of a new customer in ``t`` weeks (FHL equation 9,
+    pymc-marketing's ``expected_purchases_new_customer``): shape (draws, len(t))."""
+    t = np.atleast_1d(np.asarray(t, dtype=float))
+    grid = pd.DataFrame({"customer_id": np.arange(len(t)), "t": t})
+    return predictor(params).expected_purchases_new_customer(grid).values.reshape(-1, len(t))
+
+
+def expected_purchases(params: Mapping[str, ArrayLike], table: pd.DataFrame,
+                       t: float) -> np.ndarray:
+    """Expected repeat purchases of each customer of ``table`` in the next ``t`` weeks (FHL
+    equation 10, pymc-marketing's ``expected_purchases``): shape (draws, customers)."""
+    expected = predictor(params, table).expected_purchases(future_t=t)
+    return expected.values.reshape(-1, len(table))
+
+
+def log_likelihood(data: TransactionLog | CustomerSummary, params: Mapping[str, float], *,
+                   calibration_end: str | None = None, resolution: str = "D") -> float:
+    """FHL equation (6) summed over the customers, at ``params`` (pymc-marketing's
+    ``BetaGeoNBD`` distribution)."""
+    table = customers(data, calibration_end, resolution=resolution)
+    dist = BetaGeoNBD.dist(**{k: float(params[k]) for k in PARAMETERS},
+                           T=table["T"].to_numpy(dtype=float))
+    observed = table[["recency", "frequency"]].to_numpy(dtype=float)
+    return float(pm.logp(dist, observed).sum().eval())
+
+
+def maximum_likelihood(data: TransactionLog | CustomerSummary, *,
+                       calibration_end: str | None = None,
+                       resolution: str = "D") -> dict[str, float]:
+    """The maximum-likelihood r, alpha, a, b (what FHL report): pymc-marketing's MAP under
+    flat priors."""
+    table = customers(data, calibration_end, resolution=resolution)
+    model = BetaGeoModel(model_config=dict.fromkeys(PARAMETERS, Prior("HalfFlat")))
+    idata = model.fit(table, method="map", progressbar=False)
+    return {k: float(idata.posterior[k].values.reshape(-1)[0]) for k in PARAMETERS}
+
+
+FREQUENCY_TOP = 7
+"""The frequency check pools customers with this many repeat purchases or more."""
+
+
+def _frequency_check(table: pd.DataFrame, idata, *, seed: int,
+                     max_draws: int = 100) -> PosteriorCheck:
+    """Customers by repeat purchases 0, 1, .., 7+: observed, and simulated per posterior draw
+    at every customer's T (FHL's calibration-period histogram)."""
+    model = predictor(_draws(idata.posterior, max_draws, seed), table)
+    simulated = model.distribution_new_customer(random_seed=seed,
+                                                var_names=["recency_frequency"])
+    frequency = simulated["recency_frequency"].sel(obs_var="frequency").values
+    frequency = np.minimum(frequency.reshape(-1, len(table)), FREQUENCY_TOP).astype(np.int64)
+    predicted = np.stack([np.bincount(f, minlength=FREQUENCY_TOP + 1) for f in frequency])
+    observed = np.bincount(np.minimum(table["frequency"].to_numpy(dtype=np.int64),
+                                      FREQUENCY_TOP), minlength=FREQUENCY_TOP + 1)
+    return PosteriorCheck(np.arange(FREQUENCY_TOP + 1, dtype=float), observed.astype(float),
+                          predicted.astype(float),
+                          f"repeat purchases in the period ({FREQUENCY_TOP} = "
+                          f"{FREQUENCY_TOP} or more)", "customers")
 
 
 def _tracking(log: TransactionLog, idata, *, seed: int, max_draws: int = 100,
@@ -161,16 +261,9 @@ def _tracking(log: TransactionLog, idata, *, seed: int, max_draws: int = 100,
     observed = np.array([(repeat_day < 7 * w).sum() for w in weeks], dtype=float)
     cohort_day = (table.groupby("customer_id")["date"].min() - start).dt.days
     days, counts = np.unique(cohort_day.to_numpy(), return_counts=True)
-    post = idata.posterior
-    flat = {k: post[k].values.reshape(-1) for k in ("r", "alpha", "a", "b")}
-    pick = np.random.default_rng(seed).choice(len(flat["r"]), size=min(max_draws,
-                                              len(flat["r"])), replace=False)
     age = np.clip(weeks[:, None] - days[None, :] / 7.0, 0.0, None)  # (weeks, cohorts)
-    predicted = np.empty((len(pick), len(weeks)))
-    for i, k in enumerate(pick):
-        e = expected_new_customer(flat["r"][k], flat["alpha"][k], flat["a"][k], flat["b"][k],
-                                  age)
-        predicted[i] = (e * counts[None, :]).sum(axis=1)
+    expected = expected_new_customer(_draws(idata.posterior, max_draws, seed), age.ravel())
+    predicted = (expected.reshape(-1, *age.shape) * counts).sum(axis=2)
     return weeks.astype(float), observed, predicted
 
 
@@ -178,8 +271,9 @@ def holdout_forecast(calibration: Calibration, log: TransactionLog,
                      end: str | pd.Timestamp) -> dict[str, float]:
     """Predicted and actual repeat purchases between calibration end and ``end``.
 
-    Sums FHL equation (10) over every calibration customer for (at most 200) posterior draws;
-    purchases are counted at the calibration's resolution (default: same day counts once).
+    Sums the expected purchases (:func:`expected_purchases`) over every calibration customer
+    for (at most 200) posterior draws; purchases are counted at the calibration's resolution
+    (default: same day counts once).
     """
     cal_end = pd.Timestamp(calibration.meta["calibration_end"])
     resolution = calibration.meta.get("resolution", "D")
@@ -187,13 +281,8 @@ def holdout_forecast(calibration: Calibration, log: TransactionLog,
     summary = rfm(log, cal_end, resolution=resolution)
     horizon = (end.floor(resolution) - cal_end.floor(resolution)) \
         / pd.Timedelta(days=DAYS_PER_UNIT)
-    x, t_x, age = (summary[k].to_numpy(dtype=float) for k in ("frequency", "recency", "T"))
-    draws = {k: calibration.draws(k) for k in ("r", "alpha", "a", "b")}
-    step = max(1, len(draws["r"]) // 200)
-    per_draw = np.array([
-        expected_purchases(draws["r"][i], draws["alpha"][i], draws["a"][i], draws["b"][i],
-                           x, t_x, age, horizon).sum()
-        for i in range(0, len(draws["r"]), step)])
+    params = _draws(calibration.idata.posterior, 200, seed=0)
+    per_draw = expected_purchases(params, summary, horizon).sum(axis=1)
     table = _purchases(log, resolution)
     known = table["customer_id"].isin(summary["customer_id"])
     period = table["date"]  # floored to the resolution, as are the bounds

@@ -14,7 +14,10 @@ the check is valid for the model exactly as it is fitted to the user's data.
 
 Work is done in chunks of :data:`CHUNK` simulations, each with its own seed and each saved
 as soon as it is done, so an interrupted run resumes where it stopped and gives the same
-ranks as an uninterrupted one.
+ranks as an uninterrupted one. A chunk is named by the fingerprint of the model, data and
+settings, its index and its number of simulations: a rerun with another count reuses the
+chunks it shares with the earlier run and refits the rest (the last chunk of 25 holds 5
+simulations, that of 30 holds 10).
 
 Uniformity is tested per parameter with Pearson's :math:`\chi^2` on ``bins`` rank bins
 (expected counts from the exact number of rank values per bin), at level
@@ -202,7 +205,7 @@ def run_sbc(model: pm.Model, simulations: int, *, name: str = "model", draws: in
     try:
         for i, start in enumerate(range(0, simulations, CHUNK)):
             n = min(CHUNK, simulations - start)
-            path = folder / f"sbc_{stamp}_{i}.npz" if folder else None
+            path = folder / f"sbc_{stamp}_{i}_{n}.npz" if folder else None
             if path is not None and path.exists():
                 with np.load(path) as saved:
                     chunks.append({k: saved[k] for k in saved.files})

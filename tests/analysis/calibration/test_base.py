@@ -3,10 +3,12 @@
 import json
 import math
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
 from analysis.calibration import Calibration
+from analysis.calibration.posterior import load_calibration
 
 MODELS = ("bass", "repurchase", "price", "media")
 KEYS = {"mean", "sd", "hdi_5%", "hdi_95%", "r_hat", "ess_bulk"}
@@ -38,6 +40,26 @@ def test_save_writes_everything_atomically(tiny_fits, model, tmp_path):
         p.name for p in paths.values())  # no temporary file left behind
     assert json.loads(paths["summary"].read_text())["model"] == model
     assert all(p.stat().st_size > 0 for p in paths.values())
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_a_saved_calibration_loads_with_its_summary_and_plots(tiny_fits, model, tmp_path):
+    """What ``compare --posterior`` and a notebook load from disk summarises and plots as the
+    fitted calibration does (media's vector parameters included), its check restored."""
+    cal = tiny_fits(model)
+    cal.save(tmp_path)
+    loaded = load_calibration(tmp_path)
+    assert loaded.parameters == cal.parameters
+    assert loaded.summary()["parameters"] == cal.summary()["parameters"]
+    for name in ("x", "observed", "predicted"):
+        np.testing.assert_array_equal(getattr(loaded.check, name), getattr(cal.check, name))
+    assert (loaded.check.xlabel, loaded.check.ylabel) == (cal.check.xlabel, cal.check.ylabel)
+    trace = loaded.plot_trace()
+    assert len(trace.axes) == 2 * len(cal.parameters)
+    band = loaded.plot_ppc().axes[0]
+    assert band.collections and band.get_legend() is not None  # the band, not "no check"
+    loaded.save(tmp_path / "again")  # a loaded calibration saves as it loaded
+    assert load_calibration(tmp_path / "again").check.predicted.shape == cal.check.predicted.shape
 
 
 @pytest.mark.parametrize("model", MODELS)

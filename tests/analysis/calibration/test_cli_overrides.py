@@ -10,6 +10,8 @@ import scenarios
 from analysis.calibration.bass import simulate_bass
 from analysis.calibration.cli import add_arguments, main
 from analysis.calibration.overrides import to_overrides
+from analysis.calibration.posterior import load_calibration
+from analysis.calibration.repurchase import rfm, simulate_transactions
 
 from ...conftest import MINI
 
@@ -54,6 +56,37 @@ def test_bad_data_returns_2_with_one_line(tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "column 'adopters', row 2" in err
     assert "Traceback" not in err
+
+
+def test_repurchase_from_a_customer_summary_end_to_end(tmp_path, capsys):
+    """``calibrate --model repurchase`` on the customer summary CLV users hold (frequency,
+    recency, T in weeks, monetary_value), at small size: every output file, the frequency
+    check of a summary, scenario overrides; a summary with recency > T exits 2, one line."""
+    log = simulate_transactions(0.8, 4.0, 1.0, 4.0, 200, 40.0, rng=np.random.default_rng(1))
+    summary = rfm(log).assign(monetary_value=25.0)
+    data, out = tmp_path / "customers.csv", tmp_path / "out"
+    summary.to_csv(data, index=False)
+    code = main(_args("--model", "repurchase", "--data", str(data), "--out", str(out),
+                      "--scenario", str(MINI), "--draws", "60", "--tune", "60",
+                      "--chains", "1"))
+    assert code in (0, 1), capsys.readouterr()  # 1 chain of 60 draws cannot converge
+    assert {p.name for p in out.iterdir()} == {"posterior.nc", "summary.json", "trace.png",
+                                                "ppc.png", "overrides.json"}
+    report = json.loads((out / "summary.json").read_text())
+    assert set(report["parameters"]) == {"r", "alpha", "a", "b"}
+    assert report["meta"]["data"] == "customer summary" and report["meta"]["customers"] == 200
+    check = load_calibration(out).check
+    assert check.observed.sum() == 200 and check.x.tolist() == list(range(8))
+    assert len(json.loads((out / "overrides.json").read_text())["overrides"]) == 60
+    capsys.readouterr()
+    bad = tmp_path / "bad.csv"
+    frame = summary.copy()
+    frame.loc[3, "recency"] = frame.loc[3, "T"] + 1
+    frame.to_csv(bad, index=False)
+    assert main(_args("--model", "repurchase", "--data", str(bad), "--out", str(out))) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "Traceback" not in err
+    assert f"{bad}, column 'recency', row 4: " in err and "at most T" in err
 
 
 def test_sbc_option_writes_ranks_resumes_and_refuses_other_models(tmp_path, capsys):

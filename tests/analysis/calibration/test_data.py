@@ -7,10 +7,14 @@ import pandas as pd
 import pytest
 
 from analysis.calibration.data import (
+    CustomerSummary,
     DataError,
+    TransactionLog,
     load_adoption,
     load_choice_panel,
+    load_customer_summary,
     load_media,
+    load_repurchase,
     load_transactions,
 )
 
@@ -20,6 +24,7 @@ SHARED = SHARED_DATA
 DURABLES = SHARED / "bass_durables.csv"
 PANELS = SHARED / "scanner_panels"
 CDNOW = SHARED / "cdnow" / "CDNOW_master.txt"
+CDNOW_SUMMARY = SHARED / "cdnow" / "cdnow_customers_summary.csv"
 
 
 def _csv(tmp_path, text, name="data.csv"):
@@ -219,4 +224,52 @@ def test_transaction_errors(tmp_path, edit, column, row, problem):
     path = _csv(tmp_path, edit(text))
     with pytest.raises(DataError, match=problem) as err:
         load_transactions(path)
+    _check(err, path, column, row)
+
+
+def _summary_text(rows=60):
+    """customer_id, frequency, recency, T, monetary_value; every third customer bought once."""
+    lines = [f"c{i},{i % 3},{(i % 3) * 2.5:.1f},{30 + i % 5}.0,{(i % 3) * 10}.5\n"
+             for i in range(rows)]
+    return "customer_id,frequency,recency,T,monetary_value\n" + "".join(lines)
+
+
+def test_cdnow_summary_and_either_layout(tmp_path):
+    """The 2,357-customer CDNOW sample (FHL 2005) loads with its ID column; load_repurchase
+    tells a summary from a log by the header."""
+    summary = load_customer_summary(CDNOW_SUMMARY)
+    table = summary.table
+    assert len(table) == 2357 and list(table.columns) == ["customer_id", "frequency",
+                                                         "recency", "T"]
+    assert table["frequency"].sum() == 2457 and table["customer_id"].iloc[0] == "1"
+    assert isinstance(load_repurchase(CDNOW_SUMMARY), CustomerSummary)
+    assert isinstance(load_repurchase(CDNOW), TransactionLog)
+    plain = load_repurchase(_csv(tmp_path, _summary_text()))
+    assert plain.table["monetary_value"].iloc[1] == 10.5
+    no_id = load_customer_summary(_csv(tmp_path, "frequency,recency,T\n" + "1,2,3\n" * 50,
+                                       "no_id.csv"))
+    assert no_id.table["customer_id"].tolist()[:3] == ["1", "2", "3"]
+    misspelt = _csv(tmp_path, _summary_text().replace("frequency", "frequncy"), "typo.csv")
+    with pytest.raises(DataError, match="'frequncy' misnamed") as err:
+        load_repurchase(misspelt)  # read as the summary it is meant to be
+    _check(err, misspelt, "frequency", None)
+
+
+@pytest.mark.parametrize(("edit", "column", "row", "problem"), [
+    (lambda t: t.replace("monetary_value", "monetary"), "monetary", None,
+     "did you mean 'monetary_value'"),
+    (lambda t: t.replace("c4,1,2.5,34.0", "c4,1,,34.0"), "recency", 5, "NaN"),
+    (lambda t: t.replace("c4,1,2.5,34.0", "c4,-1,2.5,34.0"), "frequency", 5, "negative"),
+    (lambda t: t.replace("c4,1,2.5,34.0", "c4,1.5,2.5,34.0"), "frequency", 5, "whole number"),
+    (lambda t: t.replace("c4,1,2.5,34.0", "c4,1,35.0,34.0"), "recency", 5, "exceeds T"),
+    (lambda t: t.replace("c3,0,0.0", "c3,0,4.0"), "recency", 4, "frequency 0"),
+    (lambda t: t.replace("c4,", "c3,"), "customer_id", 5, "appears twice"),
+    (lambda t: t.replace("monetary_value", "ID"), "ID", None, "second customer id"),
+    (lambda t: t.replace(",10.5\n", ",-10.5\n", 1), "monetary_value", 2, "negative"),
+    (lambda t: t[: t.index("c9,")], "", None, "at least 50"),
+])
+def test_summary_errors(tmp_path, edit, column, row, problem):
+    path = _csv(tmp_path, edit(_summary_text()))
+    with pytest.raises(DataError, match=problem) as err:
+        load_repurchase(path)
     _check(err, path, column, row)

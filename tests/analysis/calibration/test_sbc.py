@@ -106,3 +106,30 @@ def test_price_ranks_are_uniform():
     print("price SBC p-values:", {k: round(v, 3) for k, v in result.p_values().items()})
     assert {"gain_coef", "loss_coef", "ref_memory", "price_coef"} <= set(result.ranks)
     assert result.uniform(), result.p_values()
+
+
+def test_a_rerun_with_another_count_refits_the_chunks_it_does_not_share(tmp_path, monkeypatch):
+    """A chunk's file is named by its number of simulations too: going from 15 to 20
+    simulations keeps the first chunk (10) and refits the second (5 -> 10); going back to 15
+    does not take the first 5 of a 10-simulation chunk. Each result equals a fresh run of
+    its count. (Sampling is replaced by ranks that depend on the chunk's size and seed.)"""
+    fits = []
+
+    def fake(model, n, seed, sample):
+        fits.append(n)
+        return {"theta": (np.arange(n) * 7 + seed + 3 * n) % 41}
+
+    monkeypatch.setattr(sbc_module, "_chunk_ranks", fake)
+
+    def run(count, folder="chunks"):
+        return run_sbc(_conjugate_model(), count, draws=40, chains=1, seed=3,
+                       checkpoint=tmp_path / folder).ranks["theta"]
+
+    refits = []
+    for count in (15, 20, 15):
+        fits.clear()
+        got = run(count)
+        refits.append(list(fits))
+        assert len(got) == count
+        np.testing.assert_array_equal(got, run(count, folder=f"fresh{count}"))
+    assert refits == [[10, 5], [10], []]  # only the chunk of another size is refitted
