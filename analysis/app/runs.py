@@ -225,3 +225,13 @@ def mean_detail(details: list[dict[str, Any]]) -> dict[str, Any]:
                          for k in next(d[part][n] for d in details if n in d[part])}
                      for n in names}
     return out
+
+
+_SHARED: dict[int, Workers] = {}
+
+
+def shared_workers(workers: int | None = None) -> Workers:
+    """One ``Workers`` per size for the whole process, so every session shares its pool
+    and its finished runs."""
+    n = Workers(workers).workers
+    return _SHARED.setdefault(n, Workers(n))
