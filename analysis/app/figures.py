@@ -103,3 +103,15 @@ def by_source(outcome) -> Figure:
 
 FIGURES = {"timeline": timeline, "funnel": funnel, "spend_vs_gmv": spend_vs_gmv,
            "by_source": by_source}
+
+
+def render_png(outcome, dpi: int = 80) -> dict[str, bytes]:
+    """Every figure as PNG bytes (done once per outcome, off the page's render)."""
+    import io
+
+    out = {}
+    for name, make in FIGURES.items():
+        buffer = io.BytesIO()
+        make(outcome).savefig(buffer, format="png", dpi=dpi)
+        out[name] = buffer.getvalue()
+    return out

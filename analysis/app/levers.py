@@ -97,7 +97,8 @@ def levers_of(scenario: Scenario, *, population: int | None = None,
     events = scenario.calendar.events
     return Levers(
         budgets={c.name: float(c.budget) for c in scenario.channels},
-        discounts={o.name: round(1 - o.promo_price / offer_base_price(scenario, o.name), 4)
+        # to the slider's step, so that showing a discount does not change it
+        discounts={o.name: round(1 - o.promo_price / offer_base_price(scenario, o.name), 2)
                    for o in scenario.offers},
         frames={o.name: o.frame.value for o in scenario.offers},
         livestreams={e.name: True for e in events if isinstance(e, Livestream)},
@@ -112,26 +113,30 @@ def levers_of(scenario: Scenario, *, population: int | None = None,
 
 
 def overrides(baseline: Scenario, levers: Levers) -> dict[str, Any]:
-    """The dotted-path overrides that differ from the baseline (livestreams aside)."""
+    """The dotted-path overrides that differ from the baseline (livestreams aside).
+
+    Levers of channels, offers or events the baseline does not have are ignored (a page can
+    hold the old levers for a moment while it opens another scenario).
+    """
     start = levers_of(baseline)
     out: dict[str, Any] = {}
-    for c, v in levers.budgets.items():
-        if v != start.budgets.get(c):
-            out[f"channels.{c}.budget"] = float(v)
-    for o, d in levers.discounts.items():
-        if d != start.discounts.get(o):
-            out[f"offers.{o}.promo_price"] = round(offer_base_price(baseline, o) * (1 - d), 2)
-    for o, f in levers.frames.items():
-        if f != start.frames.get(o):
-            out[f"offers.{o}.frame"] = f
-    for e, v in levers.kol_spend.items():
-        if v != start.kol_spend.get(e):
-            out[f"calendar.events.{e}.budget"] = float(v)
+
+    def changed(part: str):
+        old = getattr(start, part)
+        return [(k, v) for k, v in getattr(levers, part).items() if k in old and v != old[k]]
+
+    for c, v in changed("budgets"):
+        out[f"channels.{c}.budget"] = float(v)
+    for o, d in changed("discounts"):
+        out[f"offers.{o}.promo_price"] = round(offer_base_price(baseline, o) * (1 - d), 2)
+    for o, f in changed("frames"):
+        out[f"offers.{o}.frame"] = f
+    for e, v in changed("kol_spend"):
+        out[f"calendar.events.{e}.budget"] = float(v)
     costs = {e.name: e.cost_per_account for e in baseline.calendar.events
              if isinstance(e, KocSeeding)}
-    for e, v in levers.koc_spend.items():
-        if v != start.koc_spend.get(e):
-            out[f"calendar.events.{e}.accounts"] = max(1, round(v / costs[e]))
+    for e, v in changed("koc_spend"):
+        out[f"calendar.events.{e}.accounts"] = max(1, round(v / costs[e]))
     if levers.policy != start.policy:
         out["budget_control.policy"] = levers.policy
     return out

@@ -38,7 +38,7 @@ KPIS = ("gmv", "orders", "roi", "cac", "new_customers", "complaint_rate", "spend
 FUNNEL = ("spend", "impressions", "clicks", "orders", "gmv")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: it holds tables
 class Outcome:
     """A comparison of two strategies, with what the plots need.
 

@@ -18,6 +18,7 @@ import solara
 import scenarios
 from scenarios import Scenario, ScenarioError
 
+from . import figures
 from . import levers as lv
 from .runs import Outcome, Workers, compare_pair
 from .scenario_io import load_upload
@@ -25,7 +26,7 @@ from .scenario_io import load_upload
 BASELINE = "baseline"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: it holds tables
 class Trial:
     """A strategy tried in the session: the baseline, or a variant with its comparison."""
 
@@ -33,6 +34,14 @@ class Trial:
     scenario: Scenario
     changes: tuple[str, ...]
     outcome: Outcome | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Shown:
+    """The comparison on screen and its plots, rendered once (PNG bytes by figure name)."""
+
+    outcome: Outcome
+    images: dict[str, bytes] | None = None  # None while they are drawn
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ class Session:
         self.error = solara.reactive(None)  # str | None: the last refusal, shown on the page
         self.notice = solara.reactive(None)  # str | None: the last success
         self.history = solara.reactive((Trial(BASELINE, first, ()),))
-        self.shown = solara.reactive(None)  # Trial | Outcome | None: the result on screen
+        self.shown = solara.reactive(None)  # Shown | None: the comparison on screen
         self.progress = solara.reactive(0.0)
         self.save_name = solara.reactive(f"{first.name}_variant")
         self._cancel = threading.Event()
@@ -87,15 +96,15 @@ class Session:
 
     def _open(self, scenario: Scenario, label: str) -> None:
         old = self.levers.value
-        self.baseline.value = scenario
-        self.source.value = label
-        self.levers.value = replace(lv.levers_of(scenario, population=self._population),
-                                    population=old.population, replications=old.replications)
-        self.history.value = (Trial(BASELINE, scenario, ()),)
-        self.shown.value = None
-        self.save_name.value = f"{scenario.name}_variant"
         self.error.value = None
         self.notice.value = f"opened {label}: scenario {scenario.name!r}"
+        self.shown.value = None
+        self.history.value = (Trial(BASELINE, scenario, ()),)
+        self.levers.value = replace(lv.levers_of(scenario, population=self._population),
+                                    population=old.population, replications=old.replications)
+        self.save_name.value = f"{scenario.name}_variant"
+        self.source.value = label
+        self.baseline.value = scenario  # last: the page shows the new scenario when all is set
 
     # -- levers --------------------------------------------------------------------------------
     def set_levers(self, **changes) -> None:
@@ -167,7 +176,8 @@ class Session:
         if known is None:
             changes = tuple(lv.describe(self.baseline.value, levers))
             self.history.value = trials + (Trial(name, variant, changes, outcome),)
-        self.shown.value = outcome
+        self.shown.value = Shown(outcome)  # the table first, the plots when drawn
+        self.shown.value = Shown(outcome, figures.render_png(outcome))
         self.notice.value = (f"{name} vs {base.name}: {levers.replications} paired "
                              f"replications of {levers.population:,} consumers in "
                              f"{outcome.wall_seconds:.1f} s")

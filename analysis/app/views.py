@@ -16,7 +16,7 @@ import solara.lab
 
 import scenarios
 
-from . import export, figures
+from . import export
 from . import levers as lv
 from .scenario_io import file_name, to_toml
 from .state import Session, Setup
@@ -146,16 +146,20 @@ def RunBar(session: Session, task):
 
 @solara.component
 def Results(session: Session):
-    outcome = session.shown.value
-    if outcome is None:
+    shown = session.shown.value
+    if shown is None:
         solara.Info("Set the levers and press Run comparison.")
         return
+    outcome = shown.outcome
     _text(f"<h3>{html.escape(outcome.variant)} vs {html.escape(outcome.baseline)}</h3>",
           "cl-title")
     _table(export.kpi_rows(outcome), "cl-kpi-table")
-    with solara.Column(classes=["cl-plots"]):
-        for make in figures.FIGURES.values():
-            solara.FigureMatplotlib(make(outcome), format="png", dependencies=[outcome])
+    if shown.images is None:
+        solara.Text("drawing the plots...")
+    else:
+        with solara.Column(classes=["cl-plots"]):
+            for png in shown.images.values():
+                solara.Image(png, width="100%")
     stem = f"{outcome.baseline}-vs-{outcome.variant}".replace(" ", "_")
     with solara.Row():
         solara.FileDownload(lambda: export.kpi_csv(outcome), filename=f"{stem}.csv",
@@ -188,17 +192,16 @@ def _gmv_difference(trial) -> str:
 def History(session: Session, task):
     trials = session.history.value
     first, set_first = solara.use_state("baseline")
-    second, set_second = solara.use_state(trials[-1].name)
+    second, set_second = solara.use_state(None)  # None: the latest variant
     with solara.Card("History"):
         _table([{"strategy": t.name, "changes": "; ".join(t.changes) or "-",
                  "GMV vs baseline": _gmv_difference(t)} for t in trials], "cl-history")
         if len(trials) > 2:
             names = [t.name for t in trials]
+            second = second if second in names else names[-1]
             with solara.Row():
                 solara.Select("Reference", values=names, value=first, on_value=set_first)
-                solara.Select("Compared", values=names,
-                              value=second if second in names else names[-1],
-                              on_value=set_second)
+                solara.Select("Compared", values=names, value=second, on_value=set_second)
                 solara.Button("Compare these two", classes=["cl-compare-two"],
                               disabled=task.pending,
                               on_click=lambda: task((first, second)))

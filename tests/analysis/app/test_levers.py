@@ -21,7 +21,7 @@ def test_levers_read_the_baseline_and_change_nothing():
     levers = lv.levers_of(s)
     assert levers.budgets["douyin_live"] == 90_000
     assert levers.total_budget == sum(c.budget for c in s.channels)
-    assert levers.discounts == {"d11_serum": round(1 - 299 / 399, 4)}
+    assert levers.discounts == {"d11_serum": round(1 - 299 / 399, 2)}
     assert levers.frames == {"d11_serum": "limited_time"}
     assert set(levers.livestreams) == {"presale_kickoff_live", "eve_live", "peak_night_live"}
     assert levers.kol_spend == {"kol_presale_posts": 20_000}
@@ -114,3 +114,9 @@ def test_an_upload_is_refused_with_the_cli_message(tmp_path):
     with pytest.raises(ScenarioError, match=r"\.toml"):
         load_upload("x.csv", b"a,b")
     assert load_upload("mini.toml", MINI.read_bytes()) == scenarios.load(MINI)
+
+
+def test_levers_of_another_scenario_are_ignored():
+    a, b = scenarios.load(MINI), scenarios.load("food_group_buying")
+    levers = replace(lv.levers_of(a), discounts={"promo": 0.5}, livestreams={"live": False})
+    assert lv.apply(b, levers.with_budget("video", 1, keep_total=False)) == b

@@ -41,7 +41,7 @@ def test_runs_fill_the_history_and_any_two_compare():
     assert again.variant == "variant 2" and len(s.history.value) == 3
     two = s.compare_trials("variant 1", "variant 2")
     assert (two.baseline, two.variant) == ("variant 1", "variant 2")
-    assert s.shown.value is two
+    assert s.shown.value.outcome is two
     assert s.compare_trials("variant 1", "variant 1") is None and s.error.value
 
 
