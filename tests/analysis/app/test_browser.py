@@ -152,5 +152,5 @@ def test_a_long_run_shows_progress_stays_live_and_cancels(page):
     page.locator(".cl-total").filter(has_text="96,000").wait_for(timeout=5_000)
     page.locator(".cl-cancel").click()
     page.locator(".cl-notice").filter(has_text="cancelled").wait_for()
-    assert page.locator(".cl-run:not([disabled])").count() == 1
+    expect(page.locator(".cl-run:not([disabled])")).to_have_count(1)
     assert page.locator(".cl-kpi-table").count() == 0
