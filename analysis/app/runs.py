@@ -95,6 +95,7 @@ class Workers:
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[dict, dict]] = OrderedDict()
+        self._running: dict[str, cf.Future] = {}  # submitted, not finished, by cache key
 
     def pool(self) -> cf.ProcessPoolExecutor | None:
         if self.workers == 1:
@@ -106,12 +107,10 @@ class Workers:
                     self.workers, mp_context=multiprocessing.get_context("spawn"))
             return self._pool
 
-    def warm(self) -> None:
+    def warm(self) -> list[cf.Future]:
         """Start the workers and compile the engine in each, without waiting."""
         pool = self.pool()
-        if pool is not None:
-            for _ in range(self.workers):
-                pool.submit(_warm)
+        return [] if pool is None else [pool.submit(_warm) for _ in range(self.workers)]
 
     def close(self) -> None:
         with self._lock:
@@ -141,6 +140,36 @@ class Workers:
         return {**row, "key": task.key, "strategy": task.strategy}, detail
 
     # -- running ---------------------------------------------------------------------------
+    def _submit(self, pool: cf.ProcessPoolExecutor, task: RunTask) -> tuple[cf.Future, bool]:
+        """The task's future: one already running for the same work, or a new one."""
+        key = self._key(task)
+        with self._lock:
+            running = self._running.get(key)
+            if running is not None and not running.cancelled():
+                return running, False
+            future = pool.submit(run_detail, task)
+            self._running[key] = future
+
+        def finished(f: cf.Future) -> None:
+            with self._lock:
+                if self._running.get(key) is f:
+                    del self._running[key]
+            if not f.cancelled() and f.exception() is None:
+                self._remember(task, *f.result())  # kept even if its comparison was cancelled
+
+        future.add_done_callback(finished)
+        return future, True
+
+    def prefetch(self, tasks: list[RunTask]) -> None:
+        """Start runs that a comparison is likely to ask for soon (the baseline's), if there
+        is a pool; a comparison that needs them waits for them instead of starting them."""
+        pool = self.pool()
+        if pool is None:
+            return
+        for task in tasks:
+            if self._recall(task) is None:
+                self._submit(pool, task)
+
     def run(self, tasks: list[RunTask], *, progress: Callable[[int, int], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> list[tuple[dict, dict]] | None:
         """Every task's (row, detail), in order; ``None`` if cancelled on the way."""
@@ -162,23 +191,23 @@ class Workers:
                 self._remember(tasks[i], *results[i])
                 progress(len(results), len(tasks))
             return [results[i] for i in range(len(tasks))]
-        futures = {}
+        futures, mine = {}, set()
         for i in todo:
-            future = pool.submit(run_detail, tasks[i])
-            # a cancelled comparison still keeps the runs that finish
-            future.add_done_callback(
-                lambda f, t=tasks[i]: f.cancelled() or f.exception() or self._remember(
-                    t, *f.result()))
+            future, new = self._submit(pool, tasks[i])
             futures[future] = i
+            if new:
+                mine.add(future)
         pending = set(futures)
         while pending:
             if cancelled():
-                for f in pending:
+                for f in pending & mine:  # a prefetched run goes on: it will be wanted
                     f.cancel()
                 return None
             done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
             for f in done:
-                results[futures[f]] = f.result()
+                row, detail = f.result()
+                task = tasks[futures[f]]
+                results[futures[f]] = {**row, "key": task.key, "strategy": task.strategy}, detail
             if done:
                 progress(len(results), len(tasks))
         return [results[i] for i in range(len(tasks))]

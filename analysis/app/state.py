@@ -20,6 +20,8 @@ from scenarios import Scenario, ScenarioError
 
 from . import figures
 from . import levers as lv
+from analysis.experiments.compare import paired_tasks
+
 from .runs import Outcome, Workers, compare_pair
 from .scenario_io import load_upload
 
@@ -73,6 +75,16 @@ class Session:
         self.progress = solara.reactive(0.0)
         self.save_name = solara.reactive(f"{first.name}_variant")
         self._cancel = threading.Event()
+        self.prefetch()
+
+    def prefetch(self) -> None:
+        """Start the baseline's runs in the background (with worker processes), so the first
+        comparison only waits for the variant's."""
+        levers = self.levers.value
+        self.workers.prefetch(paired_tasks({BASELINE: self.baseline.value},
+                                           replications=levers.replications,
+                                           population=levers.population,
+                                           draws=self.draws(levers.replications)))
 
     # -- scenario ----------------------------------------------------------------------------
     def open_preset(self, name: str) -> None:
@@ -105,6 +117,7 @@ class Session:
         self.save_name.value = f"{scenario.name}_variant"
         self.source.value = label
         self.baseline.value = scenario  # last: the page shows the new scenario when all is set
+        self.prefetch()
 
     # -- levers --------------------------------------------------------------------------------
     def set_levers(self, **changes) -> None:
