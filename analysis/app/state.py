@@ -16,12 +16,11 @@ from typing import Any
 import solara
 
 import scenarios
+from analysis.experiments.compare import paired_tasks
 from scenarios import Scenario, ScenarioError
 
 from . import figures
 from . import levers as lv
-from analysis.experiments.compare import paired_tasks
-
 from .runs import Outcome, Workers, compare_pair
 from .scenario_io import load_upload
 
