@@ -51,3 +51,28 @@ def test_a_refused_lever_is_shown_and_nothing_runs():
     assert s.run_levers() is None
     assert "channels[video].budget" in s.error.value
     assert len(s.history.value) == 1
+
+
+def test_with_a_posterior_each_replication_uses_a_draw(monkeypatch):
+    from analysis.calibration import posterior
+
+    asked = []
+
+    def draws(folder, n, *, seed=0, product=None):
+        asked.append((folder, n, seed))
+        return [{"behaviour.awareness_weight": w} for w in (0.2, 2.0, 1.0)][:n]
+
+    monkeypatch.setattr(posterior, "scenario_draws", draws)
+    s = Session(Setup(str(MINI), posterior="calibration/out", workers=Workers(1),
+                      population=1_000))
+    s.set_levers(replications=2)
+    s.set_budget("video", 800)
+    runs = s.run_levers().comparison.runs
+    assert asked[-1] == ("calibration/out", 2, 0)  # as `compare --posterior` asks
+    assert sorted(runs["draw"]) == [0, 0, 1, 1]  # seed i with draw i, for both strategies
+    plain = Session(Setup(str(MINI), workers=Workers(1), population=1_000))
+    plain.set_levers(replications=2)
+    plain.set_budget("video", 800)
+    other = plain.run_levers().comparison.runs
+    assert set(other["draw"]) == {-1}
+    assert not runs["gmv"].equals(other["gmv"])
