@@ -2,7 +2,7 @@
 
 Runs the install-and-register half of `make lab` (`make lab-kernel`: JupyterLab into .venv,
 the kernel "campaign-lab" registered in it), starts that kernel as JupyterLab would, and
-displays the app in it.
+displays the app in it; then opens JupyterLab in Chromium and runs the app in a cell.
 """
 
 import json
@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from .conftest import free_port, serving
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
@@ -43,3 +45,33 @@ def test_make_lab_registers_a_kernel_that_imports_the_app():
     assert reply["content"]["status"] == "ok", reply["content"]
     prefix, kind = "".join(printed).split()
     assert Path(prefix).resolve() == VENV.resolve() and kind == "Element"
+
+
+@pytest.mark.browser
+def test_the_app_runs_in_a_jupyterlab_cell(browser, tmp_path):
+    """JupyterLab (as `make lab` opens it) runs the app in a cell on the registered kernel."""
+    jupyter = VENV / "bin" / "jupyter"
+    if not (VENV / "bin" / "jupyter-lab").is_file():
+        pytest.skip("JupyterLab is not installed in .venv (make lab-kernel installs it)")
+    notebook = {"cells": [{"cell_type": "code", "execution_count": None, "id": "app",
+                           "metadata": {}, "outputs": [], "source": [
+                               "import analysis.app\n",
+                               "analysis.app.show('food_group_buying', population=500)"]}],
+                "metadata": {"kernelspec": {"name": "campaign-lab", "language": "python",
+                                            "display_name": "Campaign Lab (.venv)"}},
+                "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "app.ipynb").write_text(json.dumps(notebook))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/lab/tree/app.ipynb?token=t"
+    with serving([str(jupyter), "lab", "--no-browser", "--allow-root", f"--port={port}",
+                  "--IdentityProvider.token=t", f"--ServerApp.root_dir={tmp_path}"],
+                 url, tmp_path / "lab.log"):
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.set_default_timeout(90_000)
+        page.goto(url)
+        page.locator(".jp-Notebook .jp-Cell").first.click()
+        page.keyboard.press("Shift+Enter")
+        page.locator(".cl-run").click()
+        page.locator(".cl-kpi-table").filter(has_text="variant 1").wait_for()
+        page.screenshot(path=str(tmp_path / "jupyterlab.png"))
+        page.close()
