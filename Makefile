@@ -31,8 +31,13 @@ bench: $(STAMP)
 # lab-kernel installs JupyterLab into .venv and registers the kernel (what the tests check);
 # lab also opens the server.
 KERNEL := campaign-lab
-lab-kernel: $(STAMP)
+LAB_STAMP := $(VENV)/.lab-installed
+
+$(LAB_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,notebook]"
+	touch $(LAB_STAMP)
+
+lab-kernel: $(LAB_STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Campaign Lab (.venv)"
 
 lab: lab-kernel
