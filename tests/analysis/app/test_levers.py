@@ -1,15 +1,13 @@
 """Levers: read from a scenario, written back through --set's path; upload and save."""
 
-import subprocess
-import sys
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
 import scenarios
 from analysis.app import levers as lv
 from analysis.app.scenario_io import file_name, load_upload, to_toml
+from analysis.cli import main
 from scenarios import ScenarioError
 from scenarios.schema import Livestream
 
@@ -89,23 +87,20 @@ def test_saved_variant_round_trips_through_validate(tmp_path):
     path = tmp_path / file_name("fashion seeding / more search")
     path.write_text(to_toml(variant, "fashion_more_search"))
     assert path.name == "fashion_seeding_more_search.toml"
-    out = subprocess.run([str(Path(sys.executable).parent / "campaign-lab"), "validate",
-                          str(path)], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr
+    assert main(["validate", str(path)]) == 0
     back = scenarios.load(path)
     assert back.name == "fashion_more_search"
     assert back.model_copy(update={"name": variant.name}) == variant
 
 
-def test_an_upload_is_refused_with_the_cli_message(tmp_path):
+def test_an_upload_is_refused_with_the_cli_message(tmp_path, capsys):
     bad = MINI.read_text().replace("budget = 150.0", "budget = -150.0")
     path = tmp_path / "bad.toml"
     path.write_text(bad)
-    cli = subprocess.run([str(Path(sys.executable).parent / "campaign-lab"), "validate",
-                          str(path)], capture_output=True, text=True)
+    assert main(["validate", str(path)]) == 2
     with pytest.raises(ScenarioError) as err:
         load_upload("bad.toml", bad.encode())
-    assert cli.stderr.strip() == f"campaign-lab: error: {err.value}".replace(
+    assert capsys.readouterr().err.strip() == f"campaign-lab: error: {err.value}".replace(
         "bad.toml", str(path), 1)
     for data, text in ((b"", "empty"), (b"name = [", "not valid TOML"),
                        (b"\xff\xfe", "not UTF-8")):

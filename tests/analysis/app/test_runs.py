@@ -60,28 +60,17 @@ def test_a_cancelled_comparison_returns_nothing(pair):
 
 
 @pytest.mark.slow
-def test_the_process_pool_gives_the_in_process_result(pair):
-    s, variant = pair
-    pool = Workers(2)
-    try:
-        a = compare_pair(pool, ("baseline", s), ("variant", variant), replications=2)
-    finally:
-        pool.close()
-    b = compare_pair(Workers(1), ("baseline", s), ("variant", variant), replications=2)
-    assert a.comparison.table.equals(b.comparison.table)
-
-
-@pytest.mark.slow
-def test_a_prefetched_baseline_is_waited_for_not_run_again(pair):
+def test_the_process_pool_gives_the_in_process_result_and_shares_prefetched_runs(pair):
     from analysis.experiments.compare import paired_tasks
 
     s, variant = pair
     pool = Workers(2)
     try:
         pool.prefetch(paired_tasks({"baseline": s}, replications=2))
-        assert len(pool._running) == 2
-        outcome = compare_pair(pool, ("baseline", s), ("variant", variant), replications=2)
+        assert len(pool._running) == 2  # the baseline's runs started in the background
+        a = compare_pair(pool, ("baseline", s), ("variant", variant), replications=2)
     finally:
         pool.close()
-    assert len(outcome.comparison.runs) == 4 and not pool._running
-    assert len(pool._cache) == 4
+    assert not pool._running and len(pool._cache) == 4  # waited for, not run again
+    b = compare_pair(Workers(1), ("baseline", s), ("variant", variant), replications=2)
+    assert a.comparison.table.equals(b.comparison.table)
