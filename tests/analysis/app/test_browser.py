@@ -55,6 +55,11 @@ def test_the_app_opens_on_the_preset(page):
     assert page.locator(".cl-total").inner_text() == "Total: 95,000"
     assert "1,500 consumers" in page.get_by_text("paired replications of").inner_text()
     assert page.locator(".cl-kpi-table").count() == 0  # nothing run yet
+    _choose(page, "Preset", "double11_beauty")  # another preset, from the list
+    page.locator(".cl-scenario").filter(has_text="double11_beauty").wait_for()
+    expect(page.locator(".cl-total")).to_have_text("Total: 224,000")
+    expect(page.get_by_label("livestream eve_live")).to_be_checked()
+    expect(page.get_by_label("KOL kol_presale_posts budget")).to_have_value("20000.0")
 
 
 def test_a_budget_change_and_run_update_the_kpis_and_the_plots(page, tmp_path):
@@ -110,7 +115,7 @@ def test_an_invalid_upload_shows_the_error_and_changes_nothing(page, tmp_path):
 
     _drop(page, "mini.toml", MINI.read_bytes())
     page.locator(".cl-scenario").filter(has_text="mini").wait_for()
-    assert float(page.get_by_label("video budget", exact=True).input_value()) == 400
+    expect(page.get_by_label("video budget", exact=True)).to_have_value("400.0")
     expect(page.locator(".cl-error")).to_have_count(0)
 
 
