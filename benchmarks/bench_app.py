@@ -56,6 +56,15 @@ def main() -> None:
         assert session.run_levers() is not None
         cases[list(cases)[1]].append(time.perf_counter() - started)
     workers.close()
+    import scenarios
+    from analysis.app.runs import run_detail
+    from analysis.experiments.tasks import RunTask
+
+    task = RunTask("one", scenarios.load("double11_beauty"), 1, args.population)
+    wall, cpu = time.perf_counter(), time.process_time()
+    run_detail(task)
+    print(f"one run in this process: {time.perf_counter() - wall:.2f} s wall, "
+          f"{time.process_time() - cpu:.2f} s CPU")
     load = os.getloadavg()
     print(f"double11_beauty, {args.population:,} consumers x 30 days, 4 paired replications, "
           f"{args.workers} workers, load average {load[0]:.1f}:")

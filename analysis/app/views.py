@@ -48,9 +48,10 @@ STYLE = """
 def ScenarioBar(session: Session):
     with solara.Card("Scenario"):
         s = session.baseline.value
-        _text(f"<b>{html.escape(s.name)}</b> ({html.escape(session.source.value)}): "
-              f"{html.escape(s.description or '')}. {s.market.population:,} consumers in the "
-              f"file, {s.calendar.days} days, {len(s.channels)} channels.", "cl-scenario")
+        about = html.escape((s.description or "").rstrip("."))
+        _text(f"<b>{html.escape(s.name)}</b> ({html.escape(session.source.value)}): {about}. "
+              f"{s.market.population:,} consumers in the file, {s.calendar.days} days, "
+              f"{len(s.channels)} channels.", "cl-scenario")
         with solara.Row():
             solara.Select("Preset", values=scenarios.preset_names(),
                           value=session.source.value if session.source.value in
