@@ -10,7 +10,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
 	touch $(STAMP)
 
-.PHONY: setup demo test test-long bench
+.PHONY: setup demo test test-long bench lab lab-kernel app
 setup: $(STAMP)
 
 demo: $(STAMP)
@@ -26,3 +26,23 @@ test-long: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+# JupyterLab on notebooks/ with this project's .venv as the kernel "Campaign Lab".
+# lab-kernel installs JupyterLab into .venv and registers the kernel (what the tests check);
+# lab also opens the server.
+KERNEL := campaign-lab
+LAB_STAMP := $(VENV)/.lab-installed
+
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test,notebook]"
+	touch $(LAB_STAMP)
+
+lab-kernel: $(LAB_STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Campaign Lab (.venv)"
+
+lab: lab-kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+# The what-if app in the browser (http://127.0.0.1:8765/).
+app: $(STAMP)
+	$(BIN)/campaign-lab app

@@ -60,6 +60,8 @@ SUBCOMMANDS = {
     "report": ("analysis.report", "", "one self-contained HTML page for a results folder"),
     "attribute": ("analysis.attribution.cli", "",
                   "score attribution models against the simulated ground truth"),
+    "app": ("analysis.app.cli", "",
+            "the what-if app in the browser: levers, paired comparison, plots, save"),
 }
 
 

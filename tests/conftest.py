@@ -1,4 +1,11 @@
 import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,3 +36,74 @@ def mini():
         return scenarios.load(MINI, {k.replace("__", "."): v for k, v in overrides.items()})
 
     return make
+
+
+# -- headless Chromium for the browser tests ---------------------------------------------------
+# Chromium is Debian's (``apt-get install -y chromium``; ``.ci/run`` installs it): Playwright's
+# own browser download is not reachable from our machines, so Playwright drives the system
+# browser's executable. Without it the browser tests skip and say why.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+# Headless Chromium makes no real drag and drop: a DataTransfer built by a script has no
+# file-system entries, which Solara's drop zone reads. This gives each dropped item the
+# entry a real drop would have, so the rest of the path (the zone's upload, the server's
+# on_file) is the one a user's drop takes.
+DROP_SHIM = """DataTransferItem.prototype.webkitGetAsEntry = function () {
+    const file = this.getAsFile(); return file && {isFile: true, file: (ok) => ok(file)}; };"""
+
+
+def chromium() -> str | None:
+    return os.environ.get("CAMPAIGN_LAB_CHROMIUM") or shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    path = chromium()
+    if path is None:
+        pytest.skip("browser tests need Chromium: apt-get install -y chromium (CI's .ci/run "
+                    "installs it), or set CAMPAIGN_LAB_CHROMIUM to its executable")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(argv: list[str], url: str, log: Path, *, timeout: float = 90):
+    """Run a server (``argv``) until ``url`` answers; stop it and its children after."""
+    with log.open("w") as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{argv[0]} did not start:\n" + log.read_text()) \
+                        from None
+                time.sleep(0.3)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        try:  # what the server started in its session (worker processes, kernels)
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

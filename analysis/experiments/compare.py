@@ -25,7 +25,7 @@ from .runner import run_tasks
 from .store import RunStore
 from .tasks import RunTask
 
-LOWER_IS_BETTER = {"spend", "cac", "complaints", "optouts"}
+LOWER_IS_BETTER = {"spend", "cac", "complaints", "complaint_rate", "optouts"}
 DEFAULT_KPIS = ("gmv", "profit", "roi", "orders", "new_customers", "cac", "spend")
 LEVEL = 0.90
 
@@ -103,6 +103,21 @@ def compare(strategies: dict[str, Scenario], baseline: str, *, replications: int
                          f"{sorted(strategies)}")
     if replications < 2:
         raise ValueError(f"replications must be >= 2 for an interval, got {replications}")
+    tasks = paired_tasks(strategies, replications=replications, seed=seed,
+                         population=population, draws=draws)
+    runs = run_tasks(tasks, store, workers=workers, scheduler=scheduler, progress=progress)
+    return Comparison(baseline, order_runs(runs, list(strategies)),
+                      summarise(runs, baseline, kpis))
+
+
+def paired_tasks(strategies: dict[str, Scenario], *, replications: int, seed: int = 0,
+                 population: int | None = None,
+                 draws: list[dict[str, Any]] | None = None) -> list[RunTask]:
+    """One task per strategy and replication; every strategy gets the same seeds and draws.
+
+    The replication seeds come from ``SeedSequence(seed)``; replication ``i`` uses posterior
+    draw ``i % len(draws)``.
+    """
     seeds = np.random.SeedSequence(seed).generate_state(replications, dtype=np.uint32)
     tasks = []
     for i, s in enumerate(seeds.tolist()):
@@ -110,11 +125,14 @@ def compare(strategies: dict[str, Scenario], baseline: str, *, replications: int
         overrides = {} if draw is None else draws[draw]
         tasks += [RunTask(name, scenario, int(s), population, draw, overrides)
                   for name, scenario in strategies.items()]
-    runs = run_tasks(tasks, store, workers=workers, scheduler=scheduler, progress=progress)
+    return tasks
+
+
+def order_runs(runs: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
+    """Runs sorted by strategy (in the given order), then seed."""
     order = {name: i for i, name in enumerate(strategies)}
-    runs = runs.sort_values(["strategy", "seed"], key=lambda c: c.map(order)
+    return runs.sort_values(["strategy", "seed"], key=lambda c: c.map(order)
                             if c.name == "strategy" else c, kind="stable").reset_index(drop=True)
-    return Comparison(baseline, runs, summarise(runs, baseline, kpis))
 
 
 def summarise(runs: pd.DataFrame, baseline: str, kpis) -> pd.DataFrame:

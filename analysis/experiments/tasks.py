@@ -18,7 +18,8 @@ from scenarios import Scenario, with_overrides
 from simulation.result import package_version
 
 KPIS = ("gmv", "orders", "spend", "margin", "profit", "roi", "profit_roi", "cac",
-        "new_customers", "repeat_customers", "buyers", "reach", "complaints", "optouts")
+        "new_customers", "repeat_customers", "buyers", "reach", "complaints", "complaint_rate",
+        "optouts")
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,20 @@ class RunTask:
 
 def execute(task: RunTask) -> dict[str, Any]:
     """Run one task and flatten its summary into a row (runs on a worker)."""
+    return kpi_row(task, simulate(task))
+
+
+def simulate(task: RunTask):
+    """The task's ``RunResult`` (its draw's overrides applied, no touchpoint log)."""
     import simulation
 
     scenario = with_overrides(task.scenario, task.overrides) if task.overrides else task.scenario
-    result = simulation.run(scenario, seed=task.seed, population=task.population,
-                            log_touchpoints=False)
+    return simulation.run(scenario, seed=task.seed, population=task.population,
+                          log_touchpoints=False)
+
+
+def kpi_row(task: RunTask, result) -> dict[str, Any]:
+    """The task's result as one flat row: identity, ``KPIS`` and spend/GMV/orders by source."""
     s = result.summary
     row: dict[str, Any] = {"key": task.key, "strategy": task.strategy, "seed": task.seed,
                            "draw": -1 if task.draw is None else task.draw,
