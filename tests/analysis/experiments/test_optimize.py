@@ -177,3 +177,23 @@ def test_objective_counts_the_risk_limit():
     risky = np.array([[50.0, 40.0, 80.0], [300.0, 150.0, 100.0]])  # P(ROI < 1) = 0.5
     assert objective_value(risky, "profit", 0.1)[0] < objective_value(risky, "profit",
                                                                       None)[0]
+
+
+def test_an_interrupted_optimization_resumes_without_simulating_again(tmp_path, monkeypatch):
+    """A second run into the same store finds every allocation of the first in the search
+    log and every final run in the run store: it simulates nothing."""
+    from analysis.experiments import optimize as module
+
+    s = simulation.rescale(scenarios.load(MINI), 600)
+    options = SearchOptions(evaluations=8, replications=2, search_population=None,
+                            final_replications=2, workers=1, progress=False)
+    store = RunStore(tmp_path / "store")
+    first = optimize(s, Constraints(120.0), store, options=options)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated again")
+
+    monkeypatch.setattr(module, "simulate_allocations", refuse)
+    monkeypatch.setattr("analysis.experiments.runner.execute", refuse)
+    again = optimize(s, Constraints(120.0), store, options=options)
+    assert again.recommended.allocation == first.recommended.allocation
