@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ import pytest
 import scenarios
 from analysis.experiments import runner, tasks
 from analysis.experiments.compare import compare
-from analysis.experiments.store import RunStore
+from analysis.experiments.store import RunStore, StaleRunsWarning
 from analysis.experiments.tasks import RunTask
 
 from ...conftest import MINI
@@ -157,3 +158,54 @@ def test_a_worker_killed_mid_sweep_loses_no_run(tmp_path, mini, dask_cluster):
     got = stable(rows).set_index("key").loc[serial["key"]].reset_index()
     pd.testing.assert_frame_equal(stable(serial), got.sort_values("key").reset_index(drop=True))
     assert np.isfinite(rows["gmv"]).all()
+
+
+def _key_in_a_copy(tree: Path, scenario_file: Path) -> str:
+    """A task's key computed by a fresh interpreter that imports the packages from ``tree``."""
+    code = ("import scenarios; from analysis.experiments.tasks import RunTask; "
+            f"print(RunTask('a', scenarios.load({str(scenario_file)!r}), 1).key)")
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def test_a_code_change_changes_every_run_key(tmp_path):
+    """The package version stays 0.1.0 through every edit, so it cannot be the key: a copy
+    of the installed source with one comment added to a kernel must key its runs anew."""
+    import shutil
+
+    import analysis
+    import simulation
+
+    tree = tmp_path / "src"
+    for package in (scenarios, simulation, analysis):
+        root = Path(package.__file__).parent
+        shutil.copytree(root, tree / root.name, ignore=shutil.ignore_patterns("__pycache__"))
+    before = _key_in_a_copy(tree, MINI)
+    assert _key_in_a_copy(tree, MINI) == before  # stable while nothing changes
+    with open(tree / "simulation" / "kernels.py", "a") as f:
+        f.write("\n# an edit\n")
+    assert _key_in_a_copy(tree, MINI) != before
+
+
+def test_an_edited_edge_list_changes_the_run_key(tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("follower,followee\n1,0\n2,0\n")
+    s = scenarios.load(MINI, {"network.edges": str(edges)})
+    before = RunTask("a", s, 1).key
+    assert RunTask("a", s, 1).key == before
+    edges.write_text("follower,followee\n1,0\n2,0\n3,0\n")
+    assert RunTask("a", s, 1).key != before
+
+
+def test_a_store_with_runs_of_another_version_says_so(tmp_path, mini):
+    store = RunStore(tmp_path)
+    runner.run_tasks(sweep(mini, 2), store, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RunStore(tmp_path)  # every run is of this version: nothing to say
+    store.write("old-1", {"key": "old-1", "code": "0123", "gmv": 1.0})
+    store.write("older-1", {"key": "older-1", "gmv": 1.0})  # from before rows had ``code``
+    with pytest.warns(StaleRunsWarning, match="holds 2 runs made by another version"):
+        RunStore(tmp_path)
