@@ -1,5 +1,6 @@
 """Scenarios: the schema, loading and validation, and the preset library."""
 
+from .budget import budget_levers, is_budget_lever
 from .loader import (
     ScenarioError,
     describe_presets,
@@ -16,7 +17,9 @@ __all__ = [
     "TIERS",
     "Scenario",
     "ScenarioError",
+    "budget_levers",
     "describe_presets",
+    "is_budget_lever",
     "load",
     "preset_names",
     "preset_path",

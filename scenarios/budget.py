@@ -38,6 +38,22 @@ from .common import Frozen, problem
 POLICIES = ("static", "mape", "thompson")
 
 
+def is_budget_lever(channel: Any) -> bool:
+    """Whether a plan, the optimizer or the controller may move ``channel``'s budget.
+
+    A CPM or CPC channel buys its impressions or clicks with its budget, so the budget is a
+    lever. A commission channel is paid a share of the GMV it brings; its ``budget`` only caps
+    those commissions, so it is not one: plans, the optimizer and the controller leave it as
+    the scenario has it. This is the one place the rule is written.
+    """
+    return channel.cost_model != "commission"
+
+
+def budget_levers(scenario: Any) -> list[str]:
+    """Names of ``scenario``'s channels whose budgets are levers (CPM and CPC), in order."""
+    return [c.name for c in scenario.channels if is_budget_lever(c)]
+
+
 class BudgetControl(Frozen):
     policy: Literal["static", "mape", "thompson"] = "static"
     interval_hours: int = Field(
@@ -92,7 +108,7 @@ class BudgetControl(Frozen):
 
 def check_budget_control(control: BudgetControl, channels: Sequence[Any], hours: int) -> None:
     """Cross-checks against the scenario's channels and calendar (raises ``problem``)."""
-    paid = {c.name: c.budget for c in channels if c.cost_model != "commission"}
+    paid = {c.name: c.budget for c in channels if is_budget_lever(c)}
     names = [c.name for c in channels]
     for name in control.floors:
         if name not in names:

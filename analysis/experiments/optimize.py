@@ -15,13 +15,15 @@ channel's response curve (its share swept from floor to cap, the others in propo
 
 from __future__ import annotations
 
+import functools
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from scenarios import Scenario, ScenarioError
+from scenarios import Scenario, ScenarioError, budget_levers
 
 from .compare import summarise
 from .plans import BudgetPlan, plan_of
@@ -120,22 +122,33 @@ class Optimisation:
         }
 
 
+def _quiet_cobyla(search):
+    """Silence, for the call only, the warnings that SciPy's COBYLA gives about the options
+    nevergrad passes it at small budgets (on nevergrad's background thread, which may start
+    at the last ``tell``, hence the whole call); the caller's warning filters are restored."""
+
+    @functools.wraps(search)
+    def quiet(*args, **kwargs):
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="COBYLA", category=UserWarning)
+            return search(*args, **kwargs)
+
+    return quiet
+
+
+@_quiet_cobyla
 def optimise(scenario: Scenario, constraints: Constraints, store: RunStore, *,
              objective: str = "profit", evaluations: int = 30, replications: int = 3,
              final_replications: int = 10, population: int | None = None,
              max_loss_probability: float | None = None, seed: int = 0,
              curve_points: int = 5, workers: int = 1, scheduler: str | None = None,
              progress: bool = True) -> Optimisation:
-    import warnings
-
     import nevergrad as ng
-
-    warnings.filterwarnings("ignore", message="COBYLA", category=UserWarning)
 
     if objective not in OBJECTIVES:
         raise ScenarioError("--objective", "objective", f"must be one of {OBJECTIVES}",
                             objective)
-    channels = [c.name for c in scenario.channels]
+    channels = budget_levers(scenario)  # commission channels are not budget levers
     lo, hi = constraints.bounds(channels)
     base = plan_of(scenario, "input")
     scale = constraints.budget / base.budget

@@ -12,9 +12,12 @@ phase. From a TOML file::
     xiaohongshu = 40_000
 
 or a CSV file with columns ``channel, phase, amount`` (``phase`` empty for a channel
-total). Applied to a scenario, a plan sets each listed channel's budget (and its
-``phase_weights`` when phases are given); channels the plan leaves out keep nothing
-(budget 0), so the plan is the whole media budget.
+total). A plan allocates the paid media budget: only channels whose budget is a lever
+(CPM and CPC, ``scenarios.budget_levers``) may appear in it. Applied to a scenario, a plan
+sets each listed channel's budget (and its ``phase_weights`` when phases are given); paid
+channels the plan leaves out keep nothing (budget 0), so the plan is the whole paid media
+budget. Commission channels (affiliates) are paid a share of the GMV they bring, not a
+budget, so a plan leaves them as the scenario has them.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from scenarios import Scenario, ScenarioError, with_overrides
+from scenarios import Scenario, ScenarioError, budget_levers, with_overrides
 
 TOLERANCE = 1e-6  # relative: allocations must sum to the budget within this
 
@@ -47,6 +50,7 @@ class BudgetPlan:
         """Refuse a plan that does not fit ``scenario``: unknown channels or phases, negative
         or non-finite amounts, or amounts that do not sum to the budget."""
         channels = [c.name for c in scenario.channels]
+        levers = budget_levers(scenario)
         phases = [p.name for p in scenario.calendar.phases]
         if not math.isfinite(self.budget) or self.budget <= 0:
             raise ScenarioError(self.source, "plan.budget", "must be a number > 0",
@@ -56,6 +60,10 @@ class BudgetPlan:
             if channel not in channels:
                 raise ScenarioError(self.source, where, f"unknown channel; the scenario "
                                     f"{scenario.name!r} has {channels}")
+            if channel not in levers:
+                raise ScenarioError(self.source, where, "a commission channel is paid a share "
+                                    "of the GMV it brings and has no budget to plan; "
+                                    f"channels with a budget: {levers}")
             parts = amount if isinstance(amount, Mapping) else {"": amount}
             for phase, value in parts.items():
                 at = f"{where}.{phase}" if phase else where
@@ -69,23 +77,25 @@ class BudgetPlan:
                                 f", not the plan's budget {self.budget:,.2f}")
 
     def apply(self, scenario: Scenario) -> Scenario:
-        """``scenario`` with this plan's channel budgets (and phase weights)."""
+        """``scenario`` with this plan's budgets (and phase weights) on its paid channels;
+        commission channels are left as they are."""
         self.check(scenario)
         changes: dict = {}
-        for ch in scenario.channels:
-            amount = self.allocation.get(ch.name, 0.0)
+        for name in budget_levers(scenario):
+            amount = self.allocation.get(name, 0.0)
             if isinstance(amount, Mapping):
-                changes[f"channels.{ch.name}.budget"] = float(sum(amount.values()))
-                changes[f"channels.{ch.name}.phase_weights"] = {p: float(v)
-                                                                 for p, v in amount.items()}
+                changes[f"channels.{name}.budget"] = float(sum(amount.values()))
+                changes[f"channels.{name}.phase_weights"] = {p: float(v)
+                                                              for p, v in amount.items()}
             else:
-                changes[f"channels.{ch.name}.budget"] = float(amount)
+                changes[f"channels.{name}.budget"] = float(amount)
         return with_overrides(scenario, changes)
 
 
 def plan_of(scenario: Scenario, name: str = "as_scenario") -> BudgetPlan:
-    """The plan a scenario already holds: its channel budgets."""
-    allocation = {c.name: c.budget for c in scenario.channels}
+    """The plan a scenario already holds: the budgets of its paid channels."""
+    budgets = {c.name: c.budget for c in scenario.channels}
+    allocation = {c: budgets[c] for c in budget_levers(scenario)}
     return BudgetPlan(name, float(sum(allocation.values())), allocation, f"scenario "
                       f"{scenario.name!r}")
 

@@ -14,18 +14,32 @@ not noise (common random numbers).
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from scenarios import Scenario, with_overrides
+from scenarios import Scenario, ScenarioError, with_overrides
 from simulation.fingerprint import code_fingerprint, file_digest, input_fingerprint
 
 KPIS = ("gmv", "orders", "spend", "margin", "profit", "roi", "profit_roi", "cac",
         "new_customers", "repeat_customers", "buyers", "reach", "complaints", "optouts")
+
+
+def check_kpis(kpis: Sequence[str], source: str = "--kpi") -> tuple[str, ...]:
+    """``kpis`` as a tuple, before any run; ``ScenarioError`` naming the allowed KPIs (and the
+    nearest one) for a name a run's row does not have."""
+    for kpi in kpis:
+        if kpi not in KPIS:
+            near = difflib.get_close_matches(kpi, KPIS, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ScenarioError(source, "", f"unknown KPI {kpi!r}{hint}; allowed: "
+                                f"{', '.join(KPIS)}")
+    return tuple(kpis)
 
 
 @dataclass(frozen=True)
