@@ -47,8 +47,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from scenarios.budget import BudgetControl
-from scenarios.schema import CostModel, Presale
+from scenarios.budget import BudgetControl, is_budget_lever
+from scenarios.schema import Presale
 
 from . import pacing
 
@@ -183,7 +183,7 @@ class BudgetController:
         scenario = model.scenario
         self.channels = np.array([
             c for c, ch in enumerate(scenario.channels)
-            if ch.cost_model is not CostModel.commission and ch.budget > 0
+            if is_budget_lever(ch) and ch.budget > 0
         ], dtype=np.int64)
         self.original = model.spend_plan[0].copy()  # runs one world (worlds.check_shared)
         self.floor_share = np.array([

@@ -30,8 +30,7 @@ import pandas as pd
 
 import scenarios
 import simulation
-from scenarios import Scenario
-from scenarios.schema import CostModel
+from scenarios import Scenario, is_budget_lever
 
 from .journeys import AttributionError
 
@@ -50,7 +49,7 @@ def replication_seeds(seed: int, replications: int) -> tuple[int, ...]:
 def lever(scenario: Scenario, channel: str) -> str:
     """The field that scales a channel's activity: budget, or daily_impressions (commission)."""
     ch = next(c for c in scenario.channels if c.name == channel)
-    return "daily_impressions" if ch.cost_model is CostModel.commission else "budget"
+    return "budget" if is_budget_lever(ch) else "daily_impressions"
 
 
 def variant(scenario: Scenario, channel: str, kind: str, step: float = 0.1) -> Scenario:

@@ -20,10 +20,11 @@ import scenarios
 from scenarios import ScenarioError
 from simulation.result import write_atomic
 
-from .compare import compare, format_table
+from .compare import DEFAULT_KPIS, compare, format_table
 from .optimize import OBJECTIVES, Constraints, SearchOptions, optimize
 from .plans import load_plan
 from .store import RunStore
+from .tasks import check_kpis
 
 
 def _common(parser: argparse.ArgumentParser, replications: int) -> None:
@@ -54,6 +55,7 @@ def compare_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def compare_main(args) -> int:
     _check(args)
+    kpis = check_kpis(args.kpi) if args.kpi else DEFAULT_KPIS
     loaded = [(p, scenarios.load(p)) for p in args.scenarios]
     strategies = {}
     for path, s in loaded:
@@ -74,11 +76,10 @@ def compare_main(args) -> int:
 
         draws = scenario_draws(args.posterior, args.replications, seed=args.seed)
     out = args.out or Path("results") / f"compare-{baseline_name}"
-    kwargs = {"kpis": tuple(args.kpi)} if args.kpi else {}
     result = compare(strategies, baseline_name, replications=args.replications,
                      store=RunStore(out / "store"), seed=args.seed, population=args.population,
-                     draws=draws, workers=args.workers, scheduler=args.scheduler,
-                     progress=not args.no_progress, **kwargs)
+                     draws=draws, kpis=kpis, workers=args.workers, scheduler=args.scheduler,
+                     progress=not args.no_progress)
     result.save(out)
     print(format_table(result))
     print(f"\nwrote {out}/comparison.json, comparison.csv, forest.png, distributions.png "
@@ -175,7 +176,7 @@ def sensitivity_main(args) -> int:
     run = getattr(sensitivity, args.method)
     kwargs = {"n": args.n} if args.n else {}
     if args.kpi:
-        kwargs["kpis"] = tuple(args.kpi)
+        kwargs["kpis"] = check_kpis(args.kpi)  # before any run
     try:
         result = run(s, uncertain, replications=args.replications, seed=args.seed,
                      population=args.population,

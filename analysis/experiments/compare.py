@@ -5,7 +5,13 @@ from the baseline is taken run by run, pairing seed with seed: the noise the str
 share cancels. Per KPI and strategy the table gives the mean and 90% interval over runs, the
 mean paired difference from the baseline with its 90% interval, and P(better than the
 baseline): the share of paired runs in which the strategy did better (higher is better for
-every KPI but spend, CAC, complaints and opt-outs).
+every KPI but spend, CAC, complaints and opt-outs), a tie counting one half,
+
+    P(better) = (#{d > 0} + #{d = 0} / 2) / #{pairs},   d = paired difference, signed,
+
+so that a strategy no different from the baseline gets 0.5 (no evidence either way), not 0,
+and P(better) of B over A is 1 - P(better) of A over B. Pairs where the KPI is undefined
+(ROI or CAC of a run with no spend or no new customer) are left out.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from simulation.result import write_atomic
 
 from .runner import run_tasks
 from .store import RunStore
-from .tasks import RunTask
+from .tasks import RunTask, check_kpis
 
 LOWER_IS_BETTER = {"spend", "cac", "complaints", "complaint_rate", "optouts"}
 DEFAULT_KPIS = ("gmv", "profit", "roi", "orders", "new_customers", "cac", "spend")
@@ -98,6 +104,7 @@ def compare(strategies: dict[str, Scenario], baseline: str, *, replications: int
     ``draws`` are posterior draws as scenario overrides; each seed is paired with one
     draw in turn, the same for every strategy.
     """
+    kpis = check_kpis(kpis, "kpis")
     if baseline not in strategies:
         raise ValueError(f"baseline {baseline!r} is not among the strategies "
                          f"{sorted(strategies)}")
@@ -149,9 +156,16 @@ def summarise(runs: pd.DataFrame, baseline: str, kpis) -> pd.DataFrame:
                 "strategy": strategy, "kpi": k, "mean": values.mean(),
                 "lo": values.quantile(lo), "hi": values.quantile(hi),
                 "diff": diff.mean(), "diff_lo": diff.quantile(lo), "diff_hi": diff.quantile(hi),
-                "p_better": (sign * diff > 0).mean() if strategy != baseline else np.nan,
+                "p_better": p_better(sign * diff) if strategy != baseline else np.nan,
             })
     return pd.DataFrame(rows)
+
+
+def p_better(diff: pd.Series) -> float:
+    """Share of paired differences (signed so that > 0 is better) above 0, ties counting
+    one half; NaN pairs are left out."""
+    d = diff.dropna()
+    return float(((d > 0).sum() + 0.5 * (d == 0).sum()) / len(d)) if len(d) else np.nan
 
 
 def format_table(comparison: Comparison) -> str:

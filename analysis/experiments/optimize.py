@@ -68,8 +68,8 @@ class Constraints:
         for what, given in (("floor", self.floors), ("cap", self.caps)):
             for c, v in given.items():
                 if c not in channels:
-                    raise ScenarioError("--" + what, c, f"not a channel with a budget; "
-                                        f"allowed: {channels}")
+                    raise ScenarioError("--" + what, c, "unknown channel, or one without a "
+                                        f"budget to plan; budget levers: {channels}")
                 if not 0 <= v <= 1:
                     raise ScenarioError("--" + what, c, "a share must be in [0, 1]", v)
         if not self.budget > 0:
@@ -141,7 +141,8 @@ def project(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     """Shares (channels x periods) proportional to ``shares`` (>= 0), summing to 1, with
     channel totals in [lo, hi] and period totals at most ``period_cap`` (alternating
     projections; exact for channel totals, within 1e-9 for periods)."""
-    s = np.maximum(np.asarray(shares, dtype=np.float64), 0) + 1e-12
+    shape = np.shape(shares)
+    s = np.maximum(np.asarray(shares, dtype=np.float64), 0).reshape(len(lo), -1) + 1e-12
     s = s / s.sum()
     for _ in range(200):
         rows = _fit_totals(s.sum(axis=1), lo, hi)
@@ -151,7 +152,7 @@ def project(shares: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             break
         target = _fit_totals(cols, np.zeros_like(cols), np.full_like(cols, period_cap))
         s = s * (target / cols)[None, :]
-    return s / s.sum()
+    return (s / s.sum()).reshape(shape)
 
 
 def _fit_totals(totals: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:

@@ -6,11 +6,16 @@ moment it ends and an interrupted sweep loses nothing; a rerun lists the files t
 is done. No server and no lock are needed, workers never write (the client does), and any
 tool reads the files. DuckDB queries them in place (``read_parquet`` over the folder) with
 SQL, so a store of millions of runs is still one query away, without loading it first.
+
+A run's key holds the fingerprint of the code that made it (``tasks``), so runs of another
+version are never reused; opening a store that holds some says so (``StaleRunsWarning``),
+since they take room and any query over the whole folder would mix them with the new ones.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +23,12 @@ import duckdb
 import pandas as pd
 
 from simulation.result import write_atomic
+
+from .tasks import fingerprint
+
+
+class StaleRunsWarning(UserWarning):
+    """The store holds runs made by another version of the code (they are not reused)."""
 
 
 class RunStore:
@@ -27,6 +38,22 @@ class RunStore:
         self.folder = Path(folder)
         self.runs = self.folder / "runs"
         self.runs.mkdir(parents=True, exist_ok=True)
+        stale = self.stale()
+        if stale:
+            warnings.warn(f"{self.folder} holds {stale} runs made by another version of the "
+                          "code; they are not reused (every run is made anew with this "
+                          "version); delete the folder to drop them", StaleRunsWarning,
+                          stacklevel=2)
+
+    def stale(self) -> int:
+        """How many stored runs were made by code other than this process's."""
+        columns = self.query("DESCRIBE runs")
+        if columns.empty:
+            return 0
+        if "code" not in set(columns["column_name"]):  # stored before rows recorded it
+            return len(self.done())
+        return int(self.query("SELECT count(*) AS n FROM runs WHERE code IS DISTINCT FROM "
+                              f"'{fingerprint()}'")["n"].iloc[0])
 
     def done(self) -> set[str]:
         """Keys of the runs already stored."""

@@ -1,25 +1,46 @@
 """One run of an experiment as a picklable task, and what it returns (a flat KPI row).
 
 A task is a scenario, a seed and (optionally) a posterior draw's overrides. Its key hashes
-all three with the population and the package version, so a stored run is reused only for
-exactly the same work. Strategies compared in one experiment share seeds (and draws): the
-same seed gives every component the same random stream, so differences between strategies
-are the strategies', not noise (common random numbers).
+all three with the population, the fingerprint of the code that runs it (the source of
+``simulation`` and ``scenarios`` and of this module, which makes the row) and the contents of
+the files the scenario reads, so a stored run is reused only for exactly the same work, and
+any change to the model or to an edge list makes every run anew. Each row records its code
+fingerprint in ``code``, so a store can tell runs of another version apart.
+
+Strategies compared in one experiment share seeds (and draws): the same seed gives every
+component the same random stream, so differences between strategies are the strategies',
+not noise (common random numbers).
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
 from typing import Any
 
-from scenarios import Scenario, with_overrides
-from simulation.result import package_version
+from scenarios import Scenario, ScenarioError, with_overrides
+from simulation.fingerprint import code_fingerprint, file_digest, input_fingerprint
 
 KPIS = ("gmv", "orders", "spend", "margin", "profit", "roi", "profit_roi", "cac",
         "new_customers", "repeat_customers", "buyers", "reach", "complaints", "complaint_rate",
         "optouts")
+
+
+def check_kpis(kpis: Sequence[str], source: str = "--kpi") -> tuple[str, ...]:
+    """``kpis`` as a tuple, before any run; ``ScenarioError`` naming the allowed KPIs (and the
+    nearest one) for a name a run's row does not have."""
+    for kpi in kpis:
+        if kpi not in KPIS:
+            near = difflib.get_close_matches(kpi, KPIS, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ScenarioError(source, "", f"unknown KPI {kpi!r}{hint}; allowed: "
+                                f"{', '.join(KPIS)}")
+    return tuple(kpis)
 
 
 @dataclass(frozen=True)
@@ -31,14 +52,21 @@ class RunTask:
     draw: int | None = None  # posterior draw index, if the run uses one
     overrides: dict[str, Any] = field(default_factory=dict)  # the draw's parameters
 
-    @property
+    @cached_property
     def key(self) -> str:
         payload = json.dumps({
             "scenario": self.scenario.model_dump(mode="json"),
             "seed": self.seed, "population": self.population, "draw": self.draw,
-            "overrides": self.overrides, "version": package_version(),
+            "overrides": self.overrides, "code": fingerprint(),
+            "inputs": input_fingerprint(self.scenario),
         }, sort_keys=True, default=str)
         return f"{self.strategy}-{self.seed}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
+
+
+@cache
+def fingerprint() -> str:
+    """The code a stored row depends on: the simulation's and this module's."""
+    return code_fingerprint() + file_digest([("tasks.py", Path(__file__))])
 
 
 def execute(task: RunTask) -> dict[str, Any]:
@@ -58,7 +86,8 @@ def simulate(task: RunTask):
 def kpi_row(task: RunTask, result) -> dict[str, Any]:
     """The task's result as one flat row: identity, ``KPIS`` and spend/GMV/orders by source."""
     s = result.summary
-    row: dict[str, Any] = {"key": task.key, "strategy": task.strategy, "seed": task.seed,
+    row: dict[str, Any] = {"key": task.key, "code": fingerprint(),
+                           "strategy": task.strategy, "seed": task.seed,
                            "draw": -1 if task.draw is None else task.draw,
                            "population": s["population"], "wall_seconds": result.wall_seconds}
     for k in KPIS:

@@ -69,8 +69,7 @@ def test_projection_meets_floors_caps_and_the_pacing_limit():
     (Constraints(600.0, floors={"video": 0.7}, caps={"video": 0.5}), "video", "above cap"),
     (Constraints(600.0, floors={"video": 0.7, "search": 0.5}), "floors", "infeasible"),
     (Constraints(600.0, caps={"video": 0.3, "search": 0.3, "crm": 0.3}), "caps", "cannot"),
-    (Constraints(600.0, floors={"affiliate": 0.1}), "affiliate", "not a channel with a "
-     "budget"),
+    (Constraints(600.0, floors={"affiliate": 0.1}), "affiliate", "without a budget"),
     (Constraints(600.0, max_period_share=0.4), "max_period_share", "at least 1/2"),
 ])
 def test_infeasible_constraints_are_refused_before_any_run(tmp_path, constraints, field,

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,8 @@ import pytest
 
 import scenarios
 from analysis.experiments import runner, tasks
-from analysis.experiments.compare import compare
-from analysis.experiments.store import RunStore
+from analysis.experiments.compare import compare, summarise
+from analysis.experiments.store import RunStore, StaleRunsWarning
 from analysis.experiments.tasks import RunTask
 
 from ...conftest import MINI
@@ -69,7 +70,27 @@ def test_a_strategy_compared_with_itself_differs_by_exactly_zero(tmp_path, mini)
     c = compare({"a": mini, "b": mini}, "a", replications=4, store=RunStore(tmp_path),
                 progress=False)
     b = c.table[c.table["strategy"] == "b"]
-    assert (b["diff"] == 0).all() and (b["diff_lo"] == 0).all() and (b["p_better"] == 0).all()
+    assert (b["diff"] == 0).all() and (b["diff_lo"] == 0).all()
+    assert (b["p_better"] == 0.5).all()  # every pair a tie: no evidence either way
+
+
+def test_p_better_on_a_known_paired_sample_counts_a_tie_as_one_half():
+    """By hand: GMV differences 2, 0, -1, 5, 0 are 2 wins and 2 ties in 5 pairs, so
+    (2 + 2/2) / 5 = 0.6; spend (lower is better) -1, -1, -1, 1, 0 gives (3 + 1/2) / 5 = 0.7;
+    ROI 1, -0.5, undefined, 0, 0 leaves the undefined pair out: (1 + 2/2) / 4 = 0.5."""
+    nan = float("nan")
+    runs = pd.DataFrame({
+        "strategy": ["a"] * 5 + ["b"] * 5, "seed": list(range(5)) * 2, "draw": -1,
+        "gmv": [10, 20, 30, 40, 50, 12, 20, 29, 45, 50],
+        "spend": [5, 5, 5, 5, 5, 4, 4, 4, 6, 5],
+        "roi": [1, 1, nan, 1, 1, 2, 0.5, 1, 1, 1],
+    })
+    kpis = ("gmv", "spend", "roi")
+    b = summarise(runs, "a", kpis).set_index(["strategy", "kpi"]).loc["b"]
+    assert b["p_better"].to_dict() == {"gmv": 0.6, "spend": 0.7, "roi": 0.5}
+    assert b.loc["gmv", "diff"] == pytest.approx(1.2)
+    a = summarise(runs, "b", kpis).set_index(["strategy", "kpi"]).loc["a"]
+    assert (a["p_better"] + b["p_better"]).tolist() == [1.0, 1.0, 1.0]  # ties split evenly
 
 
 def test_common_random_numbers_shrink_the_difference_noise(tmp_path, mini):
@@ -157,3 +178,54 @@ def test_a_worker_killed_mid_sweep_loses_no_run(tmp_path, mini, dask_cluster):
     got = stable(rows).set_index("key").loc[serial["key"]].reset_index()
     pd.testing.assert_frame_equal(stable(serial), got.sort_values("key").reset_index(drop=True))
     assert np.isfinite(rows["gmv"]).all()
+
+
+def _key_in_a_copy(tree: Path, scenario_file: Path) -> str:
+    """A task's key computed by a fresh interpreter that imports the packages from ``tree``."""
+    code = ("import scenarios; from analysis.experiments.tasks import RunTask; "
+            f"print(RunTask('a', scenarios.load({str(scenario_file)!r}), 1).key)")
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    out = subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, check=True,
+                         capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def test_a_code_change_changes_every_run_key(tmp_path):
+    """The package version stays 0.1.0 through every edit, so it cannot be the key: a copy
+    of the installed source with one comment added to a kernel must key its runs anew."""
+    import shutil
+
+    import analysis
+    import simulation
+
+    tree = tmp_path / "src"
+    for package in (scenarios, simulation, analysis):
+        root = Path(package.__file__).parent
+        shutil.copytree(root, tree / root.name, ignore=shutil.ignore_patterns("__pycache__"))
+    before = _key_in_a_copy(tree, MINI)
+    assert _key_in_a_copy(tree, MINI) == before  # stable while nothing changes
+    with open(tree / "simulation" / "kernels.py", "a") as f:
+        f.write("\n# an edit\n")
+    assert _key_in_a_copy(tree, MINI) != before
+
+
+def test_an_edited_edge_list_changes_the_run_key(tmp_path):
+    edges = tmp_path / "edges.csv"
+    edges.write_text("follower,followee\n1,0\n2,0\n")
+    s = scenarios.load(MINI, {"network.edges": str(edges)})
+    before = RunTask("a", s, 1).key
+    assert RunTask("a", s, 1).key == before
+    edges.write_text("follower,followee\n1,0\n2,0\n3,0\n")
+    assert RunTask("a", s, 1).key != before
+
+
+def test_a_store_with_runs_of_another_version_says_so(tmp_path, mini):
+    store = RunStore(tmp_path)
+    runner.run_tasks(sweep(mini, 2), store, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        RunStore(tmp_path)  # every run is of this version: nothing to say
+    store.write("old-1", {"key": "old-1", "code": "0123", "gmv": 1.0})
+    store.write("older-1", {"key": "older-1", "gmv": 1.0})  # from before rows had ``code``
+    with pytest.warns(StaleRunsWarning, match="holds 2 runs made by another version"):
+        RunStore(tmp_path)
