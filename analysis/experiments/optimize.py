@@ -1,9 +1,9 @@
-"""Budget optimisation on the simulator: the allocation that maximises expected GMV, profit or
+"""Budget optimization on the simulator: the allocation that maximizes expected GMV, profit or
 ROI under the total budget, per-channel floors and caps, and optionally a risk limit.
 
 The objective of an allocation is its KPI averaged over the same ``replications`` seeds for
 every candidate (common random numbers), so candidates are compared on the same draws of
-the market. The search is Nevergrad's ``NGOpt`` (a maintained optimiser that chooses its
+the market. The search is Nevergrad's ``NGOpt`` (a maintained optimizer that chooses its
 algorithm for noisy, budgeted problems) over channel weights, projected onto the feasible
 set {floor <= share <= cap, shares sum to 1}, started from the input plan. With common
 random numbers the objective is a deterministic function of the allocation, so the best
@@ -81,7 +81,7 @@ def project(weights: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Optimisation:
+class Optimization:
     objective: str
     channels: list[str]
     input_plan: BudgetPlan
@@ -108,7 +108,7 @@ class Optimisation:
 
     def to_dict(self) -> dict[str, Any]:
         rec = self.recommended.channel_totals()
-        cmp_ = self.comparison.set_index(["strategy", "kpi"])
+        cmp_ = self.comparison.set_index(["plan", "kpi"])
         gain = cmp_.loc[("recommended", self.objective)]
         return {
             "objective": self.objective,
@@ -137,12 +137,12 @@ def _quiet_cobyla(search):
 
 
 @_quiet_cobyla
-def optimise(scenario: Scenario, constraints: Constraints, store: RunStore, *,
+def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
              objective: str = "profit", evaluations: int = 30, replications: int = 3,
              final_replications: int = 10, population: int | None = None,
              max_loss_probability: float | None = None, seed: int = 0,
              curve_points: int = 5, workers: int = 1, scheduler: str | None = None,
-             progress: bool = True) -> Optimisation:
+             progress: bool = True) -> Optimization:
     import nevergrad as ng
 
     if objective not in OBJECTIVES:
@@ -169,7 +169,7 @@ def optimise(scenario: Scenario, constraints: Constraints, store: RunStore, *,
         rows = run_tasks(tasks, **run)
         out = []
         for name in names:
-            r = rows[rows["strategy"] == name]
+            r = rows[rows["plan"] == name]
             value = r[objective].mean()
             if max_loss_probability is not None:
                 risk = (r["roi"] < 1).mean()
@@ -180,20 +180,20 @@ def optimise(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     start = project(np.array([input_plan.allocation[c] for c in channels]), lo, hi)
     param = ng.p.Array(init=start, lower=0.0, upper=1.0)
     param.random_state = np.random.RandomState(seed)
-    optimiser = ng.optimizers.NGOpt(parametrization=param, budget=evaluations,
+    optimizer = ng.optimizers.NGOpt(parametrization=param, budget=evaluations,
                                     num_workers=max(1, workers))
-    optimiser.suggest(start)
+    optimizer.suggest(start)
     history = []
     from tqdm.auto import tqdm
 
     with tqdm(total=evaluations, disable=not progress, desc="allocations") as bar:
-        while optimiser.num_ask < evaluations:
-            batch = [optimiser.ask() for _ in range(min(max(1, workers),
-                                                        evaluations - optimiser.num_ask))]
+        while optimizer.num_ask < evaluations:
+            batch = [optimizer.ask() for _ in range(min(max(1, workers),
+                                                        evaluations - optimizer.num_ask))]
             shares = [project(c.value, lo, hi) for c in batch]
             values = evaluate(shares, "candidate")
             for cand, sh, v in zip(batch, shares, values, strict=True):
-                optimiser.tell(cand, -v)
+                optimizer.tell(cand, -v)
                 history.append({**dict(zip(channels, sh, strict=True)), objective: v})
             bar.update(len(batch))
     scores = [h[objective] for h in history]
@@ -217,7 +217,7 @@ def optimise(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     values = evaluate([s for _, _, s in curves], "curve")
     curve_table = pd.DataFrame({"channel": [c for c, _, _ in curves],
                                 "share": [s for _, s, _ in curves], objective: values})
-    return Optimisation(objective, channels, input_plan, recommended, comparison,
+    return Optimization(objective, channels, input_plan, recommended, comparison,
                         curve_table, pd.DataFrame(history))
 
 
