@@ -1,7 +1,10 @@
-"""The ``campaign-lab`` command line: list, validate and run scenarios.
+"""The ``campaign-lab`` command line: ``list``, ``validate`` and ``run`` scenarios here; the
+commands that live with their own package (``SUBCOMMANDS``): ``compare``, ``optimize``,
+``sensitivity`` (``analysis.experiments.cli``), ``calibrate`` (``analysis.calibration.cli``),
+``attribute`` (``analysis.attribution.cli``) and ``report`` (``analysis.report``).
 
-Every user error (a bad scenario, a bad ``--set``) ends with one message naming the file and
-the field, and exit status 2; no traceback.
+Every user error (a bad scenario, a bad ``--set``, a bad option) ends with one message naming
+the file or option and the field, and exit status 2; no traceback.
 """
 
 from __future__ import annotations
@@ -49,9 +52,10 @@ def _parser() -> argparse.ArgumentParser:
 # Commands that live with their own package: module, prefix of its add_arguments / main.
 SUBCOMMANDS = {
     "compare": ("analysis.experiments.cli", "compare_",
-                "compare strategies or budget plans with a baseline, with uncertainty"),
+                "compare plans (scenarios or budget plans) with a baseline, with "
+                "uncertainty"),
     "optimize": ("analysis.experiments.cli", "optimize_",
-                 "find the budget allocation that maximises GMV, profit or ROI"),
+                 "find the budget allocation that maximizes GMV, profit or ROI"),
     "calibrate": ("analysis.calibration.cli", "",
                   "fit a model to observed data with PyMC (bass, media, price, repurchase, "
                   "simulator)"),

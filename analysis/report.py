@@ -1,7 +1,7 @@
 """``campaign-lab report DIR``: one self-contained HTML page for a results folder.
 
 Reads what the folder holds (a run's ``summary.json``, a comparison's ``comparison.json``,
-an optimisation's ``optimization.json``, an attribution's ``attribution.json``) and writes
+an optimization's ``optimization.json``, an attribution's ``attribution.json``) and writes
 ``DIR/report.html`` with its tables and every PNG plot of the folder embedded (base64), so
 the page can be mailed or archived on its own.
 """
@@ -19,8 +19,8 @@ import pandas as pd
 from scenarios import ScenarioError
 from simulation.result import write_atomic
 
-KINDS = {"summary.json": "Campaign run", "comparison.json": "Strategy comparison",
-         "optimization.json": "Budget optimisation", "attribution.json": "Attribution"}
+KINDS = {"summary.json": "Campaign run", "comparison.json": "Plan comparison",
+         "optimization.json": "Budget optimization", "attribution.json": "Attribution"}
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
 table{border-collapse:collapse;font-size:13px;margin:1em 0}td,th{border:1px solid #ccc;
 padding:3px 8px;text-align:right}th{background:#f3f3f3}img{max-width:100%;margin:.5em 0}
@@ -79,21 +79,21 @@ def _run(s: dict) -> str:
 
 
 def _comparison(c: dict) -> str:
-    rows = [{"strategy": s, "kpi": k, **v} for s, kpis in c["strategies"].items()
+    rows = [{"plan": s, "kpi": k, **v} for s, kpis in c["plans"].items()
             for k, v in kpis.items()]
     return (f"<p>Baseline <b>{html.escape(c['baseline'])}</b>, {c['replications']} paired "
             f"replications, {int(100 * c['level'])}% intervals.</p>"
-            + _table(pd.DataFrame(rows).set_index(["strategy", "kpi"])))
+            + _table(pd.DataFrame(rows).set_index(["plan", "kpi"])))
 
 
-def _optimisation(o: dict) -> str:
+def _optimization(o: dict) -> str:
     alloc = pd.DataFrame({"recommended": o["recommended"], "input plan": o["input_plan"]})
     gain = o["gain_over_input"]
     return (f"<p>Objective <b>{o['objective']}</b>, budget {o['budget']:,.0f}, "
             f"{o['evaluations']} allocations evaluated. Gain over the input plan "
             f"{gain['diff']:+,.1f} [{gain['diff_lo']:+,.1f}, {gain['diff_hi']:+,.1f}], "
             f"P(better) {gain['p_better']:.2f}.</p>" + _table(alloc)
-            + _table(pd.DataFrame(o["comparison"]).set_index(["strategy", "kpi"])))
+            + _table(pd.DataFrame(o["comparison"]).set_index(["plan", "kpi"])))
 
 
 def _attribution(a: dict) -> str:
@@ -106,4 +106,4 @@ def _attribution(a: dict) -> str:
 
 
 SECTIONS = {"summary.json": _run, "comparison.json": _comparison,
-            "optimization.json": _optimisation, "attribution.json": _attribution}
+            "optimization.json": _optimization, "attribution.json": _attribution}

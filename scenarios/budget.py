@@ -8,8 +8,11 @@ channels. Commission channels are never reallocated: they are paid a share of th
 bring, so there is no budget to move. Policies:
 
 - ``static``: the plan as given (no reallocation; the same run as without the table);
-- ``mape``: the estimated return is the observed return so far;
+- ``observed``: the estimated return is the observed return so far;
 - ``thompson``: the estimated return is one draw from each channel's posterior.
+
+(``observed`` was called ``mape`` after the loop's name, which read as an error metric; a
+scenario that still says ``mape`` is refused with the new name.)
 
 At each decision, with ``p_c`` the spend the original plan still has for channel ``c`` and
 ``P`` the channels' total remaining budget, channel ``c`` gets
@@ -35,7 +38,7 @@ from pydantic import Field, field_validator
 
 from .common import Frozen, problem
 
-POLICIES = ("static", "mape", "thompson")
+POLICIES = ("static", "observed", "thompson")
 
 
 def is_budget_lever(channel: Any) -> bool:
@@ -55,7 +58,7 @@ def budget_levers(scenario: Any) -> list[str]:
 
 
 class BudgetControl(Frozen):
-    policy: Literal["static", "mape", "thompson"] = "static"
+    policy: Literal["static", "observed", "thompson"] = "static"
     interval_hours: int = Field(
         24, ge=1, le=24 * 366, description="Hours between two decisions; the first is at "
         "this hour. Source: assumption (the brief's example re-read data every 5 minutes; "
@@ -92,6 +95,13 @@ class BudgetControl(Frozen):
         "on double11_beauty at 20,000 consumers 5 orders at ROAS 1 held thompson at +0% GMV "
         "vs static (10 seeds), 1 order gave +1.4%."
     )
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _renamed(cls, v: Any) -> Any:
+        if v == "mape":
+            raise ValueError(f"'mape' is now called 'observed'; allowed: {', '.join(POLICIES)}")
+        return v
 
     @field_validator("floors")
     @classmethod

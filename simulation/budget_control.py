@@ -28,8 +28,8 @@ decision at ``t`` sees hours ``0..t-1`` and changes the plan from hour ``t`` on.
 
 Policies (``r_c`` is the estimated return):
 
-- ``mape``: ``r_c = V_c / S_c``; a channel that has not spent yet gets the pooled return of
-  the paid channels (1 before any spend).
+- ``observed``: ``r_c = V_c / S_c``, the return observed so far; a channel that has not
+  spent yet gets the pooled return of the paid channels (1 before any spend).
 - ``thompson``: orders per unit of spend ``lambda_c ~ Gamma(n0 + N_c, n0 a_c / r0 + S_c)``
   (Gamma-Poisson; ``r0 = prior_roas``, ``n0 = prior_strength`` orders, ``a_c`` the channel's
   value per order so far, else the market's, else the product's list price or margin), and
@@ -78,7 +78,7 @@ class Decision:
 DECISION_COLUMNS = [f for f in Decision.__dataclass_fields__]
 
 
-def mape_returns(ev: Evidence, settings: BudgetControl, *, rng: np.random.Generator
+def observed_returns(ev: Evidence, settings: BudgetControl, *, rng: np.random.Generator
                  ) -> np.ndarray:
     """Observed return per unit of spend; the pooled return for channels without spend."""
     spent = ev.spend > 0
@@ -99,7 +99,7 @@ def thompson_returns(ev: Evidence, settings: BudgetControl, *, rng: np.random.Ge
 
 
 POLICIES: dict[str, Callable[..., np.ndarray]] = {
-    "mape": mape_returns,
+    "observed": observed_returns,
     "thompson": thompson_returns,
 }
 

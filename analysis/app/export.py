@@ -25,8 +25,8 @@ LABELS = {"gmv": "GMV", "orders": "orders", "roi": "ROI", "cac": "CAC",
 
 
 def kpi_table(outcome) -> pd.DataFrame:
-    """One row per KPI: both strategies' means and intervals, the paired difference, P(better)."""
-    t = outcome.comparison.table.set_index(["strategy", "kpi"])
+    """One row per KPI: both plans' means and intervals, the paired difference, P(better)."""
+    t = outcome.comparison.table.set_index(["plan", "kpi"])
     base, var = outcome.baseline, outcome.variant
     rows = []
     for kpi in dict.fromkeys(outcome.comparison.table["kpi"]):

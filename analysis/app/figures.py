@@ -1,7 +1,7 @@
 """The app's plots: baseline and variant side by side, each a mean over the replications.
 
 Each function takes an ``Outcome`` (``analysis.app.runs``) and returns a matplotlib
-``Figure`` with one panel per strategy on shared axes, so the eye compares like with like.
+``Figure`` with one panel per plan on shared axes, so the eye compares like with like.
 Nothing is shown; the page and the report embed the figures.
 """
 

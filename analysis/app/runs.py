@@ -1,7 +1,7 @@
 """Runner glue: a variant against its baseline on common random numbers, fast enough to feel live.
 
 The comparison is ``analysis.experiments.compare``'s: the tasks come from ``paired_tasks``
-(the same replication seeds and posterior draws for both strategies), each run is flattened
+(the same replication seeds and posterior draws for both plans), each run is flattened
 by ``kpi_row`` and the table of means, paired differences, 90% intervals and P(better) is
 ``summarise``'s. What the app adds:
 
@@ -11,7 +11,7 @@ by ``kpi_row`` and the table of means, paired differences, 90% intervals and P(b
 - each run also returns a small ``detail`` (hourly orders, GMV and spend; funnel and
   spend by channel; conversions by influence source) for the side-by-side plots;
 - finished runs are kept in memory by what they computed (scenario, seed, population,
-  draw), not by strategy name, so an unchanged baseline, or any variant of the history,
+  draw), not by plan name, so an unchanged baseline, or any variant of the history,
   is never run twice;
 - progress is reported after every run and a comparison can be cancelled between runs.
 """
@@ -40,10 +40,10 @@ FUNNEL = ("spend", "impressions", "clicks", "orders", "gmv")
 
 @dataclass(frozen=True, eq=False)  # compared by identity: it holds tables
 class Outcome:
-    """A comparison of two strategies, with what the plots need.
+    """A comparison of two plans, with what the plots need.
 
     ``comparison`` is an ``analysis.experiments.compare.Comparison`` (runs and KPI table);
-    ``details`` maps strategy name -> the mean over replications of each run's detail.
+    ``details`` maps plan name -> the mean over replications of each run's detail.
     """
 
     comparison: Comparison
@@ -123,7 +123,7 @@ class Workers:
 
     @staticmethod
     def _key(task: RunTask) -> str:
-        return replace(task, strategy="run").key  # what was computed, not its label
+        return replace(task, plan="run").key  # what was computed, not its label
 
     def _remember(self, task: RunTask, row: dict, detail: dict) -> None:
         with self._lock:
@@ -137,7 +137,7 @@ class Workers:
         if hit is None:
             return None
         row, detail = hit
-        return {**row, "key": task.key, "strategy": task.strategy}, detail
+        return {**row, "key": task.key, "plan": task.plan}, detail
 
     # -- running ---------------------------------------------------------------------------
     def _submit(self, pool: cf.ProcessPoolExecutor, task: RunTask) -> tuple[cf.Future, bool]:
@@ -207,7 +207,7 @@ class Workers:
             for f in done:
                 row, detail = f.result()
                 task = tasks[futures[f]]
-                results[futures[f]] = {**row, "key": task.key, "strategy": task.strategy}, detail
+                results[futures[f]] = {**row, "key": task.key, "plan": task.plan}, detail
             if done:
                 progress(len(results), len(tasks))
         return [results[i] for i in range(len(tasks))]
@@ -225,19 +225,19 @@ def compare_pair(workers: Workers, baseline: tuple[str, Scenario], variant: tupl
     import time
 
     started = time.perf_counter()
-    strategies = dict([baseline, variant])
-    if len(strategies) != 2:
-        raise ValueError("the two strategies need different names")
-    tasks = paired_tasks(strategies, replications=replications, seed=seed,
+    plans = dict([baseline, variant])
+    if len(plans) != 2:
+        raise ValueError("the two plans need different names")
+    tasks = paired_tasks(plans, replications=replications, seed=seed,
                          population=population, draws=draws)
     done = workers.run(tasks, progress=progress, cancelled=cancelled)
     if done is None:
         return None
-    runs = order_runs(pd.DataFrame([row for row, _ in done]), list(strategies))
+    runs = order_runs(pd.DataFrame([row for row, _ in done]), list(plans))
     comparison = Comparison(baseline[0], runs, summarise(runs, baseline[0], KPIS))
     details = {name: mean_detail([d for t, (_, d) in zip(tasks, done, strict=True)
-                                  if t.strategy == name]) for name in strategies}
-    return Outcome(comparison, details, strategies, population, time.perf_counter() - started)
+                                  if t.plan == name]) for name in plans}
+    return Outcome(comparison, details, plans, population, time.perf_counter() - started)
 
 
 def mean_detail(details: list[dict[str, Any]]) -> dict[str, Any]:

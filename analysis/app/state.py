@@ -29,7 +29,7 @@ BASELINE = "baseline"
 
 @dataclass(frozen=True, eq=False)  # compared by identity: it holds tables
 class Trial:
-    """A strategy tried in the session: the baseline, or a variant with its comparison."""
+    """A plan tried in the session: the baseline, or a variant with its comparison."""
 
     name: str
     scenario: Scenario

@@ -195,7 +195,7 @@ def History(session: Session, task):
     first, set_first = solara.use_state("baseline")
     second, set_second = solara.use_state(None)  # None: the latest variant
     with solara.Card("History"):
-        _table([{"strategy": t.name, "changes": "; ".join(t.changes) or "-",
+        _table([{"plan": t.name, "changes": "; ".join(t.changes) or "-",
                  "GMV vs baseline": _gmv_difference(t)} for t in trials], "cl-history")
         if len(trials) > 2:
             names = [t.name for t in trials]

@@ -1,2 +1,2 @@
 """Experiments: scenarios x replications (x posterior draws) on common random numbers, a run
-store that survives interruption, comparison, budget plans and optimisation, on Dask."""
+store that survives interruption, comparison, budget plans and optimization, on Dask."""

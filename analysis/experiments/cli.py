@@ -1,8 +1,9 @@
-"""``campaign-lab compare`` and ``campaign-lab optimize``.
+"""``campaign-lab compare``, ``campaign-lab optimize`` and ``campaign-lab sensitivity``.
 
-    campaign-lab compare BASELINE OTHER ... [--plan FILE ...] [--replications R]
+    campaign-lab compare BASELINE OTHER ... [--plan FILE ...] [--replications R] [--kpi K ...]
         [--posterior DIR] [--population N] [--workers N | --scheduler ADDRESS] [--out DIR]
     campaign-lab sensitivity SCENARIO --uncertain PATH=LOW:HIGH ... [--method sobol|morris]
+        [-n N] [--kpi K ...] [--replications R] [--workers N] [--out DIR]
     campaign-lab optimize SCENARIO --budget B [--objective gmv|profit|roi]
         [--floor channel=share ...] [--cap channel=share ...] [--max-loss-probability P]
         [--evaluations N] [--replications R] [--population N] [--workers N] [--out DIR]
@@ -29,7 +30,7 @@ from .tasks import check_kpis
 
 def _common(parser: argparse.ArgumentParser, replications: int) -> None:
     parser.add_argument("--replications", type=int, default=replications, metavar="R",
-                        help=f"seeds per strategy, shared by all (default {replications})")
+                        help=f"seeds per plan, shared by all (default {replications})")
     parser.add_argument("--population", type=int, default=None,
                         help="consumers per run (budgets scale with it)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the replication seeds")
@@ -43,7 +44,7 @@ def _common(parser: argparse.ArgumentParser, replications: int) -> None:
 
 def compare_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenarios", nargs="+", metavar="SCENARIO",
-                        help="baseline first, then the strategies to compare with it")
+                        help="baseline first, then the plans to compare with it")
     parser.add_argument("--plan", action="append", default=[], metavar="FILE",
                         help="a budget plan (TOML or CSV) applied to the baseline (repeatable)")
     parser.add_argument("--posterior", type=Path, default=None, metavar="DIR",
@@ -57,17 +58,17 @@ def compare_main(args) -> int:
     _check(args)
     kpis = check_kpis(args.kpi) if args.kpi else DEFAULT_KPIS
     loaded = [(p, scenarios.load(p)) for p in args.scenarios]
-    strategies = {}
+    plans = {}
     for path, s in loaded:
-        name = s.name if s.name not in strategies else Path(path).stem
-        if name in strategies:
-            raise ScenarioError(path, "name", "two strategies have the same name")
-        strategies[name] = s
-    baseline_name, baseline = next(iter(strategies.items()))
+        name = s.name if s.name not in plans else Path(path).stem
+        if name in plans:
+            raise ScenarioError(path, "name", "two plans have the same name")
+        plans[name] = s
+    baseline_name, baseline = next(iter(plans.items()))
     for file in args.plan:
         plan = load_plan(file)
-        strategies[plan.name] = plan.apply(baseline)
-    if len(strategies) < 2:
+        plans[plan.name] = plan.apply(baseline)
+    if len(plans) < 2:
         raise ScenarioError(args.scenarios[0], "", "give a second scenario or a --plan to "
                             "compare with the baseline")
     draws = None
@@ -76,7 +77,7 @@ def compare_main(args) -> int:
 
         draws = scenario_draws(args.posterior, args.replications, seed=args.seed)
     out = args.out or Path("results") / f"compare-{baseline_name}"
-    result = compare(strategies, baseline_name, replications=args.replications,
+    result = compare(plans, baseline_name, replications=args.replications,
                      store=RunStore(out / "store"), seed=args.seed, population=args.population,
                      draws=draws, kpis=kpis, workers=args.workers, scheduler=args.scheduler,
                      progress=not args.no_progress)

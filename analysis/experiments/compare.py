@@ -1,15 +1,15 @@
-"""Comparing strategies with a baseline on common random numbers (and posterior draws).
+"""Comparing plans with a baseline on common random numbers (and posterior draws).
 
-Every strategy runs on the same seeds (and the same posterior draws), so the difference
-from the baseline is taken run by run, pairing seed with seed: the noise the strategies
-share cancels. Per KPI and strategy the table gives the mean and 90% interval over runs, the
+Every plan runs on the same seeds (and the same posterior draws), so the difference
+from the baseline is taken run by run, pairing seed with seed: the noise the plans
+share cancels. Per KPI and plan the table gives the mean and 90% interval over runs, the
 mean paired difference from the baseline with its 90% interval, and P(better than the
-baseline): the share of paired runs in which the strategy did better (higher is better for
+baseline): the share of paired runs in which the plan did better (higher is better for
 every KPI but spend, CAC, complaints and opt-outs), a tie counting one half,
 
     P(better) = (#{d > 0} + #{d = 0} / 2) / #{pairs},   d = paired difference, signed,
 
-so that a strategy no different from the baseline gets 0.5 (no evidence either way), not 0,
+so that a plan no different from the baseline gets 0.5 (no evidence either way), not 0,
 and P(better) of B over A is 1 - P(better) of A over B. Pairs where the KPI is undefined
 (ROI or CAC of a run with no spend or no new customer) are left out.
 """
@@ -39,15 +39,15 @@ LEVEL = 0.90
 @dataclass(frozen=True)
 class Comparison:
     baseline: str
-    runs: pd.DataFrame  # one row per run: strategy, seed, draw, KPIs
-    table: pd.DataFrame  # one row per strategy x KPI
+    runs: pd.DataFrame  # one row per run: plan, seed, draw, KPIs
+    table: pd.DataFrame  # one row per plan x KPI
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"baseline": self.baseline, "level": LEVEL,
-                               "replications": int(self.runs.groupby("strategy").size().min()),
-                               "strategies": {}}
-        for (strategy, kpi), row in self.table.set_index(["strategy", "kpi"]).iterrows():
-            out["strategies"].setdefault(strategy, {})[kpi] = {
+                               "replications": int(self.runs.groupby("plan").size().min()),
+                               "plans": {}}
+        for (plan, kpi), row in self.table.set_index(["plan", "kpi"]).iterrows():
+            out["plans"].setdefault(plan, {})[kpi] = {
                 k: (None if pd.isna(v) else float(v)) for k, v in row.items()}
         return out
 
@@ -68,10 +68,10 @@ class Comparison:
 
     def plot_forest(self, kpis: tuple[str, ...] | None = None):
         """Paired difference from the baseline with its 90% interval, per KPI (a Figure)."""
-        table = self.table[self.table["strategy"] != self.baseline]
+        table = self.table[self.table["plan"] != self.baseline]
         kpis = kpis or tuple(dict.fromkeys(table["kpi"]))
         fig, axes = plt.subplots(1, len(kpis), figsize=(3.2 * len(kpis), 0.6 + 0.5 * max(
-            1, table["strategy"].nunique())), squeeze=False)
+            1, table["plan"].nunique())), squeeze=False)
         for ax, kpi in zip(axes[0], kpis, strict=True):
             rows = table[table["kpi"] == kpi]
             y = np.arange(len(rows))
@@ -79,48 +79,47 @@ class Comparison:
                                                 rows["diff_hi"] - rows["diff"]],
                         fmt="o", capsize=3)
             ax.axvline(0, color="grey", lw=0.8)
-            ax.set_yticks(y, rows["strategy"])
+            ax.set_yticks(y, rows["plan"])
             ax.set_title(f"{kpi} vs {self.baseline}", fontsize=9)
         fig.tight_layout()
         return fig
 
     def plot_distributions(self, kpi: str = "gmv"):
-        """The KPI's distribution over runs, one box per strategy (a Figure)."""
+        """The KPI's distribution over runs, one box per plan (a Figure)."""
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        names = list(dict.fromkeys(self.runs["strategy"]))
-        ax.boxplot([self.runs.loc[self.runs["strategy"] == n, kpi] for n in names],
+        names = list(dict.fromkeys(self.runs["plan"]))
+        ax.boxplot([self.runs.loc[self.runs["plan"] == n, kpi] for n in names],
                    tick_labels=names)
         ax.set_ylabel(kpi)
         fig.tight_layout()
         return fig
 
 
-def compare(strategies: dict[str, Scenario], baseline: str, *, replications: int,
+def compare(plans: dict[str, Scenario], baseline: str, *, replications: int,
             store: RunStore, seed: int = 0, population: int | None = None,
             draws: list[dict[str, Any]] | None = None, kpis=DEFAULT_KPIS, workers: int = 1,
             scheduler: str | None = None, progress: bool = True) -> Comparison:
-    """Run every strategy on the same ``replications`` seeds (x ``draws``) and compare.
+    """Run every plan on the same ``replications`` seeds (x ``draws``) and compare.
 
     ``draws`` are posterior draws as scenario overrides; each seed is paired with one
-    draw in turn, the same for every strategy.
+    draw in turn, the same for every plan.
     """
     kpis = check_kpis(kpis, "kpis")
-    if baseline not in strategies:
-        raise ValueError(f"baseline {baseline!r} is not among the strategies "
-                         f"{sorted(strategies)}")
+    if baseline not in plans:
+        raise ValueError(f"baseline {baseline!r} is not among the plans "
+                         f"{sorted(plans)}")
     if replications < 2:
         raise ValueError(f"replications must be >= 2 for an interval, got {replications}")
-    tasks = paired_tasks(strategies, replications=replications, seed=seed,
-                         population=population, draws=draws)
+    tasks = paired_tasks(plans, replications=replications, seed=seed, population=population,
+                         draws=draws)
     runs = run_tasks(tasks, store, workers=workers, scheduler=scheduler, progress=progress)
-    return Comparison(baseline, order_runs(runs, list(strategies)),
-                      summarise(runs, baseline, kpis))
+    return Comparison(baseline, order_runs(runs, list(plans)), summarise(runs, baseline, kpis))
 
 
-def paired_tasks(strategies: dict[str, Scenario], *, replications: int, seed: int = 0,
+def paired_tasks(plans: dict[str, Scenario], *, replications: int, seed: int = 0,
                  population: int | None = None,
                  draws: list[dict[str, Any]] | None = None) -> list[RunTask]:
-    """One task per strategy and replication; every strategy gets the same seeds and draws.
+    """One task per plan and replication; every plan gets the same seeds and draws.
 
     The replication seeds come from ``SeedSequence(seed)``; replication ``i`` uses posterior
     draw ``i % len(draws)``.
@@ -131,32 +130,32 @@ def paired_tasks(strategies: dict[str, Scenario], *, replications: int, seed: in
         draw = None if not draws else i % len(draws)
         overrides = {} if draw is None else draws[draw]
         tasks += [RunTask(name, scenario, int(s), population, draw, overrides)
-                  for name, scenario in strategies.items()]
+                  for name, scenario in plans.items()]
     return tasks
 
 
-def order_runs(runs: pd.DataFrame, strategies: list[str]) -> pd.DataFrame:
-    """Runs sorted by strategy (in the given order), then seed."""
-    order = {name: i for i, name in enumerate(strategies)}
-    return runs.sort_values(["strategy", "seed"], key=lambda c: c.map(order)
-                            if c.name == "strategy" else c, kind="stable").reset_index(drop=True)
+def order_runs(runs: pd.DataFrame, plans: list[str]) -> pd.DataFrame:
+    """Runs sorted by plan (in the given order), then seed."""
+    order = {name: i for i, name in enumerate(plans)}
+    return runs.sort_values(["plan", "seed"], key=lambda c: c.map(order)
+                            if c.name == "plan" else c, kind="stable").reset_index(drop=True)
 
 
 def summarise(runs: pd.DataFrame, baseline: str, kpis) -> pd.DataFrame:
     lo, hi = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
-    wide = {k: runs.pivot_table(index=["seed", "draw"], columns="strategy", values=k,
+    wide = {k: runs.pivot_table(index=["seed", "draw"], columns="plan", values=k,
                                 dropna=False) for k in kpis}
     rows = []
-    for strategy in dict.fromkeys(runs["strategy"]):
+    for plan in dict.fromkeys(runs["plan"]):
         for k in kpis:
-            values = wide[k][strategy]
+            values = wide[k][plan]
             diff = values - wide[k][baseline]
             sign = -1 if k in LOWER_IS_BETTER else 1
             rows.append({
-                "strategy": strategy, "kpi": k, "mean": values.mean(),
+                "plan": plan, "kpi": k, "mean": values.mean(),
                 "lo": values.quantile(lo), "hi": values.quantile(hi),
                 "diff": diff.mean(), "diff_lo": diff.quantile(lo), "diff_hi": diff.quantile(hi),
-                "p_better": p_better(sign * diff) if strategy != baseline else np.nan,
+                "p_better": p_better(sign * diff) if plan != baseline else np.nan,
             })
     return pd.DataFrame(rows)
 
@@ -170,12 +169,12 @@ def p_better(diff: pd.Series) -> float:
 
 def format_table(comparison: Comparison) -> str:
     t = comparison.table
-    lines = [f"{'strategy':<22}{'kpi':<15}{'mean':>14}{'90% interval':>28}"
+    lines = [f"{'plan':<22}{'kpi':<15}{'mean':>14}{'90% interval':>28}"
              f"{'vs ' + comparison.baseline:>18}{'90% interval':>28}{'P(better)':>11}"]
     for row in t.itertuples():
-        text = (f"{row.strategy:<22}{row.kpi:<15}{row.mean:>14,.2f}"
+        text = (f"{row.plan:<22}{row.kpi:<15}{row.mean:>14,.2f}"
                 f"{f'[{row.lo:,.2f}, {row.hi:,.2f}]':>28}")
-        if row.strategy != comparison.baseline:
+        if row.plan != comparison.baseline:
             interval = f"[{row.diff_lo:,.2f}, {row.diff_hi:,.2f}]"
             text += f"{row.diff:>+18,.2f}{interval:>28}{row.p_better:>11.2f}"
         lines.append(text)

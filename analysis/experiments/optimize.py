@@ -242,7 +242,7 @@ class Optimization:
         return fig
 
     def to_dict(self) -> dict[str, Any]:
-        cmp_ = self.comparison.set_index(["strategy", "kpi"])
+        cmp_ = self.comparison.set_index(["plan", "kpi"])
         gain = cmp_.loc[("recommended", self.objective)]
         return {
             "objective": self.objective,

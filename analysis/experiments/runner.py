@@ -29,7 +29,7 @@ def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
     tasks = list(tasks)
     keys = [t.key for t in tasks]
     if len(set(keys)) != len(keys):
-        raise ValueError("two tasks are the same run (same strategy, scenario and seed)")
+        raise ValueError("two tasks are the same run (same plan, scenario and seed)")
     done = store.done()
     todo = [t for t in tasks if t.key not in done]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress,
@@ -64,12 +64,12 @@ def _run_on_dask(todo: list[RunTask], store: RunStore, bar, *, scheduler: str) -
 
 
 def evaluator(store: RunStore, *, workers: int = 1, scheduler: str | None = None,
-              progress: bool = True, strategy: str = "point"):
+              progress: bool = True, plan: str = "point"):
     """An ``evaluate(scenarios, seeds) -> [row]`` for sensitivity and discovery sweeps that
     runs on this module's store and workers (rows hold the KPIs of ``tasks.KPIS``)."""
 
     def evaluate(scenarios: list, seeds: list[int]) -> list[dict]:
-        tasks = [RunTask(f"{strategy}{i}", s, int(seed))
+        tasks = [RunTask(f"{plan}{i}", s, int(seed))
                  for i, (s, seed) in enumerate(zip(scenarios, seeds, strict=True))]
         rows = run_tasks(tasks, store, workers=workers, scheduler=scheduler,
                          progress=progress).set_index("key")

@@ -7,8 +7,8 @@ the files the scenario reads, so a stored run is reused only for exactly the sam
 any change to the model or to an edge list makes every run anew. Each row records its code
 fingerprint in ``code``, so a store can tell runs of another version apart.
 
-Strategies compared in one experiment share seeds (and draws): the same seed gives every
-component the same random stream, so differences between strategies are the strategies',
+Plans compared in one experiment share seeds (and draws): the same seed gives every
+component the same random stream, so differences between plans are the plans',
 not noise (common random numbers).
 """
 
@@ -45,7 +45,7 @@ def check_kpis(kpis: Sequence[str], source: str = "--kpi") -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class RunTask:
-    strategy: str
+    plan: str
     scenario: Scenario
     seed: int
     population: int | None = None
@@ -60,7 +60,7 @@ class RunTask:
             "overrides": self.overrides, "code": fingerprint(),
             "inputs": input_fingerprint(self.scenario),
         }, sort_keys=True, default=str)
-        return f"{self.strategy}-{self.seed}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
+        return f"{self.plan}-{self.seed}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
 
 
 @cache
@@ -87,7 +87,7 @@ def kpi_row(task: RunTask, result) -> dict[str, Any]:
     """The task's result as one flat row: identity, ``KPIS`` and spend/GMV/orders by source."""
     s = result.summary
     row: dict[str, Any] = {"key": task.key, "code": fingerprint(),
-                           "strategy": task.strategy, "seed": task.seed,
+                           "plan": task.plan, "seed": task.seed,
                            "draw": -1 if task.draw is None else task.draw,
                            "population": s["population"], "wall_seconds": result.wall_seconds}
     for k in KPIS:

@@ -36,7 +36,7 @@ def market():
 def runs(market):
     """Paired runs (common seeds) of each policy on the test market."""
     return {policy: [simulation.run(market(policy=policy), seed=s) for s in SEEDS]
-            for policy in ("static", "mape", "thompson")}
+            for policy in ("static", "observed", "thompson")}
 
 
 # -- the static policy and no table are the plain engine ---------------------------------
@@ -58,7 +58,7 @@ def _spend(run) -> pd.DataFrame:
                                       aggfunc="sum", observed=False)
 
 
-@pytest.mark.parametrize("policy", ["mape", "thompson"])
+@pytest.mark.parametrize("policy", ["observed", "thompson"])
 def test_budgets_are_respected(runs, policy):
     for run in runs[policy]:
         s = run.scenario
@@ -85,7 +85,7 @@ def test_budgets_are_respected(runs, policy):
 
 
 def test_floors_and_threshold_hold_in_runs(market):
-    s = market(policy="mape", floors={"weak": 0.6}, change_threshold=0.05)
+    s = market(policy="observed", floors={"weak": 0.6}, change_threshold=0.05)
     run = simulation.run(s, seed=1)
     d = run.budget_decisions
     original = pacing.spend_plan(s)
@@ -126,7 +126,7 @@ def test_reallocate_keeps_the_pool_the_floors_and_the_threshold():
 
 
 def test_future_plan_keeps_its_shape_and_sums_to_the_new_budget(market):
-    model = CampaignModel(market(policy="mape"), seed=4)
+    model = CampaignModel(market(policy="observed"), seed=4)
     model.run()
     d = model.budget_controller.table()
     original = pacing.spend_plan(model.scenario)
@@ -139,14 +139,14 @@ def test_future_plan_keeps_its_shape_and_sums_to_the_new_budget(market):
 
 
 # -- controllers find the better channel -----------------------------------------------------
-@pytest.mark.parametrize("policy", ["mape", "thompson"])
+@pytest.mark.parametrize("policy", ["observed", "thompson"])
 def test_controllers_move_budget_to_the_better_channel_and_earn_more(runs, policy):
     """Paired comparison on common seeds: each seed's static and controlled runs share the
     population and every random stream the controller does not change, so the per-seed
     difference isolates the policy. "strong" converts ten times better per unit of spend
     (its CTR is 10x), so the controller should move budget to it in every seed, and the
     mean GMV difference should be positive with a paired t above 3 (one-sided p < 0.01 for
-    9 degrees of freedom; measured t is about 8 for mape and 7 for thompson)."""
+    9 degrees of freedom; measured t is about 8 for observed and 7 for thompson)."""
     static, controlled = runs["static"], runs[policy]
     shares = []
     for run in controlled:
@@ -160,7 +160,7 @@ def test_controllers_move_budget_to_the_better_channel_and_earn_more(runs, polic
 
 
 # -- determinism ----------------------------------------------------------------------------
-@pytest.mark.parametrize("policy", ["mape", "thompson"])
+@pytest.mark.parametrize("policy", ["observed", "thompson"])
 def test_same_seed_same_decisions(market, runs, policy):
     again = simulation.run(market(policy=policy), seed=SEEDS[3])
     pd.testing.assert_frame_equal(again.budget_decisions, runs[policy][3].budget_decisions)
@@ -187,9 +187,9 @@ def test_thompson_posterior_shrinks_to_prior_and_follows_data():
 
 
 def test_summary_reports_policy_and_reallocations(runs):
-    run = runs["mape"][0]
+    run = runs["observed"][0]
     block = json.loads(json.dumps(run.summary, default=float))["budget_control"]
-    assert block["policy"] == "mape" and block["decisions"] == 7
+    assert block["policy"] == "observed" and block["decisions"] == 7
     assert block["reallocations"] == int(run.budget_decisions["applied"].sum()) > 0
 
 
@@ -197,22 +197,24 @@ def test_summary_reports_policy_and_reallocations(runs):
 @pytest.mark.parametrize(
     ("settings", "field", "words"),
     [
-        ('policy = "greedy"', "budget_control.policy", "mape"),
-        ('polciy = "mape"', "budget_control.polciy", "did you mean 'policy'"),
-        ('policy = "mape"\ninterval_hours = 0', "budget_control.interval_hours", "1"),
-        ('policy = "mape"\ninterval_hours = 192', "budget_control.interval_hours",
+        ('policy = "greedy"', "budget_control.policy", "observed"),
+        ('policy = "mape"', "budget_control.policy",
+         "'mape' is now called 'observed'; allowed: static, observed, thompson"),
+        ('polciy = "observed"', "budget_control.polciy", "did you mean 'policy'"),
+        ('policy = "observed"\ninterval_hours = 0', "budget_control.interval_hours", "1"),
+        ('policy = "observed"\ninterval_hours = 192', "budget_control.interval_hours",
          "no decision inside"),
-        ('policy = "mape"\nfloor_share = 1.5', "budget_control.floor_share", "1"),
-        ('policy = "mape"\nexplore_share = -0.1', "budget_control.explore_share", "0"),
-        ('policy = "mape"\nchange_threshold = 2', "budget_control.change_threshold", "1"),
-        ('policy = "mape"\nmetric = "profit"', "budget_control.metric", "margin"),
+        ('policy = "observed"\nfloor_share = 1.5', "budget_control.floor_share", "1"),
+        ('policy = "observed"\nexplore_share = -0.1', "budget_control.explore_share", "0"),
+        ('policy = "observed"\nchange_threshold = 2', "budget_control.change_threshold", "1"),
+        ('policy = "observed"\nmetric = "profit"', "budget_control.metric", "margin"),
         ('policy = "thompson"\nprior_roas = 0', "budget_control.prior_roas", "0"),
-        ('policy = "mape"\nfloors = { nowhere = 0.3 }', "budget_control.floors.nowhere",
+        ('policy = "observed"\nfloors = { nowhere = 0.3 }', "budget_control.floors.nowhere",
          "unknown channel"),
-        ('policy = "mape"\nfloors = { affiliate = 0.3 }', "budget_control.floors.affiliate",
+        ('policy = "observed"\nfloors = { affiliate = 0.3 }', "budget_control.floors.affiliate",
          "commission"),
-        ('policy = "mape"\nfloors = { strong = 1.2 }', "budget_control.floors", "[0, 1]"),
-        ('policy = "mape"\nfloors = { strong = 1.0, weak = 1.0 }', "budget_control.floors",
+        ('policy = "observed"\nfloors = { strong = 1.2 }', "budget_control.floors", "[0, 1]"),
+        ('policy = "observed"\nfloors = { strong = 1.0, weak = 1.0 }', "budget_control.floors",
          "nothing can be reallocated"),
     ],
 )
@@ -228,25 +230,25 @@ def test_bad_settings_name_the_field(tmp_path, settings, field, words):
 
 def test_a_controller_needs_two_paid_channels():
     with pytest.raises(ScenarioError, match="at least two") as err:
-        scenarios.load(BUDGET, {"channels.weak.budget": 0, "budget_control.policy": "mape"})
+        scenarios.load(BUDGET, {"channels.weak.budget": 0, "budget_control.policy": "observed"})
     assert err.value.field == "budget_control.policy"
 
 
 @pytest.mark.slow
-def test_mape_earns_more_than_static_on_the_double11_preset():
+def test_observed_earns_more_than_static_on_the_double11_preset():
     """double11_beauty at 20,000 consumers, 10 common seeds: the observed returns differ
-    (wechat_crm and douyin_live well above xiaohongshu and search), so mape should earn more
+    (wechat_crm and douyin_live well above xiaohongshu and search), so observed should earn more
     GMV for the same total spend. Measured: +4.8% mean, 9 of 10 seeds up, paired t about 5;
     asserting t > 2.8 (one-sided p < 0.01, 9 d.f.)."""
     base = scenarios.load("double11_beauty")
     diff, spend = [], []
     for seed in range(10):
         pair = [simulation.run(scenarios.with_overrides(base, {"budget_control.policy": p}),
-                               seed=seed, population=20_000) for p in ("static", "mape")]
+                               seed=seed, population=20_000) for p in ("static", "observed")]
         diff.append(pair[1].summary["gmv"] - pair[0].summary["gmv"])
         spend.append((pair[0].summary["spend"], pair[1].summary["spend"]))
     diff = np.array(diff)
     t = diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff)))
     assert t > 2.8, (diff, t)
-    for static, mape in spend:
-        assert mape == pytest.approx(static, rel=0.01)  # the gain is not bought with spend
+    for static, observed in spend:
+        assert observed == pytest.approx(static, rel=0.01)  # the gain is not bought with spend

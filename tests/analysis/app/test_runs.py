@@ -28,8 +28,8 @@ def test_the_table_is_the_compare_command_s(pair, tmp_path):
     assert steps[0] == (0, 6) and steps[-1] == (6, 6)
     cli = compare({"baseline": s, "variant": variant}, "baseline", replications=3,
                   store=RunStore(tmp_path), kpis=KPIS, progress=False)
-    ours = outcome.comparison.table.set_index(["strategy", "kpi"]).sort_index()
-    theirs = cli.table.set_index(["strategy", "kpi"]).sort_index()
+    ours = outcome.comparison.table.set_index(["plan", "kpi"]).sort_index()
+    theirs = cli.table.set_index(["plan", "kpi"]).sort_index()
     assert np.allclose(ours.to_numpy(float), theirs.to_numpy(float), equal_nan=True)
     rows = {r["KPI"]: r for r in export.kpi_rows(outcome)}
     assert set(rows) == {"GMV", "orders", "ROI", "CAC", "new customers", "complaint rate",

@@ -27,8 +27,8 @@ def mini():
     return scenarios.load(MINI)
 
 
-def sweep(mini, n=6, strategy="base"):
-    return [RunTask(strategy, mini, seed) for seed in range(n)]
+def sweep(mini, n=6, plan="base"):
+    return [RunTask(plan, mini, seed) for seed in range(n)]
 
 
 def stable(table: pd.DataFrame) -> pd.DataFrame:
@@ -66,10 +66,10 @@ def test_an_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, mi
     pd.testing.assert_frame_equal(stable(rows), stable(fresh))
 
 
-def test_a_strategy_compared_with_itself_differs_by_exactly_zero(tmp_path, mini):
+def test_a_plan_compared_with_itself_differs_by_exactly_zero(tmp_path, mini):
     c = compare({"a": mini, "b": mini}, "a", replications=4, store=RunStore(tmp_path),
                 progress=False)
-    b = c.table[c.table["strategy"] == "b"]
+    b = c.table[c.table["plan"] == "b"]
     assert (b["diff"] == 0).all() and (b["diff_lo"] == 0).all()
     assert (b["p_better"] == 0.5).all()  # every pair a tie: no evidence either way
 
@@ -80,16 +80,16 @@ def test_p_better_on_a_known_paired_sample_counts_a_tie_as_one_half():
     ROI 1, -0.5, undefined, 0, 0 leaves the undefined pair out: (1 + 2/2) / 4 = 0.5."""
     nan = float("nan")
     runs = pd.DataFrame({
-        "strategy": ["a"] * 5 + ["b"] * 5, "seed": list(range(5)) * 2, "draw": -1,
+        "plan": ["a"] * 5 + ["b"] * 5, "seed": list(range(5)) * 2, "draw": -1,
         "gmv": [10, 20, 30, 40, 50, 12, 20, 29, 45, 50],
         "spend": [5, 5, 5, 5, 5, 4, 4, 4, 6, 5],
         "roi": [1, 1, nan, 1, 1, 2, 0.5, 1, 1, 1],
     })
     kpis = ("gmv", "spend", "roi")
-    b = summarise(runs, "a", kpis).set_index(["strategy", "kpi"]).loc["b"]
+    b = summarise(runs, "a", kpis).set_index(["plan", "kpi"]).loc["b"]
     assert b["p_better"].to_dict() == {"gmv": 0.6, "spend": 0.7, "roi": 0.5}
     assert b.loc["gmv", "diff"] == pytest.approx(1.2)
-    a = summarise(runs, "b", kpis).set_index(["strategy", "kpi"]).loc["a"]
+    a = summarise(runs, "b", kpis).set_index(["plan", "kpi"]).loc["a"]
     assert (a["p_better"] + b["p_better"]).tolist() == [1.0, 1.0, 1.0]  # ties split evenly
 
 
@@ -98,7 +98,7 @@ def test_common_random_numbers_shrink_the_difference_noise(tmp_path, mini):
     other = scenarios.with_overrides(mini, {"channels.search.budget": 180.0})
     c = compare({"base": mini, "more_search": other}, "base", replications=12,
                 store=RunStore(tmp_path), progress=False, kpis=("gmv",))
-    wide = c.runs.pivot_table(index="seed", columns="strategy", values="gmv")
+    wide = c.runs.pivot_table(index="seed", columns="plan", values="gmv")
     paired = (wide["more_search"] - wide["base"]).var()
     unpaired = wide["more_search"].var() + wide["base"].var()
     assert paired < 0.5 * unpaired

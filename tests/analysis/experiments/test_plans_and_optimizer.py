@@ -1,4 +1,4 @@
-"""Budget plans, the optimiser's constraints and answers, the report, and the CLI."""
+"""Budget plans, the optimizer's constraints and answers, the report, and the CLI."""
 
 import json
 import warnings
@@ -94,7 +94,7 @@ def test_projection_stays_in_bounds_and_sums_to_one():
 
 
 @pytest.fixture(scope="module")
-def optimised(mini, tmp_path_factory):
+def optimized(mini, tmp_path_factory):
     """Mini with a channel that cannot sell (CTR ~0, no awareness): every unit spent on it
     is lost, so its response curve falls."""
     s = scenarios.with_overrides(mini, {"channels.crm.ctr": 1e-9,
@@ -105,31 +105,31 @@ def optimised(mini, tmp_path_factory):
                                           search_population=None, progress=False))
 
 
-def test_the_optimiser_respects_constraints_and_recommends_its_best_evaluation(optimised):
-    rec = optimised.recommended.channel_totals()
+def test_the_optimizer_respects_constraints_and_recommends_its_best_evaluation(optimized):
+    rec = optimized.recommended.channel_totals()
     assert list(rec) == ["video", "search", "crm"]  # paid channels only: no affiliate
     assert sum(rec.values()) == pytest.approx(890)
     assert rec["crm"] >= 0.05 * 890 - 1e-6  # its floor
-    history = optimised.history
-    channels = optimised.channels
+    history = optimized.history
+    channels = optimized.channels
     # the search starts from the input plan (mini's 400 / 150 / 40, crm at its 5% floor) ...
     start = project(np.array([400.0, 150.0, 40.0]), np.array([0, 0, 0.05]), np.ones(3))
     np.testing.assert_allclose(history[channels].iloc[0], start, atol=1e-9)
     # ... and recommends one of the allocations it simulated (the surrogate's best of them)
     shares = np.array([rec[c] / 890 for c in channels])
     assert np.abs(history[channels].to_numpy(dtype=float) - shares).sum(axis=1).min() < 1e-9
-    curve = optimised.curves[optimised.curves["channel"] == "crm"]
+    curve = optimized.curves[optimized.curves["channel"] == "crm"]
     assert curve["profit"].iloc[0] > curve["profit"].iloc[-1]  # more on crm, less profit
-    fig = optimised.plot_curves()
-    assert len(fig.axes[0].lines) >= len(optimised.channels)
+    fig = optimized.plot_curves()
+    assert len(fig.axes[0].lines) >= len(optimized.channels)
 
 
-def test_report_embeds_tables_and_plots(tmp_path, optimised):
+def test_report_embeds_tables_and_plots(tmp_path, optimized):
     folder = tmp_path / "opt"
     folder.mkdir()
-    (folder / "optimization.json").write_text(json.dumps(optimised.to_dict(), default=float))
+    (folder / "optimization.json").write_text(json.dumps(optimized.to_dict(), default=float))
     page = build(folder).read_text()
-    assert "Budget optimisation" in page and "recommended" in page
+    assert "Budget optimization" in page and "recommended" in page
     with pytest.raises(ScenarioError, match="not a results folder"):
         build(tmp_path / "nothing")
 
@@ -142,13 +142,13 @@ def test_cli_compare_plans_then_report(tmp_path, capsys):
     assert main(["compare", str(MINI), "--plan", str(plan), "--replications", "3",
                  "--out", str(out), "--no-progress"]) == 0
     result = json.loads((out / "comparison.json").read_text())
-    assert set(result["strategies"]) == {"mini", "video_heavy"}
+    assert set(result["plans"]) == {"mini", "video_heavy"}
     # P(better) is what the stored runs say, pairing seed with seed (ties count 1/2)
-    gmv = RunStore(out / "store").table().pivot(index="seed", columns="strategy",
+    gmv = RunStore(out / "store").table().pivot(index="seed", columns="plan",
                                                  values="gmv")
     d = gmv["video_heavy"] - gmv["mini"]
     expected = ((d > 0).sum() + 0.5 * (d == 0).sum()) / 3
-    assert result["strategies"]["video_heavy"]["gmv"]["p_better"] == pytest.approx(expected)
+    assert result["plans"]["video_heavy"]["gmv"]["p_better"] == pytest.approx(expected)
     assert main(["report", str(out)]) == 0
     page = (out / "report.html").read_text()
     assert page.count("data:image/png;base64") == 2 and "video_heavy" in page
