@@ -95,7 +95,7 @@ def simulator_case(population: int, market: int, simulations: int, seed: int) ->
     start = time.perf_counter()
     options = FitOptions(population=population, simulations=simulations, fit_days=14,
                          seed=seed)
-    cal = fit_simulator(daily, base, options=options,
+    cal = fit_simulator(daily, base, options=options, store=RESULTS / "simulator_design",
                         report=lambda m: print(f"[{time.perf_counter() - start:5.0f} s] {m}",
                                                flush=True))
     wall = time.perf_counter() - start

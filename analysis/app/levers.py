@@ -21,7 +21,7 @@ from scenarios import Scenario, validate, with_overrides
 from scenarios.schema import KocSeeding, KolPost, Livestream
 
 FRAMES = ("limited_time", "everyday_low_price", "none")
-POLICIES = ("static", "mape", "thompson")
+
 DEFAULT_POPULATION = 20_000
 DEFAULT_REPLICATIONS = 4
 
@@ -45,7 +45,7 @@ class Levers:
     koc_spend
         KOC-seeding event name -> spend (accounts x cost per account).
     policy
-        Budget control: ``static`` (the plan), ``mape`` or ``thompson``.
+        Budget control: ``static`` (the plan), ``observed`` or ``thompson``.
     population, replications
         Consumers per run (budgets scale with it) and paired seeds per comparison.
     advanced

@@ -15,6 +15,7 @@ import solara
 import solara.lab
 
 import scenarios
+from scenarios.budget import POLICIES
 
 from . import export
 from . import levers as lv
@@ -112,7 +113,7 @@ def SocialLevers(session: Session):
 def RunLevers(session: Session):
     levers = session.levers.value
     with solara.Card("Control and size"):
-        solara.Select("Budget control", values=list(lv.POLICIES), value=levers.policy,
+        solara.Select("Budget control", values=list(POLICIES), value=levers.policy,
                       on_value=lambda v: session.set_levers(policy=v))
         solara.InputInt("Population", value=levers.population,
                         on_value=lambda v: v and v > 0 and session.set_levers(population=v))

@@ -77,6 +77,7 @@ class Emulator:
     corr: np.ndarray  # (S, S)
     lack_of_fit: np.ndarray  # (S,) variance the mean misses by, at design scale
     design_size: int
+    gram_inv: np.ndarray  # (F, F) inverse of the design's feature Gram matrix (leverage)
 
     @classmethod
     def fit(cls, z: np.ndarray, stats: np.ndarray, *, degree: int = 3) -> Emulator:
@@ -91,7 +92,7 @@ class Emulator:
         standard = resid / np.sqrt(np.exp(phi2 @ var_coef))
         corr = np.corrcoef(standard, rowvar=False)
         return cls(mean_terms, coef, var_terms, var_coef, corr,
-                   np.zeros(stats.shape[1]), len(z))
+                   np.zeros(stats.shape[1]), len(z), np.linalg.inv(phi.T @ phi + ridge))
 
     def mean(self, z: np.ndarray) -> np.ndarray:
         return features(z, self.mean_terms) @ self.mean_coef
@@ -108,7 +109,7 @@ class Emulator:
         noise = self.variance(z) * (1.0 / r + len(self.mean_terms) / self.design_size)
         lof = np.maximum((err - noise).mean(axis=0), 0.0)
         return Emulator(self.mean_terms, self.mean_coef, self.var_terms, self.var_coef,
-                        self.corr, lof, self.design_size)
+                        self.corr, lof, self.design_size, self.gram_inv)
 
     def covariance(self, z: np.ndarray, scale: float) -> np.ndarray:
         """Covariance of the statistics at one point ``z`` with the simulation noise scaled by
@@ -136,9 +137,9 @@ class Emulator:
                     for i in order), key=lambda r: r.fun)
         return best.x
 
-    def pytensor_mean(self, z):
-        """The emulated mean at a PyTensor vector ``z``: every monomial at once, as products
-        of a table of the powers of ``z``."""
+    def pytensor_features(self, z):
+        """Every monomial of a PyTensor vector ``z`` at once, as products of a table of the
+        powers of ``z``."""
         import pytensor.tensor as pt
 
         p = sum(1 for t in self.mean_terms if len(t) == 1)
@@ -147,8 +148,21 @@ class Emulator:
             for i in t:
                 exponents[f, i] += 1
         powers = pt.stack([pt.ones_like(z), z, z ** 2, z ** 3])  # (4, P)
-        table = powers[exponents, np.arange(p)[None, :]]  # (F, P)
-        return pt.dot(pt.prod(table, axis=1), self.mean_coef)
+        return pt.prod(powers[exponents, np.arange(p)[None, :]], axis=1)
+
+    def pytensor_mean(self, z):
+        """The emulated mean at a PyTensor vector ``z``."""
+        import pytensor.tensor as pt
+
+        return pt.dot(self.pytensor_features(z), self.mean_coef)
+
+    def pytensor_leverage(self, z):
+        """phi(z)' (Phi' Phi)^-1 phi(z): the emulated mean's variance at ``z`` in units of
+        the simulation noise (large where the design is thin, in the prior's tails)."""
+        import pytensor.tensor as pt
+
+        f = self.pytensor_features(z)
+        return pt.dot(f, pt.dot(self.gram_inv, f))
 
 
 @dataclass(frozen=True)
@@ -162,8 +176,8 @@ class FitOptions:
     design_width: float = 1.25  # design spreads z over this many prior sds per prior sd
     batch_size: int = 256  # worlds per batched pass
     cores: int = 2
-    draws: int = 1000
-    tune: int = 1000
+    draws: int = 2000
+    tune: int = 1500
     chains: int = 2
     seed: int = 0
     fit_days: int | None = None  # fit on the first days only (held-out check on the rest)
@@ -311,9 +325,13 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
             z.append((u - base.mu) / base.sigma)
             initvals[f"{n}_z"] = float((base.mu + base.sigma * mode[j] - prior.mu)
                                        / prior.sigma)
-        mean = emulator.pytensor_mean(pt.stack(z))
-        pm.Normal("whitened_statistics", mu=pt.dot(whiten, mean), sigma=1.0,
-                  observed=whiten @ observed)
+        # the covariance is whitened at the mode; away from it the emulator's own error grows
+        # with its leverage, which widens the likelihood where the design cannot vouch for it
+        at = pt.stack(z)
+        base_factor = scale + len(emulator.mean_terms) / emulator.design_size
+        inflation = (scale + emulator.pytensor_leverage(at)) / base_factor
+        pm.Normal("whitened_statistics", mu=pt.dot(whiten, emulator.pytensor_mean(at)),
+                  sigma=pt.sqrt(pt.maximum(inflation, 1.0)), observed=whiten @ observed)
         return pm.sample(draws=opt.draws, tune=opt.tune, chains=opt.chains,
                          cores=min(opt.cores, opt.chains), random_seed=opt.seed,
                          initvals=initvals, target_accept=0.95, progressbar=False,

@@ -121,7 +121,7 @@ def test_an_invalid_upload_shows_the_error_and_changes_nothing(page, tmp_path):
 
 def test_the_saved_variant_validates_and_the_downloads_hold_the_comparison(page, tmp_path):
     _set(page, "group_leader_affiliate budget", 45000)
-    _choose(page, "Budget control", "mape")
+    _choose(page, "Budget control", "observed")
     name = page.get_by_label("Scenario name", exact=True)
     name.fill("more_leaders")
     name.press("Enter")
@@ -133,7 +133,7 @@ def test_the_saved_variant_validates_and_the_downloads_hold_the_comparison(page,
     out = subprocess.run([str(EXE), "validate", str(saved)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     s = scenarios.load(saved)
-    assert s.name == "more_leaders" and s.budget_control.policy == "mape"
+    assert s.name == "more_leaders" and s.budget_control.policy == "observed"
     assert {c.name: c.budget for c in s.channels}["group_leader_affiliate"] == 45000
 
     _run(page, "variant 1")

@@ -52,7 +52,7 @@ def test_every_lever_reaches_the_variant():
         livestreams={"presale_kickoff_live": True, "eve_live": False,
                      "peak_night_live": True},
         kol_spend={"kol_presale_posts": 35_000.0}, koc_spend={"koc_samples": 6_000.0},
-        policy="mape", advanced=("behaviour.social_weight=1.5",))
+        policy="observed", advanced=("behaviour.social_weight=1.5",))
     v = lv.apply(s, levers)
     assert {c.name: c.budget for c in v.channels}["search"] == 45_000
     offer = v.offers[0]
@@ -63,7 +63,7 @@ def test_every_lever_reaches_the_variant():
     events = {e.name: e for e in v.calendar.events}
     assert events["kol_presale_posts"].budget == 35_000
     assert events["koc_samples"].accounts == 200
-    assert v.budget_control.policy == "mape"
+    assert v.budget_control.policy == "observed"
     assert v.behaviour.social_weight == 1.5
     lines = lv.describe(s, levers)
     assert "channels.search.budget = 45,000" in lines and "livestream eve_live off" in lines
