@@ -126,6 +126,7 @@ def simulator_sbc_case(n: int, simulations: int, seed: int) -> None:
     result = simulator_sbc(base, n, options=FitOptions(simulations=simulations, draws=500,
                                                        tune=500, seed=seed),
                            store=RESULTS / "simulator_sbc",
+                           design_store=RESULTS / "simulator_design",
                            progress=lambda d, t: print(f"  {d}/{t} fits", flush=True))
     RESULTS.mkdir(exist_ok=True)
     result.plot().savefig(RESULTS / "simulator_sbc.png", dpi=90)

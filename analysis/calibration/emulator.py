@@ -8,17 +8,21 @@ simulations amortised by an emulator, as in Wilkinson 2014 and Järvenpää et a
    through the normal quantile, over the prior) are simulated once each, in batches of
    worlds (:mod:`analysis.calibration.design`), and summarised by the statistics of
    :mod:`analysis.calibration.simulator`. A further ``M`` points are simulated ``R`` times
-   each to measure how far the emulator's mean misses (its lack of fit).
+   each to measure how far the emulator's mean misses (its lack of fit), and a few points
+   at up to ten times the population measure how far a larger market's statistics sit from
+   the emulator (the simulator is not exactly size-free); both gaps join the likelihood's
+   variance.
 2. **Emulator.** For each statistic ``s_j``: a mean ``m_j(z)``, a polynomial of degree 3 in
    ``z`` fitted by least squares, and a log-variance ``log v_j(z)``, of degree 2, fitted to
    the squared residuals; the residuals' correlation ``C`` is pooled.
 3. **Posterior.** In PyMC, the priors on the parameters and
    ``s_obs ~ MvNormal(m(z), D(z) C D(z) (n_sim / n_obs + F / N) + diag(lack of fit))`` with
-   ``D = diag(sqrt(v))``, sampled by NUTS. The statistics' simulation noise shrinks as
-   ``1 / n`` with the number of consumers ``n`` (they are per-consumer rates and shares), so
-   data from a large market are matched with the noise of that market, not of the small
-   simulated one; ``F / N`` (features over design points) is the emulator's own estimation
-   noise.
+   ``D = diag(sqrt(v))``, whitened at the posterior mode, widened by the emulator's leverage
+   away from it, sampled by NUTS in the prior's standard-normal coordinates. The
+   statistics' simulation noise shrinks as ``1 / n`` with the number of consumers ``n``
+   (they are per-consumer rates and shares), so data from a large market are matched with
+   the noise of that market, not of the small simulated one; ``F / N`` (features over
+   design points) is the emulator's own estimation noise.
 
 The result is an ordinary :class:`~analysis.calibration.base.Calibration` (InferenceData,
 R-hat, ESS), so ``compare --posterior`` and the notebooks take it unchanged.
@@ -111,6 +115,18 @@ class Emulator:
         return Emulator(self.mean_terms, self.mean_coef, self.var_terms, self.var_coef,
                         self.corr, lof, self.design_size, self.gram_inv)
 
+    def with_size_discrepancy(self, z: np.ndarray, replicates: np.ndarray,
+                              scale: float) -> Emulator:
+        """Add to the lack of fit the squared gap between the emulator (fitted at the design's
+        population) and the mean statistics of a larger market (``replicates``: (M, R, S),
+        with noise ``scale`` times the design's), beyond what their noise explains."""
+        r = replicates.shape[1]
+        err = (replicates.mean(axis=1) - self.mean(z)) ** 2
+        noise = self.variance(z) * (scale / r + len(self.mean_terms) / self.design_size)
+        gap = np.maximum((err - noise).mean(axis=0), 0.0)
+        return Emulator(self.mean_terms, self.mean_coef, self.var_terms, self.var_coef,
+                        self.corr, self.lack_of_fit + gap, self.design_size, self.gram_inv)
+
     def covariance(self, z: np.ndarray, scale: float) -> np.ndarray:
         """Covariance of the statistics at one point ``z`` with the simulation noise scaled by
         ``scale`` (``n_sim / n_obs``), plus the emulator's own noise and lack of fit."""
@@ -182,7 +198,9 @@ class FitOptions:
     seed: int = 0
     fit_days: int | None = None  # fit on the first days only (held-out check on the rest)
     check_draws: int = 40
-    check_scale: int = 10  # the check simulates up to this many times ``population``
+    check_scale: int = 10  # the checks simulate up to this many times ``population``
+    size_points: int = 8  # points simulated at the larger size (size discrepancy)
+    size_replicates: int = 4
 
     @property
     def lof_points(self) -> int:
@@ -260,8 +278,27 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     n_design = opt.simulations
     emulator = Emulator.fit(design.z[:n_design], stats[:n_design])
     reps = stats[n_design:].reshape(opt.lof_points, opt.lack_of_fit_replicates, -1)
-    return emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates],
-                                     reps), small
+    emulator = emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates], reps)
+    big = min(n_obs, opt.check_scale * opt.population)
+    if big <= opt.population:
+        return emulator, small
+    # The simulator is not exactly size-free (finite-size effects: reach saturation, ties
+    # per consumer); measure how far a larger market's statistics sit from the emulator, and
+    # count that as part of the misfit, so data from a large market are not over-trusted.
+    market = simulation.rescale(small, big)
+    rng = np.random.default_rng(opt.seed + 5)
+    points = rng.standard_normal((opt.size_points, len(names)))
+    z_big = np.repeat(points, opt.size_replicates, axis=0)
+    seeds_big = rng.integers(0, 2**31 - 1, size=len(z_big))
+    say(f"simulating {len(z_big)} campaigns of {big:,} consumers for the size check")
+    sized = run_design(market, names, z_big, seeds_big, batch_size=opt.batch_size,
+                       cores=opt.cores, store=None if store is None else store / "size",
+                       key=key + f"-size-{big}", report=None)
+    big_stats = statistics(sized.orders[:, :fit_days], sized.gmv[:, :fit_days],
+                           population=big, scenario=scenario)
+    return emulator.with_size_discrepancy(
+        points, big_stats.reshape(opt.size_points, opt.size_replicates, -1),
+        opt.population / big), small
 
 
 def _check_inputs(daily: pd.DataFrame, scenario: Scenario, parameters) -> None:

@@ -53,11 +53,14 @@ class SimulatorSBC:
 
 def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(PRIORS),
                   options: FitOptions | None = None, draws: int = 99,
-                  seed: int = 0, store: Path | None = None, progress=None) -> SimulatorSBC:
-    """SBC over ``n`` prior truths of ``scenario`` (simulated at ``options.population``)."""
+                  seed: int = 0, store: Path | None = None, design_store: Path | None = None,
+                  progress=None) -> SimulatorSBC:
+    """SBC over ``n`` prior truths of ``scenario`` (simulated at ``options.population``);
+    ``design_store`` may be a fit's ``simulations`` folder with the same design, reused."""
     options = options or FitOptions(draws=500, tune=500)
-    emulator, small = build_emulator(scenario, names, options,
-                                     store=None if store is None else store / "design")
+    if design_store is None and store is not None:
+        design_store = store / "design"
+    emulator, small = build_emulator(scenario, names, options, store=design_store)
     rng = np.random.default_rng(seed)
     truths_z = rng.standard_normal((n, len(names)))
     seeds = rng.integers(0, 2**31 - 1, size=n)
