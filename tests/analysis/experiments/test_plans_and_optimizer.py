@@ -112,7 +112,7 @@ def test_the_optimizer_respects_constraints_and_recommends_its_best_evaluation(o
     assert rec["crm"] >= 0.05 * 890 - 1e-6  # its floor
     history = optimized.history
     channels = optimized.channels
-    # the search starts from the input plan (mini's 400 / 150 / 40, crm at its 5% floor) ...
+    # the search starts from the input plan (mini's paid budgets 400 / 150 / 40) ...
     start = project(np.array([400.0, 150.0, 40.0]), np.array([0, 0, 0.05]), np.ones(3))
     np.testing.assert_allclose(history[channels].iloc[0], start, atol=1e-9)
     # ... and recommends one of the allocations it simulated (the surrogate's best of them)
