@@ -115,7 +115,8 @@ class Workers:
     def close(self) -> None:
         with self._lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
+                # queued runs are dropped; the running ones (a second or so) finish
+                self._pool.shutdown(wait=True, cancel_futures=True)
                 self._pool = None
 
     # -- the cache of finished runs ------------------------------------------------------
