@@ -4,7 +4,7 @@
 ``scenario_draws(DIR, n)`` picks ``n`` posterior draws (at random, seeded) and turns each
 into dotted-path overrides for ``scenarios.with_overrides`` (``overrides.to_overrides``, and
 for the full simulator its own parameters). ``campaign-lab compare --posterior DIR`` pairs
-each replication seed with one draw, the same for every strategy.
+each replication seed with one draw, the same for every plan.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ def test_the_saved_variant_validates_and_the_downloads_hold_the_comparison(page,
     with page.expect_download() as download:
         page.get_by_role("button", name=re.compile("Report")).click()
     report = download.value.path().read_text()
-    assert report.startswith("<!doctype html>") and "Strategy comparison" in report
+    assert report.startswith("<!doctype html>") and "Plan comparison" in report
 
 
 def test_a_long_run_shows_progress_stays_live_and_cancels(page):
