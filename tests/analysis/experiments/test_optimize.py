@@ -198,7 +198,7 @@ def test_an_interrupted_optimization_resumes_without_simulating_again(tmp_path, 
     assert again.recommended.allocation == first.recommended.allocation
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_a_ten_times_smaller_market_ranks_allocations_as_the_full_one():
     """The optimizer searches at a smaller population (budgets per consumer kept). On
     double11_beauty, three allocations of the paid budget (the preset's, livestream-heavy,
