@@ -19,7 +19,7 @@ Same work on both sides:
   with ``max_step=1000`` (the setting the tests compare with).
 
 Models without a counterpart there (time-decay, position-based, Shapley) are timed on our side
-only, parsing included. Times are the median CPU time of ``--repeats`` calls after one
+only, parsing included. Times are the least CPU time of ``--repeats`` calls after one
 warm-up call, in this process. Figures go to stdout and to benchmarks/results/attribution.json.
 """
 
@@ -30,7 +30,6 @@ import contextlib
 import io
 import json
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -45,15 +44,16 @@ ESTIMATES = {"default (1e5 paths)": {}, "1e6 paths": {"nsim_start": 1e6, "max_st
 
 
 def timed(fn, repeats: int) -> float:
-    """Median CPU seconds of this process per call (both sides compute on one thread, so CPU
-    time is their work, whatever else the machine runs)."""
+    """Least CPU seconds of this process over ``repeats`` calls. Both sides compute on one
+    thread, so CPU time is their work; other load on the machine can only add to it, so the
+    least of several calls is the least disturbed (as ``timeit`` advises)."""
     fn()
     runs = []
     for _ in range(repeats):
         start = time.process_time()
         fn()
         runs.append(time.process_time() - start)
-    return statistics.median(runs)
+    return min(runs)
 
 
 def ours(raw: pd.DataFrame, orders=ORDERS) -> dict:
@@ -141,7 +141,7 @@ def main() -> None:
 
     raw = pd.read_csv(args.data)
     rows = measure(raw, args.repeats)
-    print(f"{len(raw):,} paths; every call parses them; median CPU time of {args.repeats} calls")
+    print(f"{len(raw):,} paths; every call parses them; least CPU time of {args.repeats} calls")
     print(f"{'model':<24}{'side':<42}{'CPU ms':>9}{'x ours':>8}{'share err':>11}{'RE err':>8}")
     mine = {}
     for row in rows:

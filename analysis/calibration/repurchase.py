@@ -1,4 +1,5 @@
-r"""Repurchase: the BG/NBD model (Fader, Hardie & Lee 2005) on a transaction log.
+r"""Repurchase: the BG/NBD model (Fader, Hardie & Lee 2005) on a transaction log or a
+customer summary.
 
 Each customer, while active, buys as a Poisson process with rate :math:`\lambda`; after each
 purchase they drop out with probability :math:`p`. Across customers
