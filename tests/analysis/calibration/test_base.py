@@ -21,7 +21,8 @@ def test_summary_layout(tiny_fits, model):
     s = cal.summary()
     assert s["parameters"] and all(set(row) == KEYS for row in s["parameters"].values())
     for row in s["parameters"].values():
-        assert row["hdi_5%"] <= row["mean"] <= row["hdi_95%"]
+        # a skewed posterior's mean may fall outside its 90% HDI (a tiny price fit's did)
+        assert row["hdi_5%"] < row["hdi_95%"] and row["sd"] > 0
     d = s["diagnostics"]
     assert set(d) == {"divergences", "max_r_hat", "min_ess", "converged", "warnings"}
     # tiny fits have fewer than 400 effective draws: the rule must say so
