@@ -14,7 +14,8 @@ series with spend; it has no weekday effects, being annual.
 campaign simulated at known values, with ``--particles`` per chain; it prints each
 parameter's posterior, whether its 90% interval covers the truth, and R-hat.
 
-Run: ``.venv/bin/python benchmarks/bench_calibration.py [--draws N] [--tune N]`` or
+Run: ``.venv/bin/python benchmarks/bench_calibration.py [--draws N] [--tune N] [--only MODEL
+...]`` or
 ``.venv/bin/python benchmarks/bench_calibration.py --simulator [--particles N] [--chains N]``.
 """
 
@@ -111,6 +112,8 @@ def main() -> None:
     parser.add_argument("--population", type=int, default=2000)
     parser.add_argument("--particles", type=int, default=100)
     parser.add_argument("--chains", type=int, default=2)
+    parser.add_argument("--only", nargs="+", metavar="MODEL",
+                        help="time only these models (bass, price, media, repurchase)")
     args = parser.parse_args()
     logging.getLogger("pymc").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -123,6 +126,8 @@ def main() -> None:
           f"{'converged':>11}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, size, run in cases(Path(tmp)):
+            if args.only and name.split()[0] not in args.only:
+                continue
             start = time.perf_counter()
             cal = run(options)
             wall = time.perf_counter() - start
