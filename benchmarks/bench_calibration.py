@@ -17,7 +17,8 @@ whether its 90% interval covers the truth, its contraction, R-hat/ESS and the he
 coverage. ``--simulator --sbc N`` runs simulation-based calibration over N prior truths
 (figure in benchmarks/results/simulator_sbc.png; resumable).
 
-Run: ``.venv/bin/python benchmarks/bench_calibration.py [--draws N] [--tune N]`` or
+Run: ``.venv/bin/python benchmarks/bench_calibration.py [--draws N] [--tune N] [--only MODEL
+...]`` or
 ``.venv/bin/python benchmarks/bench_calibration.py --simulator [--market N] [--population N]``.
 """
 
@@ -141,13 +142,15 @@ def main() -> None:
     parser.add_argument("--tune", type=int, help="tuning draws per chain")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--simulator", action="store_true",
-                        help="time the agent model's SMC-ABC fit instead")
+                        help="time the agent model's fit instead")
     parser.add_argument("--population", type=int, default=2000)
     parser.add_argument("--market", type=int, default=200_000,
                         help="--simulator: consumers of the market the data come from")
     parser.add_argument("--simulations", type=int, default=8192)
     parser.add_argument("--sbc", type=int, metavar="N",
                         help="--simulator: simulation-based calibration over N truths")
+    parser.add_argument("--only", nargs="+", metavar="MODEL",
+                        help="time only these models (bass, price, media, repurchase)")
     args = parser.parse_args()
     logging.getLogger("pymc").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
@@ -163,6 +166,8 @@ def main() -> None:
           f"{'converged':>11}")
     with tempfile.TemporaryDirectory() as tmp:
         for name, size, run in cases(Path(tmp)):
+            if args.only and name.split()[0] not in args.only:
+                continue
             start = time.perf_counter()
             cal = run(options)
             wall = time.perf_counter() - start

@@ -9,7 +9,8 @@ Nothing in a data file is ever executed.
 Layouts
 -------
 - adoption series: ``period, adopters`` (optional ``product`` to hold several series,
-  extra descriptive columns ``year``/``date`` are allowed); periods strictly increasing.
+  extra descriptive columns ``year``/``date`` are allowed); periods strictly increasing;
+  adopters are counts (whole numbers, in any unit such as thousands).
   An optional ``spend`` column (marketing effort per period, any unit, not all zero) selects
   the generalised Bass model; periods must then be consecutive.
 - media series: ``date, spend_<channel>..., gmv and/or orders`` with optional
@@ -254,7 +255,7 @@ def load_adoption(path: str | Path, series: str | None = None, *,
     elif series is not None:
         raise DataError(path, "product", None, f"no product column, so no series {series!r}")
     period = _numeric(frame, path, "period")
-    adopters = _numeric(frame, path, "adopters")
+    adopters = _numeric(frame, path, "adopters", integer=True)
     _increasing(period, path, "period", offset)
     _enough(len(frame), path, "adoption")
     if adopters.sum() <= 0:

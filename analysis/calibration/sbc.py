@@ -9,7 +9,7 @@ shape an over-confident one (or autocorrelated draws); a hump an under-confident
 The simulations are run with ``simuk`` (ArviZ's SBC package), which draws :math:`\theta^\ast`
 and :math:`y` from the model's prior predictive and refits the *same* model to each draw.
 That matters for models whose priors are scaled to the data they were built on (the Bass
-model's :math:`m` and :math:`\sigma`): the scale constants stay fixed across simulations, so
+model's :math:`m`): the scale constants stay fixed across simulations, so
 the check is valid for the model exactly as it is fitted to the user's data.
 
 Work is done in chunks of :data:`CHUNK` simulations, each with its own seed and each saved

@@ -15,7 +15,7 @@ MEDIA_TRUTH = {"tv": {"alpha": 0.6, "lam": 2.0, "coef": 40.0},
 def tiny(model: str):
     """A small, quick fit of ``model`` on synthetic data (seeded)."""
     if model == "bass":
-        series = simulate_bass(0.02, 0.4, 1e4, 12, noise=0.05, rng=np.random.default_rng(0))
+        series = simulate_bass(0.02, 0.4, 1e4, 12, rng=np.random.default_rng(0))
         return fit_bass(series, draws=200, tune=200, seed=0)
     if model == "repurchase":
         log = simulate_transactions(0.8, 4.0, 1.0, 4.0, 300, 40.0,

@@ -85,7 +85,7 @@ def test_one_chain_cannot_claim_convergence():
 
     from analysis.calibration.bass import fit_bass, simulate_bass
 
-    series = simulate_bass(0.02, 0.4, 1e4, 10, noise=0.05, rng=np.random.default_rng(0))
+    series = simulate_bass(0.02, 0.4, 1e4, 10, rng=np.random.default_rng(0))
     d = fit_bass(series, draws=100, tune=100, chains=1, seed=0).summary()["diagnostics"]
     assert d["converged"] is False and math.isnan(d["max_r_hat"] or math.nan)
     assert any("one chain" in w for w in d["warnings"])

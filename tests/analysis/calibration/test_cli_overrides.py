@@ -23,9 +23,9 @@ def _args(*argv):
 
 
 def _adoption_csv(tmp_path):
-    s = simulate_bass(0.02, 0.4, 1e4, 14, noise=0.03, rng=np.random.default_rng(3))
+    s = simulate_bass(0.02, 0.4, 1e4, 14, rng=np.random.default_rng(3))
     path = tmp_path / "adoption.csv"
-    path.write_text("period,adopters\n" + "".join(f"{int(t)},{y:.1f}\n"
+    path.write_text("period,adopters\n" + "".join(f"{int(t)},{int(y)}\n"
                                                    for t, y in zip(s.period, s.adopters,
                                                                    strict=True)))
     return path
@@ -96,7 +96,7 @@ def test_sbc_option_writes_ranks_resumes_and_refuses_other_models(tmp_path, caps
     assert main(_args(*argv)) in (0, 1)  # 4 simulations cannot judge uniformity
     report = json.loads((out / "sbc.json").read_text())
     assert report["simulations"] == 4 and report["posterior_draws"] == 30
-    assert set(report["parameters"]) == {"p", "q", "m_rel", "sigma"}
+    assert set(report["parameters"]) == {"p", "q", "m_rel", "inv_phi"}
     assert (out / "sbc.png").exists() and "rank uniformity p" in capsys.readouterr().out
     assert main(_args(*argv)) in (0, 1)  # resumed from sbc_chunks: same ranks
     assert json.loads((out / "sbc.json").read_text()) == report

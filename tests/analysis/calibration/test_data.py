@@ -78,6 +78,7 @@ def test_several_series_need_a_choice_and_typos_get_a_hint():
     (_adoption_text().replace("3,30", "3,thirty"), "adopters", 3, "not a number"),
     (_adoption_text().replace("4,40", "4,"), "adopters", 4, "NaN"),
     (_adoption_text().replace("2,20", "2,-20"), "adopters", 2, "negative"),
+    (_adoption_text().replace("2,20", "2,20.5"), "adopters", 2, "whole number"),
     (_adoption_text().replace("5,50", "3,50"), "period", 5, "not sorted"),
     (_adoption_text().replace("5,50", "4,50"), "period", 5, "duplicated"),
     (_adoption_text(3), "", None, "at least 5"),
