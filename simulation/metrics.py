@@ -134,12 +134,15 @@ class Recorder:
             "clicked": cols[4],
         }).sort_values(["hour", "channel", "consumer"], kind="stable", ignore_index=True)
 
+    def order_log(self) -> list[np.ndarray]:
+        """The order log's columns as logged, every world's consumers: consumer, hour,
+        source, product, price, units, new customer, depth, parent, cascade."""
+        return _concat(self._orders, len(_ORDER_TYPES), _ORDER_TYPES)
+
     def orders(self, source_names: list[str], product_names: list[str], *,
                block: slice | None = None) -> pd.DataFrame:
         """Order log (of the consumers in ``block``, numbered from its start)."""
-        types = (np.int32, np.int32, np.int16, np.int16, np.float64, np.int32, bool,
-                 np.int16, np.int32, np.int32)
-        cols = _within(_concat(self._orders, len(types), types), block)
+        cols = _within(self.order_log(), block)
         if block is not None:
             cols[8] = np.where(cols[8] >= 0, cols[8] - block.start, cols[8])
         frame = pd.DataFrame({
@@ -156,6 +159,10 @@ class Recorder:
         })
         frame["gmv"] = frame["price"] * frame["units"]
         return frame.sort_values(["hour", "consumer"], kind="stable", ignore_index=True)
+
+
+_ORDER_TYPES = (np.int32, np.int32, np.int16, np.int16, np.float64, np.int32, bool, np.int16,
+                np.int32, np.int32)
 
 
 def _concat(chunks, width, types):

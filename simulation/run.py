@@ -85,7 +85,8 @@ def run_batch(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
 
     Each world is statistically the run ``run(scenarios[w], seeds[w])`` would give
     (``simulation.worlds``); the batch records by ``record_every`` hours (a day by default)
-    and keeps no touchpoint log. ``Batch.daily`` gives (K, days) arrays;
+    and keeps no touchpoint log. ``Batch.daily`` gives (K, days) arrays, and
+    ``Batch.daily_by_product`` (K, products, days) ones for orders and GMV;
     ``Batch.result(w)`` one world's ``RunResult``.
     """
     scenarios = [rescale(s, population) if population is not None
@@ -124,6 +125,24 @@ class Batch:
         day_of_slot = np.arange(per_slot.shape[1]) * every // 24
         return np.stack([np.bincount(day_of_slot, weights=row, minlength=days)
                          for row in per_slot])
+
+    def daily_by_product(self, name: str) -> np.ndarray:
+        """(K, products, days) daily ``"orders"`` or ``"gmv"`` of each of the scenario's
+        products, from the order log.
+
+        An order is logged exactly where the metric counts it (a presale deposit when its
+        balance is paid, a forfeited one never), so the sum over products is
+        ``daily(name)``.
+        """
+        if name not in ("orders", "gmv"):
+            raise ValueError(f"per-product series exist for 'orders' and 'gmv', not {name!r}")
+        consumer, hour, _, product, price, units, *_ = self.model.recorder.order_log()
+        products = len(self.model.scenario.products)
+        days = self.model.scenario.calendar.days
+        cell = (self.model.worlds.world[consumer] * products + product) * days + hour // 24
+        weights = None if name == "orders" else price * units
+        counts = np.bincount(cell, weights=weights, minlength=self.k * products * days)
+        return counts.astype(np.float64).reshape(self.k, products, days)
 
     def totals(self, name: str) -> np.ndarray:
         """(K,) campaign totals of metric ``name``."""

@@ -28,6 +28,19 @@ SHARED_DATA = _shared_data()
 MINI = DATA / "mini.toml"
 
 
+def with_second_product(scenario: scenarios.Scenario, name: str = "premium",
+                        price_factor: float = 3.0) -> scenarios.Scenario:
+    """``scenario`` (every preset sells one product) with a second product like its first
+    at ``price_factor`` times its list and reference price."""
+    raw = scenario.model_dump(mode="json", exclude_none=True)
+    first = raw["products"][0]
+    second = {**first, "name": name, "list_price": price_factor * first["list_price"]}
+    if "reference_price" in first:
+        second["reference_price"] = price_factor * first["reference_price"]
+    raw["products"].append(second)
+    return scenarios.validate(raw)
+
+
 @pytest.fixture
 def mini():
     """The five-day test market (tests/data/mini.toml), optionally with overrides."""

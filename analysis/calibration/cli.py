@@ -150,14 +150,15 @@ def _sbc(args: argparse.Namespace) -> int:
 
 
 def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
-    """The full agent model on a campaign's daily series (media layout with gmv and orders)."""
+    """The full agent model on a campaign's daily series (media layout with gmv and orders,
+    and optionally ``orders_<product>`` and ``gmv_<product>`` for every scenario product)."""
     import time
 
     import pandas as pd
 
     import scenarios
 
-    from .data import load_media
+    from .data import check_products, load_media
     from .emulator import FitOptions, fit_simulator
     from .simulator import PARAMETERS, priors_from
 
@@ -172,8 +173,12 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
             raise DataError(args.data, column, None, "the simulator calibration needs both "
                             "orders and gmv per day")
     scenario = scenarios.load(args.scenario)
+    check_products(series, [p.name for p in scenario.products])
     daily = pd.DataFrame({"orders": frame["orders"].to_numpy(float),
                           "gmv": frame["gmv"].to_numpy(float)}, index=series.date)
+    for j, product in enumerate(series.products):
+        daily[f"orders_{product}"] = series.product_orders[:, j]
+        daily[f"gmv_{product}"] = series.product_gmv[:, j]
     if len(daily) != scenario.calendar.days:
         raise DataError(args.data, "date", None, f"{len(daily)} days of data for a "
                         f"{scenario.calendar.days}-day scenario calendar")

@@ -15,7 +15,9 @@ Layouts
   the generalised Bass model; periods must then be consecutive.
 - media series: ``date, spend_<channel>..., gmv and/or orders`` with optional
   ``impressions_<channel>`` and ``clicks_<channel>``; dates strictly increasing and evenly
-  spaced.
+  spaced. Optional per-product pairs ``orders_<product>`` and ``gmv_<product>`` (both or
+  neither) must add up, over the products, to the ``orders`` and ``gmv`` columns within
+  rounding (0.1% of the total plus 0.01).
 - choice panel (the Ecdat scanner panels): household ``id`` (or ``hid`` with ``id`` the
   occasion), ``price.<brand>`` for every brand, optional ``feat.<brand>``/``disp.<brand>``
   and ``choice`` naming the brand bought; each household's rows are contiguous and in
@@ -95,6 +97,9 @@ class MediaSeries:
     outcome_name: str
     impressions: np.ndarray | None
     clicks: np.ndarray | None
+    products: tuple[str, ...] = ()  # of the per-product columns, when the file has them
+    product_orders: np.ndarray | None = None  # (dates, products)
+    product_gmv: np.ndarray | None = None  # (dates, products)
 
     @property
     def days_per_period(self) -> float:
@@ -274,10 +279,12 @@ def load_adoption(path: str | Path, series: str | None = None, *,
 
 
 _MEDIA = re.compile(r"^(spend|impressions|clicks)_([A-Za-z0-9_\-]+)$")
+_PRODUCT = re.compile(r"^(orders|gmv)_(.+)$")
 
 
 def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSeries:
-    """Load a media series ``date, spend_<channel>..., gmv and/or orders`` (GMV preferred)."""
+    """Load a media series ``date, spend_<channel>..., gmv and/or orders`` (GMV preferred),
+    with optional per-product ``orders_<product>`` and ``gmv_<product>`` pairs."""
     frame = _read(path, max_bytes)
     channels = [m.group(2) for c in frame.columns if (m := _MEDIA.match(str(c)))
                 and m.group(1) == "spend"]
@@ -287,7 +294,10 @@ def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSer
     outcomes = [c for c in ("gmv", "orders") if c in frame.columns]
     if not outcomes:
         raise DataError(path, "gmv", None, "missing outcome column: give gmv and/or orders")
+    products = list(dict.fromkeys(m.group(2) for c in frame.columns
+                                  if (m := _PRODUCT.match(str(c)))))
     optional = [f"{k}_{c}" for c in channels for k in ("impressions", "clicks")]
+    optional += [f"{k}_{p}" for p in products for k in ("orders", "gmv")]
     _require(frame, path, ["date", *(f"spend_{c}" for c in channels)], [*outcomes, *optional])
     try:
         date = pd.DatetimeIndex(pd.to_datetime(frame["date"], errors="raise", format="mixed"))
@@ -320,8 +330,57 @@ def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSer
                                 else np.full(len(frame), np.nan) for c in cols])
 
     _enough(len(frame), path, "media")
+    by_product = _product_columns(frame, path, products, outcomes)
     return MediaSeries(str(path), date, tuple(channels), spend, outcome, outcome_name,
-                       optional_block("impressions"), optional_block("clicks"))
+                       optional_block("impressions"), optional_block("clicks"),
+                       tuple(products), *by_product)
+
+
+def _product_columns(frame: pd.DataFrame, path, products: list[str], totals: list[str]
+                     ) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(dates, products) orders and GMV of the per-product pairs, checked against the
+    ``totals`` columns the file has; (None, None) without per-product columns."""
+    if not products:
+        return None, None
+    for p in products:
+        for have, need in (("orders", "gmv"), ("gmv", "orders")):
+            if f"{need}_{p}" not in frame.columns:
+                raise DataError(path, f"{need}_{p}", None, f"missing column: per-product "
+                                f"columns come in pairs, and {have}_{p} is given")
+    orders, gmv = (np.column_stack([_numeric(frame, path, f"{kind}_{p}") for p in products])
+                   for kind in ("orders", "gmv"))
+    for kind, parts in (("orders", orders), ("gmv", gmv)):
+        if kind in totals:
+            _adds_up(frame, path, kind, parts, products)
+    return orders, gmv
+
+
+def _adds_up(frame: pd.DataFrame, path, kind: str, parts: np.ndarray, products: list[str]
+             ) -> None:
+    """Refuse a row whose ``kind`` total differs from the sum of its per-product ``parts``
+    by more than rounding (0.1% of the total plus 0.01)."""
+    total, summed = _numeric(frame, path, kind), parts.sum(axis=1)
+    columns = ", ".join(f"{kind}_{p}" for p in products)
+    _first_bad(path, kind, np.abs(summed - total) > 1e-3 * np.abs(total) + 0.01,
+               lambda i: f"{total[i]:g}, but {columns} add up to {summed[i]:g}")
+
+
+def check_products(series: MediaSeries, products: list[str]) -> None:
+    """Refuse per-product columns unless they name exactly ``products`` (a scenario's)."""
+    if not series.products:
+        return
+    allowed = ", ".join(products)
+    for p in series.products:
+        if p not in products:
+            hint = difflib.get_close_matches(p, products, n=1)
+            raise DataError(series.source, f"orders_{p}", None, f"no product {p!r} in the "
+                            f"scenario; its products are {allowed}"
+                            + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+    missing = [p for p in products if p not in series.products]
+    if missing:
+        raise DataError(series.source, f"orders_{missing[0]}", None, "missing column: "
+                        f"per-product columns must cover every product of the scenario "
+                        f"({allowed})")
 
 
 def load_choice_panel(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> ChoicePanel:

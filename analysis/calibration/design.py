@@ -2,10 +2,10 @@
 
 Each design point is one world of a batched run (``simulation.run_batch``): ``batch_size``
 worlds per pass, passes spread over ``cores`` processes. Every finished pass is written to
-``store`` at once (``batch_NNNN.npz``: the points, their seeds, daily orders and GMV), keyed
-by a fingerprint of everything that shapes it, so an interrupted calibration resumes
-without re-running a finished pass, and a changed scenario or design never reuses a stale
-one.
+``store`` at once (``batch_NNNN.npz``: the points, their seeds, daily orders and GMV per
+product), keyed by a fingerprint of everything that shapes it, so an interrupted
+calibration resumes without re-running a finished pass, and a changed scenario, design or
+stored layout never reuses a stale one.
 """
 
 from __future__ import annotations
@@ -32,13 +32,19 @@ class Design:
 
     z: np.ndarray  # (N, P)
     seeds: np.ndarray  # (N,)
-    orders: np.ndarray  # (N, days)
-    gmv: np.ndarray  # (N, days)
+    orders: np.ndarray  # (N, products, days)
+    gmv: np.ndarray  # (N, products, days)
+
+
+SERIES = "daily by product"
+"""What a stored pass holds; part of the fingerprint, so passes of another layout are
+simulated again rather than misread."""
 
 
 def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
                     seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Daily orders and GMV (K, days) of one world per design point, in one batched pass."""
+    """Daily orders and GMV per product (K, products, days) of one world per design point,
+    in one batched pass."""
     import simulation
 
     thetas = {n: PRIORS[n].from_z(z[:, j]) for j, n in enumerate(names)}
@@ -46,13 +52,14 @@ def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
                                                             for n in names}))
               for i in range(len(z))]
     batch = simulation.run_batch(worlds, [int(s) for s in seeds])
-    return batch.daily("orders"), batch.daily("gmv")
+    return batch.daily_by_product("orders"), batch.daily_by_product("gmv")
 
 
 def fingerprint(scenario: Scenario, names: tuple[str, ...], extra: dict) -> str:
     """What shapes a design's simulations: scenario, parameters, engine version, design."""
     text = json.dumps({"scenario": scenario.model_dump(mode="json"), "names": names,
-                       "version": package_version(), **extra}, sort_keys=True, default=str)
+                       "version": package_version(), "series": SERIES, **extra},
+                      sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -215,19 +215,22 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
     """Fit ``parameters`` of ``scenario`` to observed ``daily`` orders and GMV.
 
     ``daily`` has one row per campaign day with columns ``orders`` and ``gmv``; its length
-    must match the scenario's calendar. ``priors`` replace the default priors of some
-    parameters (e.g. from a component model's posterior); the design always covers the
-    default priors. ``store`` keeps finished simulations so that a rerun resumes.
+    must match the scenario's calendar. With ``orders_<product>`` and ``gmv_<product>`` for
+    every product of the scenario, the price statistic is one per product. ``priors``
+    replace the default priors of some parameters (e.g. from a component model's
+    posterior); the design always covers the default priors. ``store`` keeps finished
+    simulations so that a rerun resumes.
     """
     say = report or (lambda _msg: None)
     _check_inputs(daily, scenario, parameters)
+    by_product = _by_product(daily, scenario)
     started = time.perf_counter()
     names, opt = tuple(parameters), options or FitOptions()
     fit_days = opt.fit_days or scenario.calendar.days
     n_obs = scenario.market.population
-    emulator, small = build_emulator(scenario, names, opt, store=store, say=say)
-    observed = statistics(daily["orders"].to_numpy()[None, :fit_days],
-                          daily["gmv"].to_numpy()[None, :fit_days],
+    emulator, small = build_emulator(scenario, names, opt, by_product=by_product, store=store,
+                                     say=say)
+    observed = statistics(*_observed(daily, scenario, by_product, fit_days),
                           population=n_obs, scenario=scenario)[0]
     say(f"emulator fitted ({time.perf_counter() - started:.0f} s); sampling the posterior")
     chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
@@ -235,7 +238,7 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
     check = _predictive_check(idata, names, small, daily, opt, n_obs)
     contraction = {n: float(idata.posterior[n].std()) / _prior_sd(chosen[n]) for n in names}
     say(f"done in {time.perf_counter() - started:.0f} s")
-    stat_names = statistic_names(scenario, fit_days)
+    stat_names = statistic_names(scenario, fit_days, by_product=by_product)
     meta = {"method": "emulated synthetic likelihood (NUTS)", "population": opt.population,
             "simulations": opt.simulations + opt.lof_points * opt.lack_of_fit_replicates,
             "design_points": opt.simulations, "fit_days": fit_days,
@@ -248,10 +251,11 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
 
 
 def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, *,
-                   store: Path | None = None, say: Callable[[str], None] = lambda _m: None
-                   ) -> tuple[Emulator, Scenario]:
-    """Simulate the design (resuming from ``store``) and fit the emulator; also returns the
-    scenario at the simulated population."""
+                   by_product: bool = False, store: Path | None = None,
+                   say: Callable[[str], None] = lambda _m: None) -> tuple[Emulator, Scenario]:
+    """Simulate the design (resuming from ``store``) and fit the emulator of the statistics
+    (``by_product``: with a price statistic per product); also returns the scenario at the
+    simulated population."""
     import simulation
 
     fit_days = opt.fit_days or scenario.calendar.days
@@ -273,8 +277,7 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
         f"{opt.lack_of_fit_replicates} replicates) on {opt.cores} cores")
     design = run_design(small, names, z, seeds, batch_size=opt.batch_size, cores=opt.cores,
                         store=store, key=key, report=progress)
-    stats = statistics(design.orders[:, :fit_days], design.gmv[:, :fit_days],
-                       population=opt.population, scenario=scenario)
+    stats = _design_statistics(design, scenario, by_product, fit_days, opt.population)
     n_design = opt.simulations
     emulator = Emulator.fit(design.z[:n_design], stats[:n_design])
     reps = stats[n_design:].reshape(opt.lof_points, opt.lack_of_fit_replicates, -1)
@@ -294,11 +297,38 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     sized = run_design(market, names, z_big, seeds_big, batch_size=opt.batch_size,
                        cores=opt.cores, store=None if store is None else store / "size",
                        key=key + f"-size-{big}", report=None)
-    big_stats = statistics(sized.orders[:, :fit_days], sized.gmv[:, :fit_days],
-                           population=big, scenario=scenario)
+    big_stats = _design_statistics(sized, scenario, by_product, fit_days, big)
     return emulator.with_size_discrepancy(
         points, big_stats.reshape(opt.size_points, opt.size_replicates, -1),
         opt.population / big), small
+
+
+def _design_statistics(design: Design, scenario: Scenario, by_product: bool, days: int,
+                       population: int) -> np.ndarray:
+    """Statistics of the design's first ``days`` days, per product or of the totals."""
+    orders, gmv = design.orders[..., :days], design.gmv[..., :days]
+    if not by_product:
+        orders, gmv = orders.sum(axis=1), gmv.sum(axis=1)
+    return statistics(orders, gmv, population=population, scenario=scenario)
+
+
+def _by_product(daily: pd.DataFrame, scenario: Scenario) -> bool:
+    """Whether ``daily`` has per-product columns; refuse some without the others."""
+    columns = [f"{kind}_{p.name}" for p in scenario.products for kind in ("orders", "gmv")]
+    missing = [c for c in columns if c not in daily]
+    if missing and len(missing) < len(columns):
+        raise ValueError(f"per-product columns must cover every product of the scenario; "
+                         f"missing {missing}")
+    return not missing
+
+
+def _observed(daily: pd.DataFrame, scenario: Scenario, by_product: bool, days: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """The observed first ``days`` days: (1, products, days) per product, else (1, days)."""
+    if not by_product:
+        return daily["orders"].to_numpy()[None, :days], daily["gmv"].to_numpy()[None, :days]
+    return tuple(daily[[f"{kind}_{p.name}" for p in scenario.products]].to_numpy(
+        dtype=np.float64).T[None, :, :days] for kind in ("orders", "gmv"))
 
 
 def _check_inputs(daily: pd.DataFrame, scenario: Scenario, parameters) -> None:
@@ -389,7 +419,7 @@ def _predictive_check(idata, names, small: Scenario, daily: pd.DataFrame, opt: F
     size = min(n_obs, opt.check_scale * opt.population)
     market = simulation.rescale(small, size) if size != opt.population else small
     orders, _ = simulate_points(market, names, z, seeds)
-    predicted = orders * (n_obs / size)
+    predicted = orders.sum(axis=1) * (n_obs / size)
     days = np.arange(len(daily))
     return PosteriorCheck(days, daily["orders"].to_numpy(dtype=float), predicted, "day",
                           "orders")

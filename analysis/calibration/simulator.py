@@ -20,7 +20,11 @@ so that none depends on the size of the market (per 1,000 consumers, shares, rat
 
 - ``log orders per 1,000``: ``log((sum o + 0.5) / N * 1000)`` (level: base conversion);
 - ``log price / list``: ``log(sum g / sum o / L)``, ``L`` the mean list price of the
-  scenario's products (how much buying waits for deals);
+  scenario's products (how much buying waits for deals). With several products at
+  different list prices this mixes the product mix into the price paid; data with
+  per-product columns (``orders_<product>``, ``gmv_<product>``) replace it by the exact
+  ``log price / list, <product>``: ``log(sum g_p / sum o_p / L_p)`` with each product's
+  own orders ``o_p``, GMV ``g_p`` and list price ``L_p``;
 - ``log share, first third`` and ``last third`` of the orders (timing: carry-over);
 - ``lag-1 acf`` of daily orders (carry-over again);
 - per flash sale on day ``f`` (with two days on each side inside the window): its ``lift``,
@@ -140,24 +144,34 @@ def flash_days(scenario: Scenario, days: int) -> list[int]:
     return [d for d in out if d >= 2 and d + 2 < days]
 
 
-def statistic_names(scenario: Scenario, days: int) -> list[str]:
+def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False) -> list[str]:
+    """Names of the statistics of ``days`` days (``by_product``: of per-product series)."""
     flash = [n for d in flash_days(scenario, days) for n in (f"lift day {d}", f"dip day {d}")]
-    return ["log orders per 1,000", "log price / list", "log share, first third",
+    price = ([f"log price / list, {p.name}" for p in scenario.products] if by_product
+             else ["log price / list"])
+    return ["log orders per 1,000", *price, "log share, first third",
             "log share, last third", "lag-1 acf", *flash, "log share after peak",
             "log last / first week"]
 
 
 def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
                scenario: Scenario) -> np.ndarray:
-    """(K, S) statistics of K daily series ``orders``, ``gmv`` of shape (K, days)."""
-    o = np.atleast_2d(np.asarray(orders, dtype=np.float64))
-    g = np.atleast_2d(np.asarray(gmv, dtype=np.float64))
+    """(K, S) statistics of K daily series ``orders``, ``gmv``: totals of shape (K, days),
+    or per product (K, products, days), the scenario's products in order, which gives one
+    price statistic per product (``statistic_names(..., by_product=True)``)."""
+    o = np.asarray(orders, dtype=np.float64)
+    g = np.asarray(gmv, dtype=np.float64)
+    if o.ndim == 3:
+        prices = [p.list_price for p in scenario.products]
+        price_cols = list(_log_price_over_list(o.sum(axis=2), g.sum(axis=2), prices).T)
+        o = o.sum(axis=1)
+    else:
+        o, g = np.atleast_2d(o), np.atleast_2d(g)
+        mean_list = float(np.mean([p.list_price for p in scenario.products]))
+        price_cols = [_log_price_over_list(o.sum(axis=1), g.sum(axis=1), mean_list)]
     days = o.shape[1]
     total = o.sum(axis=1)
-    list_price = float(np.mean([p.list_price for p in scenario.products]))
-    cols = [np.log((total + 0.5) / population * 1000),
-            np.log(np.where(total > 0, g.sum(axis=1) / np.maximum(total, 1), list_price)
-                   / list_price)]
+    cols = [np.log((total + 0.5) / population * 1000), *price_cols]
     thirds = np.array_split(np.arange(days), 3)
     for part in (thirds[0], thirds[-1]):
         cols.append(np.log((o[:, part].sum(axis=1) + 0.5) / (total + 1.0)))
@@ -175,6 +189,13 @@ def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
     week = min(7, days // 2)
     cols.append(np.log((o[:, -week:].sum(axis=1) + 0.5) / (o[:, :week].sum(axis=1) + 0.5)))
     return np.column_stack(cols)
+
+
+def _log_price_over_list(orders, gmv, list_price):
+    """``log(gmv / orders / list_price)`` elementwise; 0 (list price paid) without orders."""
+    list_price = np.broadcast_to(np.asarray(list_price, dtype=np.float64), np.shape(orders))
+    paid = np.divide(gmv, orders, out=list_price.copy(), where=orders > 0)
+    return np.log(paid / list_price)
 
 
 def priors_from(folder) -> dict[str, Prior]:

@@ -66,7 +66,7 @@ def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(
     seeds = rng.integers(0, 2**31 - 1, size=n)
     orders, gmv = simulate_points(small, names, truths_z, seeds)
     fit_days = options.fit_days or scenario.calendar.days
-    observed = statistics(orders[:, :fit_days], gmv[:, :fit_days],
+    observed = statistics(orders.sum(axis=1)[:, :fit_days], gmv.sum(axis=1)[:, :fit_days],
                           population=options.population, scenario=scenario)
     done = _resume(store, n)
     for i in range(n):

@@ -8,7 +8,7 @@ import scenarios
 import simulation
 from simulation.metrics import METRICS
 
-from ..conftest import DATA, MINI
+from ..conftest import DATA, MINI, with_second_product
 
 METRIC_INDEX = {m: i for i, m in enumerate(METRICS)}
 COMPARED = ("impressions", "reach", "clicks", "orders", "gmv", "complaints", "new_buyers",
@@ -22,6 +22,25 @@ def test_a_batch_of_one_is_the_run():
     pd.testing.assert_frame_equal(batch.result(0).orders, alone.orders)
     daily = alone.timeseries.groupby("day")["orders"].sum().to_numpy()
     assert np.array_equal(batch.daily("orders")[0], daily)
+
+
+def test_per_product_series_add_up_to_the_daily_totals():
+    """Two products at list prices 399 and 1,197 with a presale (deposits count when the
+    balance is paid, 12% are forfeited): every order the metrics count is logged once, so
+    each world's per-product series add up to ``daily``, and one world's are its orders."""
+    two = with_second_product(simulation.rescale(scenarios.load("double11_beauty"), 2000))
+    batch = simulation.run_batch([two, two, two], [1, 2, 3])
+    for name in ("orders", "gmv"):
+        by_product = batch.daily_by_product(name)
+        assert by_product.shape == (3, 2, two.calendar.days)
+        assert (by_product.sum(axis=(0, 2)) > 0).all()  # both products sell
+        np.testing.assert_allclose(by_product.sum(axis=1), batch.daily(name), rtol=1e-12)
+    orders = batch.result(1).orders
+    counted = pd.crosstab(orders["product"], orders["hour"] // 24, dropna=False).reindex(
+        columns=range(two.calendar.days), fill_value=0)
+    assert np.array_equal(counted.to_numpy(), batch.daily_by_product("orders")[1])
+    with pytest.raises(ValueError, match="not 'spend'"):
+        batch.daily_by_product("spend")
 
 
 def test_each_world_keeps_its_own_budget_parameters_and_consumers():

@@ -10,6 +10,7 @@ from analysis.calibration.data import (
     CustomerSummary,
     DataError,
     TransactionLog,
+    check_products,
     load_adoption,
     load_choice_panel,
     load_customer_summary,
@@ -162,6 +163,54 @@ def test_media_errors(tmp_path, edit, column, row, problem):
     with pytest.raises(DataError, match=problem) as err:
         load_media(path)
     _check(err, path, column, row)
+
+
+def _two_product_frame():
+    """A media frame whose orders and GMV split over products ``a`` and ``b``."""
+    frame = _media_frame()
+    frame["orders_a"], frame["orders_b"] = 2.0, 1.0
+    frame["gmv_b"] = (frame["gmv"] / 3).round(2)
+    frame["gmv_a"] = (frame["gmv"] - frame["gmv_b"]).round(2)
+    frame["orders"] = 3.0
+    return frame
+
+
+def test_media_loads_per_product_columns(tmp_path):
+    frame = _two_product_frame()
+    m = load_media(_csv(tmp_path, frame.to_csv(index=False)))
+    assert m.products == ("a", "b") and m.product_orders.shape == (30, 2)
+    assert m.product_gmv[:, 1].tolist() == frame["gmv_b"].tolist()
+    check_products(m, ["a", "b"])
+    assert load_media(_csv(tmp_path, _media_frame().to_csv(index=False), "t.csv")).products == ()
+
+
+@pytest.mark.parametrize(("edit", "column", "row", "problem"), [
+    (lambda f: f.drop(columns="gmv_b"), "gmv_b", None, "come in pairs"),
+    (lambda f: f.drop(columns="orders_a"), "orders_a", None, "come in pairs"),
+    (lambda f: f.assign(orders_b=f.orders_b.where(f.index != 3)), "orders_b", 4, "NaN"),
+    (lambda f: f.assign(gmv_a=f.gmv_a.where(f.index != 8, -5.0)), "gmv_a", 9, "negative"),
+    (lambda f: f.assign(orders_a=f.orders_a.where(f.index != 5, 3.0)), "orders", 6,
+     "3, but orders_a, orders_b add up to 4"),
+    (lambda f: f.assign(gmv_b=f.gmv_b.where(f.index != 11, f.gmv_b + 1.0)), "gmv", 12,
+     "add up to"),
+])
+def test_media_per_product_errors(tmp_path, edit, column, row, problem):
+    path = _csv(tmp_path, edit(_two_product_frame()).to_csv(index=False))
+    with pytest.raises(DataError, match=problem) as err:
+        load_media(path)
+    _check(err, path, column, row)
+
+
+def test_per_product_columns_must_name_the_scenario_products(tmp_path):
+    path = _csv(tmp_path, _two_product_frame().to_csv(index=False))
+    m = load_media(path)
+    with pytest.raises(DataError, match="no product 'b' in the scenario; its products are "
+                       "a, bb") as err:
+        check_products(m, ["a", "bb"])
+    _check(err, path, "orders_b", None)
+    with pytest.raises(DataError, match=r"every product of the scenario \(a, b, c\)") as err:
+        check_products(m, ["a", "b", "c"])
+    _check(err, path, "orders_c", None)
 
 
 @pytest.mark.parametrize("name", ["Yogurt", "Catsup", "Ketchup", "Tuna"])

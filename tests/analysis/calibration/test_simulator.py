@@ -9,6 +9,7 @@ import pytest
 
 import scenarios
 import simulation
+from analysis.app.scenario_io import to_toml
 from analysis.calibration.emulator import (
     Emulator,
     FitOptions,
@@ -27,7 +28,7 @@ from analysis.calibration.simulator import (
 )
 from analysis.cli import main
 
-from ...conftest import DATA, MINI
+from ...conftest import DATA, MINI, with_second_product
 
 FOOD = scenarios.load("food_group_buying")
 
@@ -64,6 +65,28 @@ def test_statistics_do_not_depend_on_the_size_of_the_market():
     small = statistics(orders, orders * 45, population=2000, scenario=FOOD)
     large = statistics(orders * 100, orders * 4500, population=200_000, scenario=FOOD)
     assert np.abs(small - large).max() < 0.02
+
+
+def test_per_product_price_statistics_use_each_list_price_whatever_the_market_size():
+    """snack_box (list 59.9) sold at 40 and premium (list 179.7) at 150: each price statistic
+    is its own product's log(price paid / list), a product without orders scores 0 (list
+    price), the statistics are the same in a market 100 times larger, and the others are
+    those of the totals."""
+    two = with_second_product(FOOD)
+    rng = np.random.default_rng(0)
+    orders = rng.poisson([[[40.0], [10.0]], [[40.0], [0.0]]], size=(2, 2, 21)).astype(float)
+    gmv = orders * np.array([40.0, 150.0])[None, :, None]
+    names = statistic_names(two, 21, by_product=True)
+    small = statistics(orders, gmv, population=2000, scenario=two)
+    large = statistics(orders * 100, gmv * 100, population=200_000, scenario=two)
+    got = dict(zip(names, small[0], strict=True))
+    assert "log price / list" not in got
+    assert got["log price / list, snack_box"] == pytest.approx(np.log(40.0 / 59.9))
+    assert got["log price / list, premium"] == pytest.approx(np.log(150.0 / 179.7))
+    assert small[1, names.index("log price / list, premium")] == 0.0
+    assert np.abs(small - large).max() < 0.02
+    totals = statistics(orders.sum(axis=1), gmv.sum(axis=1), population=2000, scenario=two)
+    assert np.array_equal(np.delete(small, [1, 2], axis=1), np.delete(totals, 1, axis=1))
 
 
 def test_parameters_map_onto_the_scenario():
@@ -126,15 +149,24 @@ def test_the_emulator_recovers_a_known_mean_variance_and_lack_of_fit():
     assert len(monomials(5, 3)) == 56
 
 
-def _campaign_file(tmp_path, scenario, truth, seed=99, scale=1.0, name="campaign.csv"):
+def _campaign_file(tmp_path, scenario, truth, seed=99, scale=1.0, name="campaign.csv",
+                   by_product=False):
     """A media-layout daily series simulated from ``scenario`` at ``truth`` (counts times
-    ``scale``: a small simulation standing in for a larger market)."""
+    ``scale``: a small simulation standing in for a larger market), with ``by_product``
+    per-product columns."""
     r = simulation.run(scenarios.with_overrides(scenario, overrides(scenario, truth)),
                        seed=seed, log_touchpoints=False)
     daily = r.timeseries.groupby("day")[["orders", "gmv", "spend"]].sum() * scale
     frame = pd.DataFrame({"date": pd.date_range("2026-06-01", periods=len(daily)),
                           "spend_media": daily["spend"].to_numpy(),
                           "orders": daily["orders"].to_numpy(), "gmv": daily["gmv"].to_numpy()})
+    if by_product:
+        log = r.orders.assign(day=r.orders["hour"] // 24)
+        for p in scenario.products:
+            mine = log[log["product"] == p.name].groupby("day")
+            for column, values in ((f"orders_{p.name}", mine.size()),
+                                   (f"gmv_{p.name}", mine["gmv"].sum())):
+                frame[column] = values.reindex(daily.index, fill_value=0).to_numpy() * scale
     path = tmp_path / name
     frame.to_csv(path, index=False)
     return path
@@ -168,11 +200,34 @@ def test_cli_fits_the_agent_model_end_to_end_and_resumes(tmp_path, capsys):
     assert "simulated" not in capsys.readouterr().out  # every pass came from the store
 
 
+def test_cli_fits_two_products_on_per_product_price_statistics(tmp_path):
+    """A two-product market's data with per-product columns, at the smallest sizes: the fit
+    summarises each product's price paid over its own list price."""
+    two = with_second_product(FOOD)
+    scenario_file = tmp_path / "two.toml"
+    scenario_file.write_text(to_toml(two))
+    data = _campaign_file(tmp_path, simulation.rescale(two, 1000), {}, scale=200.0,
+                          by_product=True)
+    out = tmp_path / "fit"
+    status = main(["calibrate", "--model", "simulator", "--data", str(data), "--scenario",
+                   str(scenario_file), "--population", "500", "--simulations", "256",
+                   "--draws", "200", "--tune", "300", "--out", str(out), "--cores", "1"])
+    assert status in (0, 1)
+    assert (out / "posterior.nc").is_file()
+    stats = json.loads((out / "summary.json").read_text())["meta"]["statistics"]
+    assert [n for n in stats if n.startswith("log price")] == [
+        "log price / list, snack_box", "log price / list, premium"]
+
+
 @pytest.mark.parametrize("change, column, problem", [
     (lambda f: f.iloc[:-1], "date", "20 days of data for a 21-day"),
     (lambda f: f.assign(orders=f["orders"].where(f.index != 3)), "orders", "row 4"),
     (lambda f: f.assign(orders=f["orders"].where(f.index != 2, -1.0)), "orders", "row 3"),
     (lambda f: f.drop(columns=["gmv"]), "gmv", "needs both orders and gmv"),
+    (lambda f: f.assign(orders_sweets=5.0, gmv_sweets=250.0), "orders_sweets",
+     "no product 'sweets' in the scenario; its products are snack_box"),
+    (lambda f: f.assign(orders_snack_box=5.0, gmv_snack_box=f["gmv"].where(f.index != 6, 0)),
+     "gmv", "row 7"),
 ])
 def test_cli_refuses_a_bad_series_before_simulating(tmp_path, capsys, change, column,
                                                     problem):
