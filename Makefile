@@ -17,11 +17,11 @@ demo: $(STAMP)
 	$(BIN)/campaign-lab run double11_beauty --out results/double11_beauty
 
 # PYTEST_ARGS='-m "not long"' also runs the slow statistical tests (CI does). The suite runs
-# on PYTEST_WORKERS processes (pytest-xdist, tests handed out one by one; every test writes
+# on PYTEST_WORKERS processes (pytest-xdist; idle workers steal queued tests; every test writes
 # under its own tmp_path and binds port 0); PYTEST_WORKERS=0 runs it in this process.
 PYTEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The interval-coverage studies (20 synthetic data sets per model, ~10 min).
 test-long: $(STAMP)

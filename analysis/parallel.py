@@ -9,6 +9,7 @@ loses nothing already computed) and stay deterministic whatever the number of co
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -17,6 +18,14 @@ from typing import Any
 # fork starts a worker in milliseconds and needs no ``if __name__ == "__main__"`` guard in
 # the user's script; macOS and Windows lack a safe fork.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the platform has one, so a
+    container's or ``taskset``'s limit is respected), not every core of the machine."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
 
 
 def ordered_map(fn: Callable[..., Any], arguments: Sequence[tuple], *, cores: int

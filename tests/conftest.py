@@ -15,6 +15,16 @@ import scenarios
 DATA = Path(__file__).parent / "data"
 
 
+def pytest_configure(config):
+    """Each pytest-xdist worker runs on a core of its own: the lab's code sizes its process
+    pools and NUTS chains by the cores it may use (``analysis.parallel.available_cores``),
+    so two workers do not each start two chains on a 2-core machine."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and hasattr(os, "sched_setaffinity"):
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cores[int(worker[2:]) % len(cores)]})
+
+
 def _shared_data() -> Path:
     """The real data sets (shared/data): $CAMPAIGN_LAB_SHARED_DATA, else beside the clone."""
     candidates = [Path(os.environ["CAMPAIGN_LAB_SHARED_DATA"])] if os.environ.get(

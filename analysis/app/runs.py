@@ -32,6 +32,7 @@ import pandas as pd
 
 from analysis.experiments.compare import Comparison, order_runs, paired_tasks, summarise
 from analysis.experiments.tasks import RunTask, kpi_row, simulate
+from analysis.parallel import available_cores
 from scenarios import Scenario
 
 KPIS = ("gmv", "orders", "roi", "cac", "new_customers", "complaint_rate", "spend", "profit")
@@ -91,7 +92,7 @@ class Workers:
     """A process pool shared by every session of the app; ``workers=1`` runs in-process."""
 
     def __init__(self, workers: int | None = None):
-        self.workers = max(1, workers if workers is not None else min(2, os.cpu_count() or 1))
+        self.workers = max(1, workers if workers is not None else min(2, available_cores()))
         self._pool: cf.ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, tuple[dict, dict]] = OrderedDict()

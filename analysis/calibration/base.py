@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,8 @@ import xarray as xr
 from matplotlib.figure import Figure
 
 from simulation.result import write_atomic
+
+from ..parallel import available_cores
 
 R_HAT_MAX = 1.01
 ESS_MIN = 400
@@ -223,7 +224,7 @@ def sample(model, *, draws: int, tune: int, chains: int, seed: int,
 
     import pymc as pm
 
-    cores = min(chains, os.cpu_count() or 1) if cores is None else cores
+    cores = min(chains, available_cores()) if cores is None else cores
     with model, warnings.catch_warnings():
         warnings.filterwarnings("ignore", "QuadPotentialFullAdapt is an experimental feature")
         return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,

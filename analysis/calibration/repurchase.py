@@ -51,7 +51,6 @@ can be counted at ``resolution="s"`` (or ``"h"``) instead.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 
 import arviz as az
@@ -64,6 +63,7 @@ from pymc_marketing.clv import BetaGeoModel
 from pymc_marketing.clv.distributions import BetaGeoNBD
 from pymc_marketing.clv.utils import rfm_summary
 
+from ..parallel import available_cores
 from .base import Calibration, PosteriorCheck
 from .data import CustomerSummary, DataError, TransactionLog
 
@@ -139,7 +139,7 @@ def fit_repurchase(data: TransactionLog | CustomerSummary, *,
         raise DataError(data.source, "frequency", None, "fewer than 10 customers bought "
                         "again; BG/NBD cannot be identified")
     model = BetaGeoModel(model_config=dict(priors or {}))
-    cores = min(chains, os.cpu_count() or 1) if cores is None else cores
+    cores = min(chains, available_cores()) if cores is None else cores
     idata = model.fit(table, draws=draws, tune=tune, chains=chains, cores=cores,
                       random_seed=seed, progressbar=progressbar, target_accept=0.9,
                       compute_convergence_checks=False)
