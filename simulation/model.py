@@ -87,7 +87,12 @@ class ChannelSampler:
         cell = np.repeat(np.arange(len(per_cell)), per_cell)
         size = self._size.ravel()[cell]
         pick = self._start[cell] + (rng.random(len(cell)) * size).astype(np.int64)
-        return np.unique(self._members[pick], return_counts=True)
+        ids = self._members[pick]
+        if len(ids) < len(self._members) // 16:  # few draws: sorting them is cheaper
+            return np.unique(ids, return_counts=True)
+        counts = np.bincount(ids, minlength=len(self._members))
+        hit = np.flatnonzero(counts)
+        return hit, counts[hit]
 
 
 def _cell_weight(channel, generation: str, tier: str) -> float:
