@@ -19,7 +19,8 @@ coverage. ``--simulator --sbc N`` runs simulation-based calibration over N prior
 
 Run: ``.venv/bin/python benchmarks/bench_calibration.py [--draws N] [--tune N] [--only MODEL
 ...]`` or
-``.venv/bin/python benchmarks/bench_calibration.py --simulator [--market N] [--population N]``.
+``.venv/bin/python benchmarks/bench_calibration.py --simulator [--market N] [--population N]
+[--compare-populations N N]``.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from analysis.calibration.bass import fit_bass
@@ -80,13 +82,13 @@ SIMULATOR_TRUTH = {"awareness_half_life_hours": 45.0, "base_utility_shift": 0.5,
                    "loss_aversion": 2.6, "word_of_mouth": 1.6, "anchoring_weight": 0.45}
 
 
-def simulator_case(population: int, market: int, simulations: int, seed: int) -> None:
-    """Time the CLI's five-parameter fit (``FitOptions`` defaults) on a campaign simulated at
-    known values in a ``market``-consumer market; print recovery, contraction, R-hat, ESS
-    and the held-out coverage (fit on the first 14 of 21 days)."""
+def simulator_fit(population: int, market: int, simulations: int, seed: int):
+    """The CLI's five-parameter fit (``FitOptions`` defaults, ``population`` consumers per
+    design campaign) of a campaign simulated at known values in a ``market``-consumer
+    market, fitted on its first 14 of 21 days; returns (calibration, wall seconds)."""
     import scenarios
     import simulation
-    from analysis.calibration.emulator import FitOptions, fit_simulator, held_out_coverage
+    from analysis.calibration.emulator import FitOptions, fit_simulator
     from analysis.calibration.simulator import overrides
 
     base = simulation.rescale(scenarios.load("food_group_buying"), market)
@@ -96,10 +98,19 @@ def simulator_case(population: int, market: int, simulations: int, seed: int) ->
     start = time.perf_counter()
     options = FitOptions(population=population, simulations=simulations, fit_days=14,
                          seed=seed)
-    cal = fit_simulator(daily, base, options=options, store=RESULTS / "simulator_design",
+    store = RESULTS / ("simulator_design" if population == 2000
+                       else f"simulator_design_{population}")
+    cal = fit_simulator(daily, base, options=options, store=store,
                         report=lambda m: print(f"[{time.perf_counter() - start:5.0f} s] {m}",
                                                flush=True))
-    wall = time.perf_counter() - start
+    return cal, time.perf_counter() - start
+
+
+def simulator_case(population: int, market: int, simulations: int, seed: int) -> None:
+    """Time the fit; print recovery, contraction, R-hat, ESS and the held-out coverage."""
+    from analysis.calibration.emulator import held_out_coverage
+
+    cal, wall = simulator_fit(population, market, simulations, seed)
     summary = cal.summary()
     d = summary["diagnostics"]
     print(f"simulator food_group_buying: data from {market:,} consumers, {simulations:,} "
@@ -113,6 +124,22 @@ def simulator_case(population: int, market: int, simulations: int, seed: int) ->
               f"sd/prior sd {cal.meta['contraction'][name]:.2f}")
     print(f"  held-out days 14-20: {held_out_coverage(cal.check, 14):.0%} of daily orders "
           "inside the 90% predictive interval", flush=True)
+    return cal
+
+
+def same_posterior_case(populations: list[int], market: int, simulations: int,
+                        seed: int) -> None:
+    """Fit the same data with design campaigns of each size in ``populations``; print each
+    parameter's posterior mean and sd side by side and the difference of the means in
+    units of their combined sd (size-free statistics should make it small)."""
+    fits = [simulator_case(p, market, simulations, seed) for p in populations]
+    a, b = (f.summary()["parameters"] for f in fits[:2])
+    print(f"same data, design campaigns of {populations[0]:,} vs {populations[1]:,} consumers:")
+    for name in SIMULATOR_TRUTH:
+        x, y = a[name], b[name]
+        z = (x["mean"] - y["mean"]) / np.hypot(x["sd"], y["sd"])
+        print(f"  {name:<28} {x['mean']:>7.3f} (sd {x['sd']:.3f})  {y['mean']:>7.3f} "
+              f"(sd {y['sd']:.3f})  difference {z:+.2f} combined sd")
 
 
 def simulator_sbc_case(n: int, simulations: int, seed: int) -> None:
@@ -149,6 +176,9 @@ def main() -> None:
     parser.add_argument("--simulations", type=int, default=8192)
     parser.add_argument("--sbc", type=int, metavar="N",
                         help="--simulator: simulation-based calibration over N truths")
+    parser.add_argument("--compare-populations", nargs=2, type=int, metavar="N",
+                        help="--simulator: fit the same data with design campaigns of "
+                             "both sizes and compare the posteriors")
     parser.add_argument("--only", nargs="+", metavar="MODEL",
                         help="time only these models (bass, price, media, repurchase)")
     args = parser.parse_args()
@@ -156,6 +186,10 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     if args.simulator and args.sbc:
         simulator_sbc_case(args.sbc, args.simulations, args.seed)
+        return
+    if args.simulator and args.compare_populations:
+        same_posterior_case(args.compare_populations, args.market, args.simulations,
+                            args.seed)
         return
     if args.simulator:
         simulator_case(args.population, args.market, args.simulations, args.seed)

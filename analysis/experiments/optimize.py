@@ -363,7 +363,7 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     final = _seeds(opt.seed + 1, opt.final_replications)
     tasks = [RunTask(p.name, p.apply(scenario), int(sd), opt.population)
              for sd in final for p in (input_plan, recommended)]
-    rows = run_tasks(tasks, store=store, workers=opt.workers, progress=False)
+    rows = run_tasks(tasks, store=store, workers=opt.workers, progress=opt.progress)
     comparison = summarise(rows, "input", ("gmv", "profit", "roi", "orders", "spend"))
     table = pd.DataFrame([{"round": h["round"], **{
         f"{c}|{p}" if levers.periods else c: v for (c, p), v in zip(
