@@ -9,7 +9,7 @@ import pytest
 from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
-QUICK = {"01_what_if.ipynb", "02_kol_vs_koc.ipynb"}  # the others take about a minute each
+QUICK = {"01_what_if.ipynb", "02_kol_vs_koc.ipynb"}  # the others take 30-60 s each (smoke size)
 
 
 def test_there_are_notebooks():
@@ -18,14 +18,16 @@ def test_there_are_notebooks():
 
 @pytest.fixture(scope="module")
 def kernel_env(tmp_path_factory):
-    """A python3 kernelspec that runs this interpreter (the project's venv)."""
+    """A python3 kernelspec that runs this interpreter (the project's venv), with the
+    notebooks' smoke-test switch on: every cell runs at a small size."""
     from ipykernel.kernelspec import install
 
     prefix = tmp_path_factory.mktemp("kernels")
     install(prefix=str(prefix), kernel_name="python3")
-    old = {k: os.environ.get(k) for k in ("JUPYTER_PATH", "MPLBACKEND")}
+    old = {k: os.environ.get(k) for k in ("JUPYTER_PATH", "MPLBACKEND", "CAMPAIGN_LAB_SMOKE_TEST")}
     os.environ["JUPYTER_PATH"] = str(prefix / "share" / "jupyter")
     os.environ["MPLBACKEND"] = "Agg"
+    os.environ["CAMPAIGN_LAB_SMOKE_TEST"] = "1"
     yield sys.executable
     for key, value in old.items():
         if value is None:
