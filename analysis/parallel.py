@@ -16,7 +16,9 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 # fork starts a worker in milliseconds and needs no ``if __name__ == "__main__"`` guard in
-# the user's script; macOS and Windows lack a safe fork.
+# the user's script; macOS and Windows lack a safe fork. Passed explicitly everywhere (process
+# pools, PyMC's chains) because importing Mesa sets the global default to "spawn", which costs
+# about 20 s per NUTS fit and, in a script without that guard, hangs it.
 START_METHOD = "fork" if sys.platform.startswith("linux") else "spawn"
 
 

@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 
 from simulation.result import write_atomic
 
-from ..parallel import available_cores
+from ..parallel import START_METHOD, available_cores
 
 R_HAT_MAX = 1.01
 ESS_MIN = 400
@@ -229,7 +229,8 @@ def sample(model, *, draws: int, tune: int, chains: int, seed: int,
         warnings.filterwarnings("ignore", "QuadPotentialFullAdapt is an experimental feature")
         return pm.sample(draws=draws, tune=tune, chains=chains, cores=cores,
                          random_seed=seed, target_accept=target_accept, init=init,
-                         progressbar=progressbar, compute_convergence_checks=False)
+                         progressbar=progressbar, compute_convergence_checks=False,
+                         mp_ctx=START_METHOD)
 
 
 def predictive(model, idata: az.InferenceData, names: list[str], *, seed: int,

@@ -63,7 +63,7 @@ from pymc_marketing.clv import BetaGeoModel
 from pymc_marketing.clv.distributions import BetaGeoNBD
 from pymc_marketing.clv.utils import rfm_summary
 
-from ..parallel import available_cores
+from ..parallel import START_METHOD, available_cores
 from .base import Calibration, PosteriorCheck
 from .data import CustomerSummary, DataError, TransactionLog
 
@@ -142,7 +142,7 @@ def fit_repurchase(data: TransactionLog | CustomerSummary, *,
     cores = min(chains, available_cores()) if cores is None else cores
     idata = model.fit(table, draws=draws, tune=tune, chains=chains, cores=cores,
                       random_seed=seed, progressbar=progressbar, target_accept=0.9,
-                      compute_convergence_checks=False)
+                      compute_convergence_checks=False, mp_ctx=START_METHOD)
     meta = {"source": data.source, "customers": int(len(table)),
             "time_unit_days": DAYS_PER_UNIT}
     if isinstance(data, CustomerSummary):
