@@ -254,11 +254,11 @@ def test_cli_simulator_needs_a_scenario(tmp_path, capsys):
 def test_recovery_with_truths_outside_the_prior_centre(tmp_path):
     """Data from a 20,000-consumer market at truths 1.3-1.6 prior sds from the prior
     centres; fitted on the first 14 of 21 days with 2,048 simulated campaigns of 2,000
-    consumers. The level and carry-over parameters must be learnt: posterior sd / prior sd
-    below 0.5 and the 90% interval covering the truth. Daily orders and GMV carry too little
-    of loss aversion, word of mouth and anchoring to learn them (measured contraction
-    0.83-0.93): the fit must say so (contraction above ``UNINFORMED``) rather than report a
-    confident wrong value; NUTS must converge."""
+    consumers (2 x 1,000 NUTS draws). The level and carry-over parameters must be learnt:
+    posterior sd / prior sd below 0.5 and the 90% interval covering the truth. Daily orders
+    and GMV carry too little of loss aversion, word of mouth and anchoring to learn them
+    (measured contraction 0.83-0.93): the fit must say so (contraction above
+    ``UNINFORMED``) rather than report a confident wrong value; NUTS must converge."""
     market = simulation.rescale(FOOD, 20_000)
     truth = {"awareness_half_life_hours": float(PRIORS["awareness_half_life_hours"]
                                                 .from_z(-1.4)),
@@ -268,7 +268,7 @@ def test_recovery_with_truths_outside_the_prior_centre(tmp_path):
              "anchoring_weight": float(PRIORS["anchoring_weight"].from_z(-1.3))}
     data = pd.read_csv(_campaign_file(tmp_path, market, truth, seed=5))
     cal = fit_simulator(data, market, options=FitOptions(simulations=2048, fit_days=14,
-                                                         seed=2))
+                                                         draws=1000, tune=1000, seed=2))
     summary = cal.summary()
     contraction = cal.meta["contraction"]
     print(json.dumps({"contraction": contraction, "parameters": summary["parameters"],
