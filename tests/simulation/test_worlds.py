@@ -25,10 +25,12 @@ def test_a_batch_of_one_is_the_run():
 
 
 def test_per_product_series_add_up_to_the_daily_totals():
-    """Two products at list prices 399 and 1,197 with a presale (deposits count when the
+    """Two products at list prices 399 and 1,197, 1.5 units an order, with a presale (deposits count when the
     balance is paid, 12% are forfeited): every order the metrics count is logged once, so
     each world's per-product series add up to ``daily``, and one world's are its orders."""
     two = with_second_product(simulation.rescale(scenarios.load("double11_beauty"), 2000))
+    two = scenarios.with_overrides(two, {f"products.{p.name}.units_per_order": 1.5
+                                         for p in two.products})  # GMV is price x units
     batch = simulation.run_batch([two, two, two], [1, 2, 3])
     for name in ("orders", "gmv"):
         by_product = batch.daily_by_product(name)
