@@ -94,8 +94,13 @@ def read_price_file(path: Path) -> list[dict]:
         if unknown:
             raise PriceFileError(path, unknown[0], None, f"unknown column; allowed: "
                                  f"{list(CSV_COLUMNS + OPTIONAL_COLUMNS)}")
-        rows = [_parse_row(path, n, {k.strip(): (v or "").strip() for k, v in raw.items()})
-                for n, raw in enumerate(reader, start=1)]
+        rows = []
+        for n, raw in enumerate(reader, start=1):
+            if None in raw:
+                raise PriceFileError(path, "", n, f"more values than the header's "
+                                     f"{len(header)} columns")
+            rows.append(_parse_row(path, n, {k.strip(): (v or "").strip()
+                                             for k, v in raw.items()}))
     if not rows:
         raise PriceFileError(path, "", None, "no data rows")
     return rows

@@ -239,7 +239,7 @@ class Behaviour(Frozen):
         "value is an assumption.",
     )
     reference_smoothing_seen: float = Field(
-        0.15, ge=0, le=1, description="Weight of a price seen without buying (an ad, a visit, "
+        0.05, ge=0, le=1, description="Weight of a price seen without buying (an ad, a visit, "
         "a livestream) in the same update: the memory-based reference price moves toward "
         "every price the consumer sees (Briesch et al. 1997). 0: only prices paid move it. "
         "Source: assumption, below the weight of a price paid.",
@@ -264,6 +264,9 @@ class Product(Frozen):
     category: str | None = Field(
         None, min_length=1, description="Products of one category compete in one "
         "multinomial logit with a no-purchase option; default: the product alone in its own.")
+    competitor: bool = Field(
+        False, description="Another brand's product competing in the category: it takes "
+        "choices (and is counted as competitor_orders) but its sales are not the campaign's.")
     list_price: float = Field(gt=0, allow_inf_nan=False)
     margin: float = Field(ge=0, lt=1, description="Gross margin as a share of list price.")
     reference_price: float | None = Field(
@@ -614,6 +617,12 @@ class Scenario(Frozen):
         if group_buy and group_buy.product is not None and group_buy.product not in products:
             raise problem("network.group_buy.product", f"unknown product "
                           f"{group_buy.product!r}; allowed: {sorted(products)}")
+        for c in self.channels:
+            promoted = self.products[self.channel_product(c)]
+            if promoted.competitor:
+                raise problem(f"channels[{c.name}].product", f"{promoted.name!r} is a "
+                              "competitor's product; a channel promotes one of the campaign's "
+                              f"own: {[p.name for p in self.products if not p.competitor]}")
         if self.prices is not None:
             check_rows(self.prices, list(products), self.calendar.days)
         if self.budget_control is not None:

@@ -301,6 +301,9 @@ class CampaignModel(mesa.Model):
         decision = self.consumers.decide(ids, offer, self.social.proof(ids, hour), rng=rng)
         self._record_decisions(decision, source, hour)
         for q, bought in decision.bought.items():
+            if self.scenario.products[q].competitor:
+                self.recorder.add("competitor_orders", hour, source, bought.ids)
+                continue
             presale = self.calendar.presale.get(q)
             if presale is None:
                 self.social.after_purchases(bought, hour, source, q)

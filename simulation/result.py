@@ -110,6 +110,7 @@ class RunResult:
             "complaints": float(totals["complaints"]),
             "complaint_rate": _ratio(totals["complaints"], self.reached_consumers),
             "optouts": float(totals["optouts"]),
+            "competitor_orders": float(totals["competitor_orders"]),
             "decisions": float(totals["decisions"]),
             # where the biases act: shares of purchase decisions that met a loss (a price
             # above the anchored reference) and that saw a displayed original price
