@@ -61,6 +61,8 @@ SUBCOMMANDS = {
                   "simulator)"),
     "sensitivity": ("analysis.experiments.cli", "sensitivity_",
                     "global sensitivity of the KPIs to uncertain parameters (Sobol, Morris)"),
+    "biases": ("analysis.biases", "",
+               "what each behavioural bias does here: the campaign with each one switched off"),
     "report": ("analysis.report", "", "one self-contained HTML page for a results folder"),
     "attribute": ("analysis.attribution.cli", "",
                   "score attribution models against the simulated ground truth"),
@@ -134,7 +136,9 @@ def format_kpis(result) -> str:
             f"spend {s['spend']:,.0f}  GMV {s['gmv']:,.0f}  ROI {s['roi'] or 0:.2f}  "
             f"orders {s['orders']:,.0f}  new customers {s['new_customers']:,}  "
             f"CAC {s['cac'] or 0:,.1f}  repeat {s['repeat_customers']:,}  "
-            f"complaint rate {100 * (s['complaint_rate'] or 0):.2f}%\n")
+            f"complaint rate {100 * (s['complaint_rate'] or 0):.2f}%\n"
+            f"decisions facing a loss {100 * (s['bias_shares']['loss'] or 0):.1f}%, "
+            f"seeing an anchor {100 * (s['bias_shares']['anchor'] or 0):.1f}%\n")
     table = result.kpi_table()
     formats = {"spend": "{:,.0f}", "impressions": "{:,.0f}", "reach": "{:,.0f}",
                "clicks": "{:,.0f}", "orders": "{:,.0f}", "gmv": "{:,.0f}",

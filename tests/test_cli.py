@@ -69,6 +69,10 @@ def test_run_writes_summary_timeseries_and_plots(tmp_path):
                 "by_segment", "scenario", "seed", "version"):
         assert key in summary
     assert summary["seed"] == 3 and summary["scenario"] == "mini"
+    shares = summary["bias_shares"]
+    ts_sum = pd.read_parquet(tmp_path / "timeseries.parquet")[["decisions", "decisions_loss"]].sum()
+    assert shares["loss"] == pytest.approx(ts_sum["decisions_loss"] / ts_sum["decisions"])
+    assert 0 < shares["anchor"] < 1 and "decisions facing a loss" in out.stdout
     assert summary["by_channel"]["video"]["spend"] <= 500
     ts = pd.read_parquet(tmp_path / "timeseries.parquet")
     assert {"hour", "source", "generation", "tier", "spend", "orders", "gmv"} <= set(ts)
@@ -77,6 +81,20 @@ def test_run_writes_summary_timeseries_and_plots(tmp_path):
     for png in ("timeline.png", "funnel.png", "spend_vs_gmv.png"):
         assert (tmp_path / png).read_bytes()[:4] == b"\x89PNG"
     assert not list(tmp_path.glob(".*.tmp"))  # atomic writes leave no temporaries
+
+
+def test_biases_reports_what_each_bias_does_and_writes_its_table(tmp_path):
+    """Each bias switched off on paired seeds: on mini (a limited-time offer with a
+    displayed original price), removing anchoring or framing loses orders."""
+    out = cli("biases", MINI, "--seeds", "3", "--population", "3000", "--out", tmp_path)
+    assert out.returncode == 0, out.stderr
+    table = pd.read_csv(tmp_path / "biases.csv").set_index("bias switched off")
+    assert len(table) == 5 and "decisions facing a loss" in out.stdout
+    assert table.loc["anchoring (weight 0)", "orders change"] < 0
+    assert table.loc["framing (susceptibility 0)", "orders change"] < 0
+    assert (table["orders change se"] > 0).all()
+    bad = cli("biases", MINI, "--seeds", "1", "--out", tmp_path)
+    assert bad.returncode == 2 and "--seeds" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_python_api_in_three_lines():
