@@ -23,6 +23,7 @@ from scenarios import Scenario, with_overrides
 from simulation.result import package_version, write_atomic
 
 from ..parallel import ordered_map
+from .priors import from_z
 from .simulator import PRIORS, overrides
 
 
@@ -47,7 +48,7 @@ def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
     in one batched pass."""
     import simulation
 
-    thetas = {n: PRIORS[n].from_z(z[:, j]) for j, n in enumerate(names)}
+    thetas = {n: from_z(PRIORS[n], z[:, j]) for j, n in enumerate(names)}
     worlds = [with_overrides(scenario, overrides(scenario, {n: float(thetas[n][i])
                                                             for n in names}))
               for i in range(len(z))]

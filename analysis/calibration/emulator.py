@@ -45,10 +45,10 @@ from scenarios import Scenario
 from ..parallel import START_METHOD
 from .base import Calibration, PosteriorCheck
 from .design import Design, fingerprint, run_design, simulate_points
+from .priors import Prior, from_z, to_z, transformed_normal
 from .simulator import (
     PARAMETERS,
     PRIORS,
-    Prior,
     baseline,
     statistic_names,
     statistics,
@@ -244,7 +244,7 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
             "design_points": opt.simulations, "fit_days": fit_days,
             "statistics": stat_names, "observed_statistics": observed.tolist(),
             "contraction": contraction,
-            "priors": {n: [p.kind, p.mu, p.sigma] for n, p in chosen.items()},
+            "priors": {n: p.to_dict() for n, p in chosen.items()},
             "lack_of_fit": dict(zip(stat_names, emulator.lack_of_fit.tolist(), strict=True)),
             "wall_seconds": time.perf_counter() - started, **baseline(scenario)}
     return Calibration("simulator", idata, names, check, meta=meta)
@@ -355,7 +355,7 @@ def _design_points(p: int, opt: FitOptions) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _prior_sd(prior: Prior) -> float:
-    draws = prior.from_z(np.random.default_rng(0).standard_normal(20_000))
+    draws = from_z(prior, np.random.default_rng(0).standard_normal(20_000))
     return float(np.std(draws))
 
 
@@ -370,9 +370,9 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
     def log_prior(z: np.ndarray) -> float:
         total = 0.0
         for j, n in enumerate(names):  # the chosen prior, in the base prior's coordinates
-            theta = PRIORS[n].from_z(z[j])
-            total += normal.logpdf(priors[n].to_z(theta)) - np.log(priors[n].sigma) \
-                + np.log(PRIORS[n].sigma)
+            theta = from_z(PRIORS[n], z[j])
+            total += normal.logpdf(to_z(priors[n], theta)) \
+                - np.log(priors[n].parameters["sigma"]) + np.log(PRIORS[n].parameters["sigma"])
         return total
 
     starts = np.random.default_rng(opt.seed).standard_normal((64, len(names)))
@@ -384,14 +384,13 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
         # moves in the emulator's own coordinates
         z, initvals = [], {}
         for j, n in enumerate(names):
-            prior, base = priors[n], PRIORS[n]
+            prior, base = priors[n].parameters, PRIORS[n].parameters
             raw = pm.Normal(f"{n}_z", 0.0, 1.0)
-            u = prior.mu + prior.sigma * raw
-            pm.Deterministic(n, {"lognormal": pt.exp, "normal": lambda x: x,
-                                 "logitnormal": pm.math.invlogit}[prior.kind](u))
-            z.append((u - base.mu) / base.sigma)
-            initvals[f"{n}_z"] = float((base.mu + base.sigma * mode[j] - prior.mu)
-                                       / prior.sigma)
+            u = prior["mu"] + prior["sigma"] * raw
+            pm.Deterministic(n, transformed_normal(priors[n], u))
+            z.append((u - base["mu"]) / base["sigma"])
+            initvals[f"{n}_z"] = float((base["mu"] + base["sigma"] * mode[j] - prior["mu"])
+                                       / prior["sigma"])
         # the covariance is whitened at the mode; away from it the emulator's own error grows
         # with its leverage, which widens the likelihood where the design cannot vouch for it
         at = pt.stack(z)
@@ -412,7 +411,7 @@ def _predictive_check(idata, names, small: Scenario, daily: pd.DataFrame, opt: F
     total = len(post[names[0]])
     pick = np.random.default_rng(opt.seed + 2).choice(total, size=opt.check_draws,
                                                       replace=False)
-    z = np.column_stack([PRIORS[n].to_z(post[n][pick]) for n in names])
+    z = np.column_stack([to_z(PRIORS[n], post[n][pick]) for n in names])
     seeds = np.random.default_rng(opt.seed + 3).integers(0, 2**31 - 1, size=len(pick))
     import simulation
 

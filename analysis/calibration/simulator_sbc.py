@@ -23,6 +23,7 @@ from scenarios import Scenario
 
 from .design import simulate_points
 from .emulator import FitOptions, build_emulator, sample_posterior
+from .priors import from_z
 from .simulator import PRIORS, statistics
 
 
@@ -78,9 +79,9 @@ def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(
         for j, name in enumerate(names):
             post = idata.posterior[name].values.ravel()
             thinned = post[np.linspace(0, len(post) - 1, draws).astype(int)]
-            truth = PRIORS[name].from_z(truths_z[i, j])
+            truth = from_z(PRIORS[name], truths_z[i, j])
             ranks.append(int((thinned < truth).sum()))
-            ratio.append(float(post.std() / np.std(PRIORS[name].from_z(
+            ratio.append(float(post.std() / np.std(from_z(PRIORS[name],
                 np.random.default_rng(0).standard_normal(20_000)))))
         done[i] = (ranks, ratio)
         if store is not None:
