@@ -22,13 +22,13 @@ The recommendation is the evaluated allocation with the highest surrogate mean (
 one lucky replication). It is then run against the input plan on fresh seeds at the full
 population, paired (``compare.summarise``), for the gain and its interval; response curves
 are read off the surrogate with its uncertainty. Every evaluated candidate is appended to a
-log, so an interrupted optimization resumes without re-running finished simulations.
+resumable log (:mod:`analysis.resumable`) under the key of the search (scenario, seeds and the
+source fingerprint), so an interrupted optimization resumes without re-running finished
+simulations, and a search after a code change simulates anew.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -40,9 +40,10 @@ import pandas as pd
 
 from scenarios import Scenario, ScenarioError, budget_levers
 from simulation import pacing
-from simulation.result import package_version
+from simulation.fingerprint import input_fingerprint, work_key
 
 from ..parallel import ordered_map
+from ..resumable import ResumableLog
 from .compare import summarise
 from .plans import BudgetPlan
 from .runner import run_tasks
@@ -306,14 +307,12 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     small = simulation.rescale(scenario, size) if size != scenario.market.population \
         else scenario
     seeds = _seeds(opt.seed, opt.replications)
-    log = log or store.folder / "search.jsonl"
-    done = _read_log(log)
-    version = hashlib.sha256(json.dumps([small.model_dump(mode="json"), seeds,
-                                         package_version()], sort_keys=True,
-                                        default=str).encode()).hexdigest()[:12]
+    search = ResumableLog(log or store.folder / "search.jsonl", search_key(small, seeds))
+    done = {row["shares"]: np.asarray(row["totals"], dtype=np.float64)
+            for row in search.rows()}
 
     def key(shares: np.ndarray) -> str:
-        return version + ":" + ",".join(f"{x:.6f}" for x in shares.ravel())
+        return ",".join(f"{x:.6f}" for x in shares.ravel())
 
     def evaluate(candidates: list[np.ndarray]) -> list[np.ndarray]:
         todo = [c for c in candidates if key(c) not in done]
@@ -328,11 +327,9 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
         totals = np.concatenate(results) if results else np.zeros((0, 3))
         for i, c in enumerate(todo):
             done[key(c)] = totals[i * len(seeds):(i + 1) * len(seeds)]
-            with open(log, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"key": key(c), "totals": done[key(c)].tolist()}) + "\n")
+            search.append({"shares": key(c), "totals": done[key(c)].tolist()})
         return [done[key(c)] for c in candidates]
 
-    log.parent.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(opt.seed)
     history: list[dict] = []
     start = project(levers.input_shares(scenario), lo, hi, cap)
@@ -375,20 +372,15 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
                         time.perf_counter() - started)
 
 
+def search_key(small: Scenario, seeds: list[int]) -> str:
+    """The key of a search's simulations: the searched scenario, its seeds, the files it
+    reads and the source of the engine and of this module."""
+    return work_key({"scenario": small.model_dump(mode="json"), "seeds": seeds,
+                     "inputs": input_fingerprint(small)}, Path(__file__))
+
+
 def _seeds(seed: int, n: int) -> list[int]:
     return np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32).tolist()
-
-
-def _read_log(path: Path) -> dict[str, np.ndarray]:
-    done: dict[str, np.ndarray] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by an interruption
-            done[row["key"]] = np.asarray(row["totals"], dtype=np.float64)
-    return done
 
 
 def _fit_surrogate(history: list[dict], seed: int):
