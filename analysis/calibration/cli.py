@@ -21,7 +21,7 @@ import logging
 import sys
 from pathlib import Path
 
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from .base import Calibration
 from .data import DataError

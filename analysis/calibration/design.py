@@ -19,7 +19,7 @@ import numpy as np
 
 from scenarios import Scenario, with_overrides
 from simulation.fingerprint import input_fingerprint, work_key
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from ..parallel import ordered_map
 from . import agent_model

@@ -43,6 +43,7 @@ from scipy.stats import norm, qmc
 from scenarios import Scenario
 
 from ..parallel import START_METHOD
+from ..seeds import replication_seeds, stream_of
 from .base import Calibration, PosteriorCheck
 from .design import Design, fingerprint, run_design, simulate_points
 from .priors import Prior, from_z, to_z, transformed_normal
@@ -54,6 +55,8 @@ from .simulator import (
     statistics,
 )
 
+# seed streams of a fit (analysis.seeds), one per purpose
+DESIGN, LACK_OF_FIT, MODE_STARTS, CHECK_DRAWS, CHECK_RUNS, SIZE_CHECK = range(6)
 LOG_CHI2_MEAN = -1.2703628454614782  # E[log X], X ~ chi-squared(1)
 
 
@@ -289,7 +292,7 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     # per consumer); measure how far a larger market's statistics sit from the emulator, and
     # count that as part of the misfit, so data from a large market are not over-trusted.
     market = simulation.rescale(small, big)
-    rng = np.random.default_rng(opt.seed + 5)
+    rng = np.random.default_rng(stream_of(opt.seed, SIZE_CHECK))
     points = rng.standard_normal((opt.size_points, len(names)))
     z_big = np.repeat(points, opt.size_replicates, axis=0)
     seeds_big = rng.integers(0, 2**31 - 1, size=len(z_big))
@@ -347,10 +350,10 @@ def _design_points(p: int, opt: FitOptions) -> tuple[np.ndarray, np.ndarray]:
     """Sobol design over the prior (widened), then the lack-of-fit points, each repeated."""
     sobol = qmc.Sobol(p, scramble=True, seed=opt.seed).random(opt.simulations)
     z = norm.ppf(np.clip(sobol, 1e-6, 1 - 1e-6)) * opt.design_width
-    rng = np.random.default_rng(opt.seed + 1)
+    rng = np.random.default_rng(stream_of(opt.seed, LACK_OF_FIT))
     checks = rng.standard_normal((opt.lof_points, p))
     z = np.vstack([z, np.repeat(checks, opt.lack_of_fit_replicates, axis=0)])
-    seeds = np.random.default_rng(opt.seed).integers(0, 2**31 - 1, size=len(z))
+    seeds = np.array(replication_seeds(opt.seed, len(z), stream=DESIGN))
     return z, seeds
 
 
@@ -375,7 +378,8 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
                 - np.log(priors[n].parameters["sigma"]) + np.log(PRIORS[n].parameters["sigma"])
         return total
 
-    starts = np.random.default_rng(opt.seed).standard_normal((64, len(names)))
+    starts = np.random.default_rng(stream_of(opt.seed, MODE_STARTS)).standard_normal(
+        (64, len(names)))
     mode = emulator.mode(observed, scale, starts, log_prior)
     chol = np.linalg.cholesky(emulator.covariance(mode, scale))
     whiten = np.linalg.inv(chol)
@@ -409,10 +413,10 @@ def _predictive_check(idata, names, small: Scenario, daily: pd.DataFrame, opt: F
     """Daily orders of posterior draws (scaled to the observed market) against the data."""
     post = {n: idata.posterior[n].values.ravel() for n in names}
     total = len(post[names[0]])
-    pick = np.random.default_rng(opt.seed + 2).choice(total, size=opt.check_draws,
+    pick = np.random.default_rng(stream_of(opt.seed, CHECK_DRAWS)).choice(total, size=opt.check_draws,
                                                       replace=False)
     z = np.column_stack([to_z(PRIORS[n], post[n][pick]) for n in names])
-    seeds = np.random.default_rng(opt.seed + 3).integers(0, 2**31 - 1, size=len(pick))
+    seeds = replication_seeds(opt.seed, len(pick), stream=CHECK_RUNS)
     import simulation
 
     size = min(n_obs, opt.check_scale * opt.population)

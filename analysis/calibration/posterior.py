@@ -17,8 +17,7 @@ from typing import Any
 import arviz as az
 import numpy as np
 
-from scenarios import ScenarioError
-
+from ..errors import UsageError
 from .agent_model import PRIORS
 from .base import CHECK_GROUP, Calibration, PosteriorCheck
 from .overrides import to_overrides
@@ -36,13 +35,13 @@ def load_calibration(folder: str | Path) -> Calibration:
     nc, summary = folder / "posterior.nc", folder / "summary.json"
     for path in (nc, summary):
         if not path.is_file():
-            raise ScenarioError(str(folder), "--posterior", f"no {path.name} here; give the "
+            raise UsageError(str(folder), "--posterior", f"no {path.name} here; give the "
                                 "output folder of `campaign-lab calibrate`")
     try:
         meta = json.loads(summary.read_text())
         idata = az.from_netcdf(str(nc))
     except (json.JSONDecodeError, OSError, ValueError) as exc:
-        raise ScenarioError(str(folder), "--posterior", f"cannot read the posterior: {exc}") \
+        raise UsageError(str(folder), "--posterior", f"cannot read the posterior: {exc}") \
             from None
     variables = tuple(dict.fromkeys(name.split("[")[0] for name in meta.get("parameters", {})))
     check = PosteriorCheck.from_dataset(idata[CHECK_GROUP]) \
@@ -55,7 +54,7 @@ def scenario_draws(folder: str | Path, n: int, *, seed: int = 0,
     """``n`` posterior draws of the calibration in ``folder`` as scenario overrides."""
     cal = load_calibration(folder)
     if cal.model == "bass":
-        raise ScenarioError(str(folder), "--posterior", "a Bass posterior has no scenario "
+        raise UsageError(str(folder), "--posterior", "a Bass posterior has no scenario "
                             "parameters to vary (it is what simulated adoption is compared "
                             "with); use a price, media, repurchase or simulator calibration")
     total = int(cal.idata.posterior.sizes["chain"] * cal.idata.posterior.sizes["draw"])
@@ -85,7 +84,7 @@ def priors_from(folder: str | Path) -> dict[str, Prior]:
             elif path == "behaviour.awareness_half_life_hours":
                 found.setdefault("awareness_half_life_hours", []).append(value)
     if not found:
-        raise ScenarioError(str(folder), "--prior-from", f"a {cal.model} posterior sets none "
+        raise UsageError(str(folder), "--prior-from", f"a {cal.model} posterior sets none "
                             "of the agent model's parameters; use a price (loss_aversion) or "
                             "media (awareness_half_life_hours) calibration")
     return {n: fitted_to(PRIORS[n].distribution, np.asarray(v)) for n, v in found.items()}
