@@ -16,6 +16,8 @@ from pathlib import Path
 import scenarios
 from scenarios import ScenarioError
 
+from .errors import UsageError
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -115,9 +117,9 @@ def _run(args) -> int:
     import simulation
 
     if args.population is not None and args.population < 1:
-        raise ScenarioError("--population", "population", "must be >= 1", args.population)
+        raise UsageError("--population", "population", "must be >= 1", args.population)
     if args.seed is not None and args.seed < 0:
-        raise ScenarioError("--seed", "seed", "must be >= 0", args.seed)
+        raise UsageError("--seed", "seed", "must be >= 0", args.seed)
     s = scenarios.load(args.scenario, args.overrides)
     result = simulation.run(s, seed=args.seed, population=args.population, engine=args.engine,
                             log_touchpoints=args.touchpoints)

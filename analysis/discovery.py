@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from scipy.stats import qmc
 
 from scenarios import Scenario, ScenarioError, with_overrides
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from .sensitivity import (
     Evaluate,
@@ -106,7 +106,7 @@ class DiscoveryResult:
 
 
 def discover(scenario: Scenario, uncertainties: Sequence[Uncertainty],
-             plan_a: Mapping[str, Any], plan_b: Mapping[str, Any], kpi: str = "profit",
+             plan_a: Mapping[str, Any], plan_b: Mapping[str, Any], *, kpi: str = "profit",
              n: int = 200, seed: int = 0, population: int | None = None,
              threshold: float = 0.8, evaluate: Evaluate | None = None,
              replications: int = 1, max_boxes: int = 3, progress: bool = True

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from scenarios import ScenarioError
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 KINDS = {"summary.json": "Campaign run", "comparison.json": "Plan comparison",
          "optimization.json": "Budget optimization", "attribution.json": "Attribution"}

@@ -43,7 +43,9 @@ from tqdm.auto import tqdm
 
 import simulation
 from scenarios import Scenario, ScenarioError, with_overrides
-from simulation.result import write_atomic
+from simulation.io import write_atomic
+
+from .seeds import replication_seeds
 
 Evaluate = Callable[[list[Scenario], list[int]], list[dict]]
 """Runs scenarios with seeds (same length) and returns one KPI summary dict per run."""
@@ -242,17 +244,15 @@ def check_uncertainties(scenario: Scenario, uncertainties: Sequence[Uncertainty]
 
 
 def child_seed(seed: int, i: int) -> int:
-    """Seed of the ``i``-th independent stream spawned from ``seed`` (never 0: SALib treats
-    a zero seed as "unseeded")."""
-    child = np.random.SeedSequence(seed).spawn(i + 1)[i]
-    return int(child.generate_state(1, dtype=np.uint32)[0]) + 1
+    """A sampler's seed from stream ``i`` of ``seed`` (never 0: SALib treats a zero seed as
+    "unseeded")."""
+    return replication_seeds(seed, 1, stream=i)[0] + 1
 
 
 def run_seeds(seed: int, replications: int) -> list[int]:
-    """One run seed per replication, shared by every sample point (common random numbers)."""
-    if not isinstance(replications, int) or replications < 1:
-        raise ValueError(f"replications must be an integer >= 1, got {replications!r}")
-    return [child_seed(child_seed(seed, 2), r) for r in range(replications)]
+    """One run seed per replication, shared by every sample point (common random numbers):
+    stream 2 of ``seed`` (streams 0 and 1 seed the samplers)."""
+    return replication_seeds(seed, replications, stream=2)
 
 
 def build(scenario: Scenario, overrides: Mapping[str, Any],

@@ -93,7 +93,7 @@ def main() -> None:
                           / 2**20}))
         return
     graph = _graph(args.nodes)
-    seeds = np.flatnonzero(graph.role == 1)[:5]
+    seeds = np.flatnonzero(graph.role == net.ROLE_KOL)[:5]
     t_ours, n_ours = ours(graph, seeds, args.runs)
     t_nd, n_nd = ndlib(graph, seeds, args.runs)
     build = build_1m()

@@ -32,13 +32,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, field_validator
 
 from .common import Frozen, problem
 
-POLICIES = ("static", "observed", "thompson")
+Policy = Literal["static", "observed", "thompson"]
+POLICIES = get_args(Policy)
 
 
 def is_budget_lever(channel: Any) -> bool:
@@ -58,7 +59,7 @@ def budget_levers(scenario: Any) -> list[str]:
 
 
 class BudgetControl(Frozen):
-    policy: Literal["static", "observed", "thompson"] = "static"
+    policy: Policy = "static"
     interval_hours: int = Field(
         24, ge=1, le=24 * 366, description="Hours between two decisions; the first is at "
         "this hour. Source: assumption (the brief's example re-read data every 5 minutes; "

@@ -7,7 +7,8 @@ it. Every ``interval_hours`` the controller
    ``V_c`` (GMV, or gross margin) of the orders the channel triggered (their ``source``),
    plus the expected value of its open presale deposits (deposit value x (1 - dropout)), so
    that a presale does not hide a channel's sales until the balance hour;
-2. *analyses*: the policy estimates the return per unit of spend ``r_c`` (``POLICIES``);
+2. *analyses*: the policy estimates the return per unit of spend ``r_c``
+   (``RETURN_ESTIMATORS``, one per ``scenarios.budget.POLICIES`` besides ``static``);
 3. *decides*: ``reallocate`` splits the channels' total remaining budget by the rule in
    ``scenarios.budget`` (floors first, then ``1 - explore_share`` by ``r_c`` x plan and
    ``explore_share`` by plan), keeping the channels whose change would be below the
@@ -98,7 +99,7 @@ def thompson_returns(ev: Evidence, settings: BudgetControl, *, rng: np.random.Ge
     return a * rng.gamma(shape, 1.0 / rate)
 
 
-POLICIES: dict[str, Callable[..., np.ndarray]] = {
+RETURN_ESTIMATORS: dict[str, Callable[..., np.ndarray]] = {
     "observed": observed_returns,
     "thompson": thompson_returns,
 }
@@ -189,7 +190,7 @@ class BudgetController:
         self.floor_share = np.array([
             settings.floor_of(scenario.channels[c].name) for c in self.channels
         ])
-        self.policy = POLICIES.get(settings.policy)
+        self.policy = RETURN_ESTIMATORS.get(settings.policy)
         self.dropout = {e.name: e.dropout for e in scenario.calendar.events
                         if isinstance(e, Presale)}
         products = scenario.products

@@ -27,7 +27,7 @@ from scenarios.schema import GENERATIONS, KocSeeding, KolPost
 from scenarios.social import SOCIAL_SOURCES
 
 from . import kernels as k
-from .network import TIE_FRIEND, FollowGraph, out_edges
+from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph, out_edges
 from .outcomes import Purchases
 from .worlds import Worlds
 
@@ -97,9 +97,9 @@ class SocialNetwork:
         audience = np.diff(graph.indptr)
         self.kols_by_audience, self.kocs = [], []
         for lo, hi in zip(worlds.offsets[:-1], worlds.offsets[1:], strict=True):
-            kols = lo + np.flatnonzero(graph.role[lo:hi] == 1)
+            kols = lo + np.flatnonzero(graph.role[lo:hi] == ROLE_KOL)
             self.kols_by_audience.append(kols[np.argsort(-audience[kols], kind="stable")])
-            self.kocs.append(lo + np.flatnonzero(graph.role[lo:hi] == 2))
+            self.kocs.append(lo + np.flatnonzero(graph.role[lo:hi] == ROLE_KOC))
         self.audience = audience
 
     # -- SocialProof -------------------------------------------------------------------

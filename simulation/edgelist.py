@@ -18,7 +18,16 @@ import pandas as pd
 from scenarios import ScenarioError
 from scenarios.social import Network
 
-from .network import TIE_FRIEND, TIE_KOC, TIE_KOL, TIE_NAMES, FollowGraph, from_edges
+from .network import (
+    ROLE_KOC,
+    ROLE_KOL,
+    TIE_FRIEND,
+    TIE_KOC,
+    TIE_KOL,
+    TIE_NAMES,
+    FollowGraph,
+    from_edges,
+)
 
 REQUIRED = ("follower", "followee")
 OPTIONAL = ("weight", "tie")
@@ -81,11 +90,11 @@ def load_edges(path: str | Path, n: int, settings: Network) -> FollowGraph:
             fail(r, "tie", f"unknown tie type; allowed: {list(TIE_NAMES)}", frame["tie"].iloc[r])
         tie = pd.Categorical(names, categories=TIE_NAMES).codes.astype(np.int8)
         role = np.zeros(n, dtype=np.int8)
-        role[followee[tie == TIE_KOC]] = 2
-        role[followee[tie == TIE_KOL]] = 1
+        role[followee[tie == TIE_KOC]] = ROLE_KOC
+        role[followee[tie == TIE_KOL]] = ROLE_KOL
     else:
         role = roles_by_audience(np.bincount(followee, minlength=n), settings)
-        tie = np.select([role[followee] == 1, role[followee] == 2], [TIE_KOL, TIE_KOC],
+        tie = np.select([role[followee] == ROLE_KOL, role[followee] == ROLE_KOC], [TIE_KOL, TIE_KOC],
                         TIE_FRIEND).astype(np.int8)
     return from_edges(n, followee, follower, tie, role, weight)
 
@@ -97,8 +106,8 @@ def roles_by_audience(followers: np.ndarray, settings: Network) -> np.ndarray:
     n_kol = int(round(settings.kol_share * n))
     n_koc = int(round(settings.koc_share * n))
     role = np.zeros(n, dtype=np.int8)
-    role[order[:n_kol]] = 1
-    role[order[n_kol:n_kol + n_koc]] = 2
+    role[order[:n_kol]] = ROLE_KOL
+    role[order[n_kol:n_kol + n_koc]] = ROLE_KOC
     role[followers == 0] = 0
     return role
 

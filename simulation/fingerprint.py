@@ -11,6 +11,7 @@ content) and of every file the scenario refers to (today the edge list ``network
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
@@ -31,11 +32,18 @@ def file_digest(files: Iterable[tuple[str, Path]]) -> str:
     return h.hexdigest()[:16]
 
 
+SOURCE_ROOTS = (Path(__file__).parent, Path(scenarios.__file__).parent)
+
+
 @cache
 def code_fingerprint() -> str:
     """The installed source of ``simulation`` and ``scenarios`` (cached: the code a process
     has imported does not change under it)."""
-    roots = (Path(__file__).parent, Path(scenarios.__file__).parent)
+    return source_fingerprint(SOURCE_ROOTS)
+
+
+def source_fingerprint(roots: Iterable[Path]) -> str:
+    """Every source file (``SOURCE_SUFFIXES``) below ``roots``, by path and contents."""
     return file_digest((p.relative_to(root.parent).as_posix(), p) for root in roots
                        for p in root.rglob("*")
                        if p.suffix in SOURCE_SUFFIXES and "__pycache__" not in p.parts)
@@ -57,3 +65,13 @@ def input_fingerprint(scenario: Scenario) -> str:
 def _contents(path: str, mtime_ns: int, size: int) -> str:
     # keyed by modification time and size too, so a sweep hashes a large edge list once
     return file_digest([(path, Path(path))])
+
+
+def work_key(payload: object, *sources: Path) -> str:
+    """The key of a stored piece of work: SHA-256 (16 hex digits) of ``payload`` (JSON, e.g.
+    the scenario, seeds and settings), :func:`code_fingerprint` and the ``sources`` that
+    turn runs into what is stored (the analysis module writing it). Every store of runs
+    keys on this, so no code change leaves a stale result in use."""
+    text = json.dumps(payload, sort_keys=True, default=str)
+    code = code_fingerprint() + file_digest((p.name, p) for p in sources)
+    return hashlib.sha256(f"{text}\0{code}".encode()).hexdigest()[:16]

@@ -16,6 +16,7 @@ import numpy as np
 from scenarios.social import Network as NetworkSettings
 
 TIE_KOL, TIE_KOC, TIE_FRIEND = 0, 1, 2
+ROLE_CONSUMER, ROLE_KOL, ROLE_KOC = 0, 1, 2  # FollowGraph.role
 TIE_NAMES = ("kol", "koc", "friend")
 
 
@@ -25,7 +26,7 @@ class FollowGraph:
     indptr: np.ndarray  # int64, n + 1
     indices: np.ndarray  # int32 followers, grouped by source
     tie: np.ndarray  # int8 tie type per edge (TIE_KOL, TIE_KOC, TIE_FRIEND)
-    role: np.ndarray  # int8 per node: 0 consumer, 1 KOL, 2 KOC
+    role: np.ndarray  # int8 per node: ROLE_CONSUMER, ROLE_KOL or ROLE_KOC
     weight: np.ndarray | None = None  # float32 per edge: multiplies the tie's probability
 
     @property
@@ -108,7 +109,7 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     n_kol = int(round(settings.kol_share * n))
     n_koc = int(round(settings.koc_share * n))
     kols, kocs = perm[:n_kol], perm[n_kol:n_kol + n_koc]
-    role[kols], role[kocs] = 1, 2
+    role[kols], role[kocs] = ROLE_KOL, ROLE_KOC
 
     a = settings.kol_tail
     pareto = rng.pareto(a, size=n_kol) + 1.0  # mean a / (a - 1)

@@ -65,21 +65,28 @@ def funnel(result) -> Figure:
 
 
 def spend_vs_gmv(result) -> Figure:
-    by = result.summary["by_channel"]
-    names = [n for n in by if n != "organic"]
-    spend = np.array([by[n]["spend"] for n in names])
-    gmv = np.array([by[n]["gmv"] for n in names])
     fig = Figure(figsize=(10, 4.5), layout="constrained")
     ax = fig.subplots()
-    x = np.arange(len(names))
-    ax.bar(x - 0.2, spend, 0.4, label="spend", color="#d93025")
-    ax.bar(x + 0.2, gmv, 0.4, label="GMV (orders the channel triggered)", color="#188038")
-    for xi, s, g in zip(x, spend, gmv, strict=True):
-        if s > 0:
-            ax.annotate(f"ROI {g / s:.1f}", (xi, max(s, g)), ha="center", va="bottom",
-                        fontsize=8)
-    ax.set_xticks(x, names, rotation=20, ha="right")
+    draw_spend_vs_gmv(ax, result.summary["by_channel"],
+                      gmv_label="GMV (orders the channel triggered)")
     ax.set_ylabel("currency")
     ax.legend()
     ax.set_title("Spend vs GMV by channel")
     return fig
+
+
+def draw_spend_vs_gmv(ax, by_channel: dict, *, gmv_label: str = "GMV", fontsize: int = 8,
+                      rotation: int = 20) -> None:
+    """Spend and GMV bars per paid channel on ``ax``, each annotated with its ROI
+    (GMV / spend); the app draws its side-by-side panels with it too."""
+    names = [n for n in by_channel if n != "organic"]
+    spend = np.array([by_channel[n]["spend"] for n in names])
+    gmv = np.array([by_channel[n]["gmv"] for n in names])
+    x = np.arange(len(names))
+    ax.bar(x - 0.2, spend, 0.4, label="spend", color="#d93025")
+    ax.bar(x + 0.2, gmv, 0.4, label=gmv_label, color="#188038")
+    for xi, s, g in zip(x, spend, gmv, strict=True):
+        if s > 0:
+            ax.annotate(f"ROI {g / s:.1f}", (xi, max(s, g)), ha="center", va="bottom",
+                        fontsize=fontsize)
+    ax.set_xticks(x, names, rotation=rotation, ha="right", fontsize=fontsize)

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from functools import cached_property
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +14,8 @@ import pandas as pd
 from scenarios.schema import GENERATIONS, Scenario
 
 from . import plots
+from .io import package_version, write_atomic  # noqa: F401 (re-exported for old imports)
 from .social_metrics import by_source
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("campaign-lab")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _ratio(a: float, b: float) -> float | None:
@@ -220,22 +211,3 @@ def _json(value):
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"not JSON serialisable: {type(value)}")
-
-
-def write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        write(tmp_path)
-        os.chmod(tmp_path, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp_path, path)
-    finally:
-        tmp_path.unlink(missing_ok=True)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

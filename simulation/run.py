@@ -14,6 +14,7 @@ from scenarios.schema import GENERATIONS, TIERS, KocSeeding, KolPost
 
 from . import pacing
 from .model import CampaignModel
+from .network import ROLE_KOC, ROLE_KOL
 from .population import Population
 from .result import RunResult
 from .social import SocialProof
@@ -168,8 +169,8 @@ def world_result(model: CampaignModel, w: int, *, wall_seconds: float) -> RunRes
         cascades = cascades.assign(root=cascades["root"] - block.start).reset_index(drop=True)
         lo, hi = g.indptr[block.start], g.indptr[block.stop]
         network = {"nodes": block.stop - block.start, "ties": int(hi - lo),
-                   "kols": int((g.role[block] == 1).sum()),
-                   "kocs": int((g.role[block] == 2).sum()),
+                   "kols": int((g.role[block] == ROLE_KOL).sum()),
+                   "kocs": int((g.role[block] == ROLE_KOC).sum()),
                    "influenced": int(social.influenced[block].sum()),
                    "group_buy_rewards": int(social.rewards[w]), "warnings": social.warnings}
     phase_names = [p.name for p in scenario.calendar.phases]

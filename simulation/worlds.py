@@ -8,7 +8,7 @@ and the recorder keeps its tables apart. One world of a batch is statistically t
 as ``simulation.run`` with its scenario and seed; a batch of one *is* that run.
 
 Worlds may differ in any number that shapes consumers, channels' budgets and costs, or the
-network (so calibration particles and optimiser candidates batch); they must share what the
+network (so calibration design points and optimiser candidates batch); they must share what the
 calendar's SimPy processes and the offers act on, because those run once for all worlds.
 """
 

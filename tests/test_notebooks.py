@@ -41,11 +41,26 @@ def kernel_env(tmp_path_factory):
 ], ids=lambda p: p.name)
 def test_notebook_executes(path, kernel_env):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error"]
-    assert not errors
+    errors = execute(nb, path.parent)
+    assert not errors, errors
     assert any(o.get("output_type") in ("display_data", "execute_result")
                for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+
+
+def execute(nb, folder: Path) -> list[str]:
+    """Run every cell of ``nb`` (on past an error) and return its errors, each as
+    "cell N: ErrorName: message"."""
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(folder)}})
+    client.execute()
+    return [f"cell {i}: {o['ename']}: {o['evalue']}" for i, c in enumerate(nb.cells)
+            if c.cell_type == "code" for o in c.get("outputs", [])
+            if o.get("output_type") == "error"]
+
+
+def test_a_failing_cell_is_reported(kernel_env, tmp_path):
+    """The check above sees an error in any cell, also when later cells run."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
+                                         nbformat.v4.new_code_cell("1 / 0"),
+                                         nbformat.v4.new_code_cell("x + 1")])
+    assert execute(nb, tmp_path) == ["cell 1: ZeroDivisionError: division by zero"]

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 import scenarios
-from scenarios import ScenarioError
+
+from ..errors import UsageError
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,11 +40,11 @@ def main(args) -> int:
 
         scenario_draws(args.posterior, 1)
     if not 0 < args.port < 65536:
-        raise ScenarioError("--port", "port", "must be in 1..65535", args.port)
+        raise UsageError("--port", "port", "must be in 1..65535", args.port)
     if args.workers is not None and args.workers < 1:
-        raise ScenarioError("--workers", "workers", "must be >= 1", args.workers)
+        raise UsageError("--workers", "workers", "must be >= 1", args.workers)
     if args.population is not None and args.population < 1:
-        raise ScenarioError("--population", "population", "must be >= 1", args.population)
+        raise UsageError("--population", "population", "must be >= 1", args.population)
     serve(args.scenario, posterior=args.posterior, host=args.host, port=args.port,
           workers=args.workers, population=args.population)
     return 0

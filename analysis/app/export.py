@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import report
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from . import figures
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from simulation import plots
 from simulation.plots import PHASE_COLOURS
 
 STRATEGY_COLOURS = ("#5f6368", "#1a73e8")
@@ -67,18 +68,8 @@ def spend_vs_gmv(outcome) -> Figure:
     """Spend and GMV per channel, with each channel's ROI."""
     fig, panels = _panels(outcome, 3.8)
     for name, ax in panels:
-        by = {n: v for n, v in outcome.details[name]["by_channel"].items() if n != "organic"}
-        names = list(by)
-        x = np.arange(len(names))
-        spend = np.array([by[n]["spend"] for n in names])
-        gmv = np.array([by[n]["gmv"] for n in names])
-        ax.bar(x - 0.2, spend, 0.4, label="spend", color="#d93025")
-        ax.bar(x + 0.2, gmv, 0.4, label="GMV", color="#188038")
-        for xi, s, g in zip(x, spend, gmv, strict=True):
-            if s > 0:
-                ax.annotate(f"ROI {g / s:.1f}", (xi, max(s, g)), ha="center", va="bottom",
-                            fontsize=7)
-        ax.set_xticks(x, names, rotation=25, ha="right", fontsize=8)
+        plots.draw_spend_vs_gmv(ax, outcome.details[name]["by_channel"], fontsize=8,
+                                rotation=25)
         ax.set_title(f"{name}: spend vs GMV", fontsize=10)
     panels[0][1].set_ylabel("currency per campaign")
     panels[0][1].legend(fontsize=8)

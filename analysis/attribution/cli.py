@@ -67,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
 def _score_mmm(scenario, args, out: Path) -> None:
     import json
 
-    from simulation.result import write_atomic
+    from simulation.io import write_atomic
 
     from .mmm import score_mmm
 

@@ -17,7 +17,7 @@ sampling noise. Reported per channel: the mean over the ``R`` replications, and 
 95% quantiles of the per-seed effects (a 90% interval of the effect in one campaign), with
 the standard error of the mean.
 
-Replication seeds are spawned from one seed with ``numpy.random.SeedSequence.spawn``.
+Replication seeds are ``analysis.seeds.replication_seeds`` of one seed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import scenarios
 import simulation
 from scenarios import Scenario, is_budget_lever
 
+from ..seeds import replication_seeds as spawn_seeds
 from .journeys import AttributionError
 
 VARIANTS = ("base", "without", "minus", "plus")
@@ -40,10 +41,10 @@ QUANTILES = (0.05, 0.95)
 
 def replication_seeds(seed: int, replications: int) -> tuple[int, ...]:
     """``replications`` run seeds spawned from ``seed`` (``SeedSequence.spawn``)."""
-    if replications < 1:
-        raise AttributionError(f"replications must be >= 1, got {replications}")
-    children = np.random.SeedSequence(int(seed)).spawn(int(replications))
-    return tuple(int(c.generate_state(1)[0]) for c in children)
+    try:
+        return tuple(spawn_seeds(seed, replications))
+    except ValueError as exc:
+        raise AttributionError(str(exc)) from None
 
 
 def lever(scenario: Scenario, channel: str) -> str:

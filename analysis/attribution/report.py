@@ -29,7 +29,7 @@ import pandas as pd
 
 import simulation
 from scenarios import Scenario
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from . import heuristics
 from .ground_truth import GroundTruth, ground_truth, replication_seeds

@@ -27,7 +27,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from ..parallel import START_METHOD, available_cores
 

@@ -21,7 +21,7 @@ import logging
 import sys
 from pathlib import Path
 
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from .base import Calibration
 from .data import DataError
@@ -160,7 +160,8 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
 
     from .data import check_products, load_media
     from .emulator import FitOptions, fit_simulator
-    from .simulator import PARAMETERS, priors_from
+    from .agent_model import PARAMETERS
+    from .posterior import priors_from
 
     if args.scenario is None:
         raise DataError(args.data, "--scenario", None, "the simulator calibration needs the "
@@ -203,15 +204,16 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
         print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
 
     for name, prior in priors.items():
-        report(f"prior of {name} from a component posterior: {prior.kind}"
-               f"(mu={prior.mu:.3f}, sigma={prior.sigma:.3f})")
+        mu, sigma = prior.parameters["mu"], prior.parameters["sigma"]
+        report(f"prior of {name} from a component posterior: {prior.distribution}"
+               f"(mu={mu:.3f}, sigma={sigma:.3f})")
     return fit_simulator(daily, scenario, parameters=names, priors=priors,
                          options=fit_options, store=args.out / "simulations", report=report)
 
 
 def _informed(summary: dict) -> None:
     """Say, per parameter, how much the data narrowed its prior."""
-    from .simulator import UNINFORMED
+    from .agent_model import UNINFORMED
 
     contraction = summary["meta"].get("contraction", {})
     print("posterior sd / prior sd (1 = the data said nothing):")
@@ -245,9 +247,9 @@ def _overrides(calibration: Calibration, args: argparse.Namespace) -> Path:
     total = len(calibration.draws(calibration.parameters[0]))
     n = min(OVERRIDE_DRAWS, total)  # evenly spaced over all draws; every draw if fewer
     picks = sorted({round(i * (total - 1) / max(n - 1, 1)) for i in range(n)})
-    from .posterior import draw_overrides
+    from .overrides import to_overrides
 
-    rows = [draw_overrides(calibration, d, product=product) for d in picks]
+    rows = [to_overrides(calibration, d, product=product) for d in picks]
     if rows and rows[0]:
         scenarios.with_overrides(scenario, rows[0])  # refuses a field the scenario lacks
     path = args.out / "overrides.json"

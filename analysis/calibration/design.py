@@ -10,8 +10,6 @@ stored layout never reuses a stale one.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,9 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from scenarios import Scenario, with_overrides
-from simulation.result import package_version, write_atomic
+from simulation.fingerprint import input_fingerprint, work_key
+from simulation.io import write_atomic
 
 from ..parallel import ordered_map
+from . import agent_model
+from .priors import from_z
 from .simulator import PRIORS, overrides
 
 
@@ -47,7 +48,7 @@ def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
     in one batched pass."""
     import simulation
 
-    thetas = {n: PRIORS[n].from_z(z[:, j]) for j, n in enumerate(names)}
+    thetas = {n: from_z(PRIORS[n], z[:, j]) for j, n in enumerate(names)}
     worlds = [with_overrides(scenario, overrides(scenario, {n: float(thetas[n][i])
                                                             for n in names}))
               for i in range(len(z))]
@@ -56,11 +57,11 @@ def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
 
 
 def fingerprint(scenario: Scenario, names: tuple[str, ...], extra: dict) -> str:
-    """What shapes a design's simulations: scenario, parameters, engine version, design."""
-    text = json.dumps({"scenario": scenario.model_dump(mode="json"), "names": names,
-                       "version": package_version(), "series": SERIES, **extra},
-                      sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """What shapes a design's simulations: scenario, parameters, design, and the source of
+    the engine and of the parameter mapping (:func:`simulation.fingerprint.work_key`)."""
+    return work_key({"scenario": scenario.model_dump(mode="json"), "names": names,
+                     "inputs": input_fingerprint(scenario), "series": SERIES, **extra},
+                    Path(__file__), Path(agent_model.__file__))
 
 
 def run_design(scenario: Scenario, names: tuple[str, ...], z: np.ndarray, seeds: np.ndarray,

@@ -43,17 +43,20 @@ from scipy.stats import norm, qmc
 from scenarios import Scenario
 
 from ..parallel import START_METHOD
+from ..seeds import replication_seeds, stream_of
 from .base import Calibration, PosteriorCheck
 from .design import Design, fingerprint, run_design, simulate_points
+from .priors import Prior, from_z, to_z, transformed_normal
 from .simulator import (
     PARAMETERS,
     PRIORS,
-    Prior,
     baseline,
     statistic_names,
     statistics,
 )
 
+# seed streams of a fit (analysis.seeds), one per purpose
+DESIGN, LACK_OF_FIT, MODE_STARTS, CHECK_DRAWS, CHECK_RUNS, SIZE_CHECK = range(6)
 LOG_CHI2_MEAN = -1.2703628454614782  # E[log X], X ~ chi-squared(1)
 
 
@@ -244,7 +247,7 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
             "design_points": opt.simulations, "fit_days": fit_days,
             "statistics": stat_names, "observed_statistics": observed.tolist(),
             "contraction": contraction,
-            "priors": {n: [p.kind, p.mu, p.sigma] for n, p in chosen.items()},
+            "priors": {n: p.to_dict() for n, p in chosen.items()},
             "lack_of_fit": dict(zip(stat_names, emulator.lack_of_fit.tolist(), strict=True)),
             "wall_seconds": time.perf_counter() - started, **baseline(scenario)}
     return Calibration("simulator", idata, names, check, meta=meta)
@@ -289,7 +292,7 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     # per consumer); measure how far a larger market's statistics sit from the emulator, and
     # count that as part of the misfit, so data from a large market are not over-trusted.
     market = simulation.rescale(small, big)
-    rng = np.random.default_rng(opt.seed + 5)
+    rng = np.random.default_rng(stream_of(opt.seed, SIZE_CHECK))
     points = rng.standard_normal((opt.size_points, len(names)))
     z_big = np.repeat(points, opt.size_replicates, axis=0)
     seeds_big = rng.integers(0, 2**31 - 1, size=len(z_big))
@@ -347,15 +350,15 @@ def _design_points(p: int, opt: FitOptions) -> tuple[np.ndarray, np.ndarray]:
     """Sobol design over the prior (widened), then the lack-of-fit points, each repeated."""
     sobol = qmc.Sobol(p, scramble=True, seed=opt.seed).random(opt.simulations)
     z = norm.ppf(np.clip(sobol, 1e-6, 1 - 1e-6)) * opt.design_width
-    rng = np.random.default_rng(opt.seed + 1)
+    rng = np.random.default_rng(stream_of(opt.seed, LACK_OF_FIT))
     checks = rng.standard_normal((opt.lof_points, p))
     z = np.vstack([z, np.repeat(checks, opt.lack_of_fit_replicates, axis=0)])
-    seeds = np.random.default_rng(opt.seed).integers(0, 2**31 - 1, size=len(z))
+    seeds = np.array(replication_seeds(opt.seed, len(z), stream=DESIGN))
     return z, seeds
 
 
 def _prior_sd(prior: Prior) -> float:
-    draws = prior.from_z(np.random.default_rng(0).standard_normal(20_000))
+    draws = from_z(prior, np.random.default_rng(0).standard_normal(20_000))
     return float(np.std(draws))
 
 
@@ -370,12 +373,13 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
     def log_prior(z: np.ndarray) -> float:
         total = 0.0
         for j, n in enumerate(names):  # the chosen prior, in the base prior's coordinates
-            theta = PRIORS[n].from_z(z[j])
-            total += normal.logpdf(priors[n].to_z(theta)) - np.log(priors[n].sigma) \
-                + np.log(PRIORS[n].sigma)
+            theta = from_z(PRIORS[n], z[j])
+            total += normal.logpdf(to_z(priors[n], theta)) \
+                - np.log(priors[n].parameters["sigma"]) + np.log(PRIORS[n].parameters["sigma"])
         return total
 
-    starts = np.random.default_rng(opt.seed).standard_normal((64, len(names)))
+    starts = np.random.default_rng(stream_of(opt.seed, MODE_STARTS)).standard_normal(
+        (64, len(names)))
     mode = emulator.mode(observed, scale, starts, log_prior)
     chol = np.linalg.cholesky(emulator.covariance(mode, scale))
     whiten = np.linalg.inv(chol)
@@ -384,14 +388,13 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
         # moves in the emulator's own coordinates
         z, initvals = [], {}
         for j, n in enumerate(names):
-            prior, base = priors[n], PRIORS[n]
+            prior, base = priors[n].parameters, PRIORS[n].parameters
             raw = pm.Normal(f"{n}_z", 0.0, 1.0)
-            u = prior.mu + prior.sigma * raw
-            pm.Deterministic(n, {"lognormal": pt.exp, "normal": lambda x: x,
-                                 "logitnormal": pm.math.invlogit}[prior.kind](u))
-            z.append((u - base.mu) / base.sigma)
-            initvals[f"{n}_z"] = float((base.mu + base.sigma * mode[j] - prior.mu)
-                                       / prior.sigma)
+            u = prior["mu"] + prior["sigma"] * raw
+            pm.Deterministic(n, transformed_normal(priors[n], u))
+            z.append((u - base["mu"]) / base["sigma"])
+            initvals[f"{n}_z"] = float((base["mu"] + base["sigma"] * mode[j] - prior["mu"])
+                                       / prior["sigma"])
         # the covariance is whitened at the mode; away from it the emulator's own error grows
         # with its leverage, which widens the likelihood where the design cannot vouch for it
         at = pt.stack(z)
@@ -410,10 +413,10 @@ def _predictive_check(idata, names, small: Scenario, daily: pd.DataFrame, opt: F
     """Daily orders of posterior draws (scaled to the observed market) against the data."""
     post = {n: idata.posterior[n].values.ravel() for n in names}
     total = len(post[names[0]])
-    pick = np.random.default_rng(opt.seed + 2).choice(total, size=opt.check_draws,
+    pick = np.random.default_rng(stream_of(opt.seed, CHECK_DRAWS)).choice(total, size=opt.check_draws,
                                                       replace=False)
-    z = np.column_stack([PRIORS[n].to_z(post[n][pick]) for n in names])
-    seeds = np.random.default_rng(opt.seed + 3).integers(0, 2**31 - 1, size=len(pick))
+    z = np.column_stack([to_z(PRIORS[n], post[n][pick]) for n in names])
+    seeds = replication_seeds(opt.seed, len(pick), stream=CHECK_RUNS)
     import simulation
 
     size = min(n_obs, opt.check_scale * opt.population)

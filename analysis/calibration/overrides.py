@@ -12,8 +12,13 @@ calibration's uncertainty. Mappings (field names from ``scenarios/schema.py``):
   paid is the panel model's weight of the last price).
 - ``media``: ``behaviour.awareness_half_life_hours`` from the spend-weighted mean carry-over
   :math:`\\bar\\alpha` per period of :math:`h` hours: :math:`h \\ln 2 / -\\ln \\bar\\alpha`.
+- ``simulator``: the agent model's own parameters, by
+  :func:`analysis.calibration.agent_model.value_overrides` on the scenario values saved in the
+  calibration's meta.
 - ``bass``: none; the simulator's diffusion comes from its network, and a Bass fit is the
   target its runs are compared with, not an input.
+
+Any other model is refused (a new model must say how its draws map onto a scenario).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .agent_model import PARAMETERS, value_overrides
 from .base import Calibration
 from .repurchase import repurchase_days
 
@@ -69,4 +75,10 @@ def to_overrides(calibration: Calibration, draw: int, *, product: str | None = N
             return {}
         return {"behaviour.awareness_half_life_hours":
                 min(hours * math.log(2) / -math.log(alpha), 24.0 * 365)}
-    return {}
+    if kind == "simulator":
+        values = {p: float(value(p)) for p in PARAMETERS if p in calibration.idata.posterior}
+        return value_overrides(values, calibration.meta)
+    if kind == "bass":
+        return {}
+    raise ValueError(f"no scenario mapping for a {kind!r} calibration; known: repurchase, "
+                     "price, media, simulator, bass")

@@ -41,7 +41,7 @@ import pymc as pm
 from matplotlib.figure import Figure
 from scipy import stats
 
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 CHUNK = 10
 ALPHA = 0.01

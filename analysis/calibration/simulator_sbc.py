@@ -6,13 +6,13 @@ set is fitted with the same emulator (:mod:`analysis.calibration.emulator`, its 
 simulated once); the rank of every truth among ``L`` thinned posterior draws is recorded.
 If the fit is calibrated, each parameter's ranks are uniform on ``0..L``: a chi-squared
 test over ``bins`` equal bins gives its p-value. Finished fits are kept in ``store``
-(one JSON line per truth), so an interrupted study resumes.
+(one JSON line per truth, :mod:`analysis.resumable`, keyed by the study's settings and the
+source fingerprint), so an interrupted study resumes and a study of other code starts anew.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,9 +20,14 @@ from matplotlib.figure import Figure
 from scipy.stats import chisquare
 
 from scenarios import Scenario
+from simulation.fingerprint import work_key
 
+from ..resumable import ResumableLog
+from . import agent_model
+from . import emulator as emulator_module
 from .design import simulate_points
 from .emulator import FitOptions, build_emulator, sample_posterior
+from .priors import from_z
 from .simulator import PRIORS, statistics
 
 
@@ -51,6 +56,15 @@ class SimulatorSBC:
         return fig
 
 
+def study_key(small: Scenario, names: tuple[str, ...], *, n: int, seed: int, draws: int,
+              options: FitOptions) -> str:
+    """The key of a study's fits: its scenario, parameters, settings and the source of the
+    engine, the emulator and the agent model's mapping."""
+    return work_key({"scenario": small.model_dump(mode="json"), "names": names, "n": n,
+                     "seed": seed, "draws": draws, "options": asdict(options)},
+                    Path(__file__), Path(emulator_module.__file__), Path(agent_model.__file__))
+
+
 def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(PRIORS),
                   options: FitOptions | None = None, draws: int = 99,
                   seed: int = 0, store: Path | None = None, design_store: Path | None = None,
@@ -68,7 +82,11 @@ def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(
     fit_days = options.fit_days or scenario.calendar.days
     observed = statistics(orders.sum(axis=1)[:, :fit_days], gmv.sum(axis=1)[:, :fit_days],
                           population=options.population, scenario=scenario)
-    done = _resume(store, n)
+    log = None if store is None else ResumableLog(
+        store / "sbc.jsonl", study_key(small, names, n=n, seed=seed, draws=draws,
+                                       options=options))
+    done = {} if log is None else {row["i"]: (row["ranks"], row["contraction"])
+                                   for row in log.rows()}
     for i in range(n):
         if i in done:
             continue
@@ -78,35 +96,15 @@ def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(
         for j, name in enumerate(names):
             post = idata.posterior[name].values.ravel()
             thinned = post[np.linspace(0, len(post) - 1, draws).astype(int)]
-            truth = PRIORS[name].from_z(truths_z[i, j])
+            truth = from_z(PRIORS[name], truths_z[i, j])
             ranks.append(int((thinned < truth).sum()))
-            ratio.append(float(post.std() / np.std(PRIORS[name].from_z(
+            ratio.append(float(post.std() / np.std(from_z(PRIORS[name],
                 np.random.default_rng(0).standard_normal(20_000)))))
         done[i] = (ranks, ratio)
-        if store is not None:
-            with open(store / "sbc.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps({"i": i, "n": n, "ranks": ranks, "contraction": ratio})
-                        + "\n")
+        if log is not None:
+            log.append({"i": i, "ranks": ranks, "contraction": ratio})
         if progress is not None:
             progress(len(done), n)
     order = sorted(done)
     return SimulatorSBC(names, np.array([done[i][0] for i in order]), draws,
                         np.array([done[i][1] for i in order]))
-
-
-def _resume(store: Path | None, n: int) -> dict[int, tuple[list, list]]:
-    if store is None:
-        return {}
-    store.mkdir(parents=True, exist_ok=True)
-    path = store / "sbc.jsonl"
-    if not path.is_file():
-        return {}
-    done = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # a line cut by an interruption
-        if row.get("n") == n:
-            done[row["i"]] = (row["ranks"], row["contraction"])
-    return done

@@ -5,7 +5,7 @@
     campaign-lab sensitivity SCENARIO --uncertain PATH=LOW:HIGH ... [--method sobol|morris]
         [-n N] [--kpi K ...] [--replications R] [--workers N] [--out DIR]
     campaign-lab optimize SCENARIO --budget B [--objective gmv|profit|roi]
-        [--floor channel=share ...] [--cap channel=share ...] [--max-loss-probability P]
+        [--floor channel=share ...] [--cap channel=share ...] [--max-gmv-below-spend-probability P]
         [--evaluations N] [--replications R] [--population N] [--workers N] [--out DIR]
 
 Runs are stored under ``DIR/store`` as they finish; rerunning the same command resumes.
@@ -19,8 +19,9 @@ from pathlib import Path
 
 import scenarios
 from scenarios import ScenarioError
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
+from ..errors import UsageError
 from .compare import DEFAULT_KPIS, compare, format_table
 from .optimize import OBJECTIVES, Constraints, SearchOptions, optimize
 from .plans import load_plan
@@ -28,16 +29,18 @@ from .store import RunStore
 from .tasks import check_kpis
 
 
-def _common(parser: argparse.ArgumentParser, replications: int) -> None:
+def _common(parser: argparse.ArgumentParser, replications: int, *,
+            scheduler: bool = True) -> None:
     parser.add_argument("--replications", type=int, default=replications, metavar="R",
                         help=f"seeds per plan, shared by all (default {replications})")
     parser.add_argument("--population", type=int, default=None,
                         help="consumers per run (budgets scale with it)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the replication seeds")
     parser.add_argument("--workers", type=int, default=1,
-                        help="local worker processes (a local Dask cluster when > 1)")
-    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                        help="send the runs to this Dask scheduler instead")
+                        help="local worker processes (a process pool when > 1)")
+    if scheduler:  # the optimizer's batched passes run on the local pool only
+        parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                            help="send the runs to this Dask scheduler instead")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
@@ -69,7 +72,7 @@ def compare_main(args) -> int:
         plan = load_plan(file)
         plans[plan.name] = plan.apply(baseline)
     if len(plans) < 2:
-        raise ScenarioError(args.scenarios[0], "", "give a second scenario or a --plan to "
+        raise UsageError(args.scenarios[0], "", "give a second scenario or a --plan to "
                             "compare with the baseline")
     draws = None
     if args.posterior is not None:
@@ -98,14 +101,14 @@ def optimize_add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also decide when: a budget per channel and phase (flighting)")
     parser.add_argument("--max-period-share", type=float, default=None, metavar="S",
                         help="pacing limit: at most this share of the budget in one phase")
-    parser.add_argument("--max-loss-probability", type=float, default=None, metavar="P",
-                        help="risk limit: P(ROI < 1) at most P")
+    parser.add_argument("--max-gmv-below-spend-probability", type=float, default=None,
+                        metavar="P", help="risk limit: P(GMV < spend) at most P")
     parser.add_argument("--evaluations", type=int, default=40,
                         help="allocations to simulate (default 40)")
     parser.add_argument("--search-population", type=int, default=20_000, metavar="N",
                         help="consumers per run while searching (default 20,000; the final "
                         "comparison uses --population, default the scenario's)")
-    _common(parser, replications=4)
+    _common(parser, replications=4, scheduler=False)
     parser.set_defaults(workers=2)
 
 
@@ -120,7 +123,7 @@ def optimize_main(args) -> int:
                             search_population=min(args.search_population,
                                                   args.population or s.market.population),
                             by_period=args.by_period,
-                            max_loss_probability=args.max_loss_probability, seed=args.seed,
+                            max_gmv_below_spend_probability=args.max_gmv_below_spend_probability, seed=args.seed,
                             workers=args.workers, progress=not args.no_progress)
     o = optimize(s, constraints, RunStore(out / "store"), options=options)
     out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +174,7 @@ def sensitivity_main(args) -> int:
         try:
             uncertain.append(sensitivity.Uncertainty(path.strip(), float(low), float(high)))
         except ValueError as exc:
-            raise ScenarioError("--uncertain", item, "expected PATH=LOW:HIGH with LOW < HIGH"
+            raise UsageError("--uncertain", item, "expected PATH=LOW:HIGH with LOW < HIGH"
                                 if not (sep and sep2) else str(exc)) from None
     out = args.out or Path("results") / f"sensitivity-{s.name}"
     run = getattr(sensitivity, args.method)
@@ -186,7 +189,7 @@ def sensitivity_main(args) -> int:
                                         progress=not args.no_progress),
                      progress=False, **kwargs)
     except ValueError as exc:
-        raise ScenarioError(str(args.scenario), "--uncertain", str(exc)) from None
+        raise UsageError(str(args.scenario), "--uncertain", str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
     result.to_json(out / "sensitivity.json")
     fig = result.plot()
@@ -203,17 +206,17 @@ def _shares(items: list[str], option: str) -> dict[str, float]:
         try:
             out[channel.strip()] = float(value)
         except ValueError:
-            raise ScenarioError(option, item, "expected channel=share, e.g. search=0.1") from None
+            raise UsageError(option, item, "expected channel=share, e.g. search=0.1") from None
         if not sep:
-            raise ScenarioError(option, item, "expected channel=share, e.g. search=0.1")
+            raise UsageError(option, item, "expected channel=share, e.g. search=0.1")
     return out
 
 
 def _check(args) -> None:
     if args.replications < 2:
-        raise ScenarioError("--replications", "replications", "must be >= 2",
+        raise UsageError("--replications", "replications", "must be >= 2",
                             args.replications)
     if args.workers < 1:
-        raise ScenarioError("--workers", "workers", "must be >= 1", args.workers)
+        raise UsageError("--workers", "workers", "must be >= 1", args.workers)
     if args.population is not None and args.population < 1:
-        raise ScenarioError("--population", "population", "must be >= 1", args.population)
+        raise UsageError("--population", "population", "must be >= 1", args.population)

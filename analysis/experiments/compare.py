@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from scenarios import Scenario
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
+from ..seeds import replication_seeds
 from .runner import run_tasks
 from .store import RunStore
 from .tasks import RunTask, check_kpis
@@ -121,12 +122,12 @@ def paired_tasks(plans: dict[str, Scenario], *, replications: int, seed: int = 0
                  draws: list[dict[str, Any]] | None = None) -> list[RunTask]:
     """One task per plan and replication; every plan gets the same seeds and draws.
 
-    The replication seeds come from ``SeedSequence(seed)``; replication ``i`` uses posterior
-    draw ``i % len(draws)``.
+    The replication seeds are ``analysis.seeds.replication_seeds(seed, replications)``;
+    replication ``i`` uses posterior draw ``i % len(draws)``.
     """
-    seeds = np.random.SeedSequence(seed).generate_state(replications, dtype=np.uint32)
+    seeds = replication_seeds(seed, replications)
     tasks = []
-    for i, s in enumerate(seeds.tolist()):
+    for i, s in enumerate(seeds):
         draw = None if not draws else i % len(draws)
         overrides = {} if draw is None else draws[draw]
         tasks += [RunTask(name, scenario, int(s), population, draw, overrides)

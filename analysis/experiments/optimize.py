@@ -22,13 +22,13 @@ The recommendation is the evaluated allocation with the highest surrogate mean (
 one lucky replication). It is then run against the input plan on fresh seeds at the full
 population, paired (``compare.summarise``), for the gain and its interval; response curves
 are read off the surrogate with its uncertainty. Every evaluated candidate is appended to a
-log, so an interrupted optimization resumes without re-running finished simulations.
+resumable log (:mod:`analysis.resumable`) under the key of the search (scenario, seeds and the
+source fingerprint), so an interrupted optimization resumes without re-running finished
+simulations, and a search after a code change simulates anew.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -40,9 +40,12 @@ import pandas as pd
 
 from scenarios import Scenario, ScenarioError, budget_levers
 from simulation import pacing
-from simulation.result import package_version
+from simulation.fingerprint import input_fingerprint, work_key
 
+from ..errors import UsageError
 from ..parallel import ordered_map
+from ..resumable import ResumableLog
+from ..seeds import replication_seeds, stream_of
 from .compare import summarise
 from .plans import BudgetPlan
 from .runner import run_tasks
@@ -50,6 +53,7 @@ from .store import RunStore
 from .tasks import RunTask
 
 OBJECTIVES = ("gmv", "profit", "roi")
+SEARCH, FINAL, PROPOSALS = 0, 1, 2  # seed streams (analysis.seeds)
 PENALTY = 1e3  # per unit of risk above the limit, relative to the objective's scale
 
 
@@ -68,23 +72,23 @@ class Constraints:
         for what, given in (("floor", self.floors), ("cap", self.caps)):
             for c, v in given.items():
                 if c not in channels:
-                    raise ScenarioError("--" + what, c, "unknown channel, or one without a "
+                    raise UsageError("--" + what, c, "unknown channel, or one without a "
                                         f"budget to plan; budget levers: {channels}")
                 if not 0 <= v <= 1:
-                    raise ScenarioError("--" + what, c, "a share must be in [0, 1]", v)
+                    raise UsageError("--" + what, c, "a share must be in [0, 1]", v)
         if not self.budget > 0:
-            raise ScenarioError("--budget", "budget", "must be > 0", self.budget)
+            raise UsageError("--budget", "budget", "must be > 0", self.budget)
         lo = np.array([self.floors.get(c, 0.0) for c in channels])
         hi = np.array([self.caps.get(c, 1.0) for c in channels])
         if (lo > hi).any():
             c = channels[int(np.argmax(lo > hi))]
-            raise ScenarioError("--floor/--cap", c, f"floor {lo[channels.index(c)]} is above "
+            raise UsageError("--floor/--cap", c, f"floor {lo[channels.index(c)]} is above "
                                 f"cap {hi[channels.index(c)]}")
         if lo.sum() > 1 + 1e-9:
-            raise ScenarioError("--floor", "floors", f"floors sum to {lo.sum():.3f} of the "
+            raise UsageError("--floor", "floors", f"floors sum to {lo.sum():.3f} of the "
                                 f"budget, more than all of it: infeasible")
         if hi.sum() < 1 - 1e-9:
-            raise ScenarioError("--cap", "caps", f"caps sum to {hi.sum():.3f} of the budget: "
+            raise UsageError("--cap", "caps", f"caps sum to {hi.sum():.3f} of the budget: "
                                 "the budget cannot be spent")
         return lo, hi
 
@@ -94,7 +98,7 @@ class Constraints:
             return 1.0
         limit = self.max_period_share
         if not 0 < limit <= 1 or limit * len(periods) < 1 - 1e-9:
-            raise ScenarioError("--max-period-share", "max_period_share", f"must be in "
+            raise UsageError("--max-period-share", "max_period_share", f"must be in "
                                 f"(0, 1] and at least 1/{len(periods)} = "
                                 f"{1 / len(periods):.3f} so {len(periods)} periods can hold "
                                 "the budget", limit)
@@ -181,7 +185,7 @@ class SearchOptions:
     search_population: int | None = 20_000  # consumers while searching (None: scenario's)
     population: int | None = None  # consumers of the final comparison (None: scenario's)
     by_period: bool = False
-    max_loss_probability: float | None = None
+    max_gmv_below_spend_probability: float | None = None  # P(GMV < spend) at most this
     seed: int = 0
     workers: int = 2
     curve_points: int = 9
@@ -267,18 +271,17 @@ def simulate_allocations(scenarios: list[Scenario], seeds: list[int]) -> np.ndar
 
 
 def objective_value(totals: np.ndarray, objective: str,
-                    max_loss_probability: float | None) -> tuple[float, float]:
+                    max_gmv_below_spend_probability: float | None) -> tuple[float, float]:
     """(mean objective, its standard error) over replications (rows of GMV, margin,
-    spend), with the risk penalty when P(ROI < 1) exceeds the limit."""
+    spend), with the risk penalty when P(GMV < spend) exceeds the limit."""
     gmv, margin, spend = totals.T
     value = {"gmv": gmv, "profit": margin - spend,
              "roi": np.divide(gmv, spend, out=np.zeros_like(gmv), where=spend > 0)}[objective]
     mean = float(value.mean())
     se = float(value.std(ddof=1) / np.sqrt(len(value))) if len(value) > 1 else 0.0
-    if max_loss_probability is not None:
-        risk = float((np.divide(gmv, spend, out=np.zeros_like(gmv), where=spend > 0)
-                      < 1).mean())
-        mean -= PENALTY * abs(mean) * max(0.0, risk - max_loss_probability)
+    if max_gmv_below_spend_probability is not None:
+        risk = float((gmv < spend).mean())
+        mean -= PENALTY * abs(mean) * max(0.0, risk - max_gmv_below_spend_probability)
     return mean, se
 
 
@@ -292,7 +295,7 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     opt = options or SearchOptions()
     started = time.perf_counter()
     if opt.objective not in OBJECTIVES:
-        raise ScenarioError("--objective", "objective", f"must be one of {OBJECTIVES}",
+        raise UsageError("--objective", "objective", f"must be one of {OBJECTIVES}",
                             opt.objective)
     levers = Levers(budget_levers(scenario),
                     [p.name for p in scenario.calendar.phases] if opt.by_period else None)
@@ -305,15 +308,13 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     size = opt.search_population or scenario.market.population
     small = simulation.rescale(scenario, size) if size != scenario.market.population \
         else scenario
-    seeds = _seeds(opt.seed, opt.replications)
-    log = log or store.folder / "search.jsonl"
-    done = _read_log(log)
-    version = hashlib.sha256(json.dumps([small.model_dump(mode="json"), seeds,
-                                         package_version()], sort_keys=True,
-                                        default=str).encode()).hexdigest()[:12]
+    seeds = replication_seeds(opt.seed, opt.replications, stream=SEARCH)
+    search = ResumableLog(log or store.folder / "search.jsonl", search_key(small, seeds))
+    done = {row["shares"]: np.asarray(row["totals"], dtype=np.float64)
+            for row in search.rows()}
 
     def key(shares: np.ndarray) -> str:
-        return version + ":" + ",".join(f"{x:.6f}" for x in shares.ravel())
+        return ",".join(f"{x:.6f}" for x in shares.ravel())
 
     def evaluate(candidates: list[np.ndarray]) -> list[np.ndarray]:
         todo = [c for c in candidates if key(c) not in done]
@@ -328,12 +329,10 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
         totals = np.concatenate(results) if results else np.zeros((0, 3))
         for i, c in enumerate(todo):
             done[key(c)] = totals[i * len(seeds):(i + 1) * len(seeds)]
-            with open(log, "a", encoding="utf-8") as f:
-                f.write(json.dumps({"key": key(c), "totals": done[key(c)].tolist()}) + "\n")
+            search.append({"shares": key(c), "totals": done[key(c)].tolist()})
         return [done[key(c)] for c in candidates]
 
-    log.parent.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(opt.seed)
+    rng = np.random.default_rng(stream_of(opt.seed, PROPOSALS))
     history: list[dict] = []
     start = project(levers.input_shares(scenario), lo, hi, cap)
     candidates = [start] + [project(rng.dirichlet(np.ones(start.size)).reshape(start.shape),
@@ -343,7 +342,8 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
         round_ = 0
         while candidates:
             for c, totals in zip(candidates, evaluate(candidates), strict=True):
-                mean, se = objective_value(totals, opt.objective, opt.max_loss_probability)
+                mean, se = objective_value(totals, opt.objective,
+                                             opt.max_gmv_below_spend_probability)
                 history.append({"round": round_, "shares": c, "mean": mean, "se": se})
             bar.update(len(candidates))
             bar.set_postfix(best=f"{max(h['mean'] for h in history):,.0f}")
@@ -360,7 +360,7 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     best = history[int(np.argmax(surrogate.predict(evaluated)))]["shares"]
     recommended = levers.plan(best, constraints.budget, "recommended")
 
-    final = _seeds(opt.seed + 1, opt.final_replications)
+    final = replication_seeds(opt.seed, opt.final_replications, stream=FINAL)
     tasks = [RunTask(p.name, p.apply(scenario), int(sd), opt.population)
              for sd in final for p in (input_plan, recommended)]
     rows = run_tasks(tasks, store=store, workers=opt.workers, progress=opt.progress)
@@ -375,20 +375,11 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
                         time.perf_counter() - started)
 
 
-def _seeds(seed: int, n: int) -> list[int]:
-    return np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32).tolist()
-
-
-def _read_log(path: Path) -> dict[str, np.ndarray]:
-    done: dict[str, np.ndarray] = {}
-    if path.is_file():
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut by an interruption
-            done[row["key"]] = np.asarray(row["totals"], dtype=np.float64)
-    return done
+def search_key(small: Scenario, seeds: list[int]) -> str:
+    """The key of a search's simulations: the searched scenario, its seeds, the files it
+    reads and the source of the engine and of this module."""
+    return work_key({"scenario": small.model_dump(mode="json"), "seeds": seeds,
+                     "inputs": input_fingerprint(small)}, Path(__file__))
 
 
 def _fit_surrogate(history: list[dict], seed: int):

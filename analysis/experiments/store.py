@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 
 from .tasks import fingerprint
 

@@ -23,8 +23,10 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from scenarios import Scenario, ScenarioError, with_overrides
+from scenarios import Scenario, with_overrides
 from simulation.fingerprint import code_fingerprint, file_digest, input_fingerprint
+
+from ..errors import UsageError
 
 KPIS = ("gmv", "orders", "spend", "margin", "profit", "roi", "profit_roi", "cac",
         "new_customers", "repeat_customers", "buyers", "reach", "complaints", "complaint_rate",
@@ -32,13 +34,13 @@ KPIS = ("gmv", "orders", "spend", "margin", "profit", "roi", "profit_roi", "cac"
 
 
 def check_kpis(kpis: Sequence[str], source: str = "--kpi") -> tuple[str, ...]:
-    """``kpis`` as a tuple, before any run; ``ScenarioError`` naming the allowed KPIs (and the
+    """``kpis`` as a tuple, before any run; ``UsageError`` naming the allowed KPIs (and the
     nearest one) for a name a run's row does not have."""
     for kpi in kpis:
         if kpi not in KPIS:
             near = difflib.get_close_matches(kpi, KPIS, n=1)
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise ScenarioError(source, "", f"unknown KPI {kpi!r}{hint}; allowed: "
+            raise UsageError(source, "", f"unknown KPI {kpi!r}{hint}; allowed: "
                                 f"{', '.join(KPIS)}")
     return tuple(kpis)
 

@@ -121,3 +121,9 @@ def test_discovery_on_the_simulator(mini):
     assert result.points["difference"].abs().gt(0).all()
     assert (result.boxes["density"] >= 0.8).all()
     assert 0.0 <= result.share_a_loses <= 1.0
+
+
+def test_settings_are_keyword_only(mini):
+    """Past the scenario, the uncertainties and the two plans, every setting is named."""
+    with pytest.raises(TypeError, match="positional"):
+        discover(mini(), UNIT, PLAN_A, PLAN_B, "profit")

@@ -252,3 +252,12 @@ def test_observed_earns_more_than_static_on_the_double11_preset():
     assert t > 2.8, (diff, t)
     for static, observed in spend:
         assert observed == pytest.approx(static, rel=0.01)  # the gain is not bought with spend
+
+
+def test_every_policy_but_static_has_its_return_estimator():
+    """The policy names are written once (``scenarios.budget.Policy``); the controller has
+    an estimator for each that moves budget."""
+    from scenarios.budget import POLICIES
+    from simulation.budget_control import RETURN_ESTIMATORS
+
+    assert set(RETURN_ESTIMATORS) == set(POLICIES) - {"static"}

@@ -8,7 +8,7 @@ import scenarios
 import simulation
 from scenarios import ScenarioError
 from simulation import edgelist
-from simulation.network import TIE_FRIEND, TIE_KOL
+from simulation.network import ROLE_CONSUMER, ROLE_KOL, TIE_FRIEND, TIE_KOL
 
 from ..conftest import MINI
 
@@ -27,7 +27,7 @@ def test_csv_graph_points_from_followee_to_follower_with_roles_by_audience(tmp_p
     g = edgelist.load_edges(write(tmp_path, "\n".join(rows)), 100, SETTINGS)
     assert g.n_edges == 51
     assert set(g.indices[g.indptr[0]:g.indptr[1]]) == set(range(1, 51))
-    assert g.role[0] == 1 and (g.role[1:] == 0).all()
+    assert g.role[0] == ROLE_KOL and (g.role[1:] == ROLE_CONSUMER).all()
     assert (g.tie[g.indptr[0]:g.indptr[1]] == TIE_KOL).all()
     assert g.tie[g.indptr[7]] == TIE_FRIEND
     assert g.weight is not None and np.allclose(g.weight[g.indptr[0]:g.indptr[1]], 0.5)

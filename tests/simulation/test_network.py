@@ -98,9 +98,9 @@ def test_degrees_match_the_settings(generated):
     deg = np.bincount(g.sources(), minlength=n)
     friend_out = np.bincount(g.sources()[g.tie == net.TIE_FRIEND], minlength=n)
     assert friend_out.mean() == pytest.approx(s.friend_degree * (1 + s.reciprocity), rel=0.02)
-    koc = deg[g.role == 2] - friend_out[g.role == 2]
+    koc = deg[g.role == net.ROLE_KOC] - friend_out[g.role == net.ROLE_KOC]
     assert koc.min() >= s.koc_followers[0] - 2 and koc.max() <= s.koc_followers[1]
-    kol = np.sort(deg[g.role == 1] - friend_out[g.role == 1])[::-1]
+    kol = np.sort(deg[g.role == net.ROLE_KOL] - friend_out[g.role == net.ROLE_KOL])[::-1]
     k = 200
     hill = 1 / np.mean(np.log(kol[:k] / kol[k]))
     assert abs(hill - s.kol_tail) < 4 * s.kol_tail / np.sqrt(k)

@@ -49,7 +49,7 @@ def _ndlib_spread(graph, seeds, runs):
 @pytest.mark.slow
 def test_final_spread_matches_ndlib():
     graph = _graph()
-    seeds = np.flatnonzero(graph.role == 1)[:3]
+    seeds = np.flatnonzero(graph.role == net.ROLE_KOL)[:3]
     rng = np.random.default_rng(5)
     ours = np.array([independent_cascade(graph, seeds, TIE_P, rng=rng).size
                      for _ in range(RUNS)])

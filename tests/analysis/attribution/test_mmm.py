@@ -26,11 +26,22 @@ def test_the_simulated_world_emits_the_media_layout():
 
 @pytest.mark.slow
 def test_mmm_roas_is_scored_against_the_true_incremental_roas():
+    """The truth is the channel's mean incremental GMV over the paired counterfactual runs
+    per unit of its spend; ``covered`` says whether the MMM's 90% interval holds it, and the
+    error is the mean absolute miss. On the 5-day test market the MMM's intervals are wide
+    (measured 2026-12-03: every one of the four covers its truth, point estimates 1-5x
+    the truth), so all four must cover."""
     s = scenarios.load(MINI)
     score = score_mmm(s, replications=4, draws=200, tune=200, chains=2)
-    table = score.table
-    assert set(table["channel"]) == {"video", "search", "affiliate", "crm"}
-    assert np.isfinite(table[["true_roas", "mmm_roas", "mmm_lo", "mmm_hi"]].to_numpy()).all()
+    table = score.table.set_index("channel")
+    assert set(table.index) == {"video", "search", "affiliate", "crm"}
+    incremental = score.truth.effects.groupby("channel")["incremental_gmv"].mean()
+    np.testing.assert_allclose(table["true_roas"] * table["spend"],
+                               incremental[table.index], rtol=1e-9)
+    assert (table["true_lo"] <= table["true_roas"]).all()
+    assert (table["true_roas"] <= table["true_hi"]).all()
     assert (table["mmm_lo"] <= table["mmm_roas"]).all()
     assert (table["mmm_roas"] <= table["mmm_hi"]).all()
-    assert score.error >= 0
+    inside = (table["mmm_lo"] <= table["true_roas"]) & (table["true_roas"] <= table["mmm_hi"])
+    assert table["covered"].equals(inside) and table["covered"].all()
+    assert score.error == pytest.approx((table["mmm_roas"] - table["true_roas"]).abs().mean())

@@ -25,8 +25,29 @@ def tiny(model: str):
         truth = {"price_coef": -3.0, "gain_coef": 2.0, "loss_coef": 4.0, "ref_memory": 0.7}
         panel = simulate_panel(truth, 50, 8, rng=np.random.default_rng(0))
         return fit_price(panel, draws=200, tune=200, seed=0)
+    if model == "simulator":
+        return _tiny_simulator()
     series = simulate_media(MEDIA_TRUTH, 56, rng=np.random.default_rng(0))
     return fit_media(series, draws=120, tune=120, seed=0)
+
+
+def _tiny_simulator():
+    """The agent model's fit on a 300-consumer test market's own daily series (two
+    parameters, 128 design campaigns)."""
+    import scenarios
+    import simulation
+    from analysis.calibration.emulator import FitOptions, fit_simulator
+
+    from ...conftest import MINI
+
+    market = simulation.rescale(scenarios.load(MINI), 300)
+    daily = simulation.run(market, seed=1, log_touchpoints=False).timeseries.groupby(
+        "day")[["orders", "gmv"]].sum()
+    options = FitOptions(population=300, simulations=128, draws=100, tune=100, chains=2,
+                         cores=1, check_draws=8)
+    return fit_simulator(daily, market, parameters=("base_utility_shift",
+                                                    "awareness_half_life_hours"),
+                         options=options)
 
 
 @pytest.fixture(scope="package")

@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from analysis.calibration import Calibration
 from analysis.calibration.posterior import load_calibration
 
-MODELS = ("bass", "repurchase", "price", "media")
+MODELS = ("bass", "repurchase", "price", "media", "simulator")
 KEYS = {"mean", "sd", "hdi_5%", "hdi_95%", "r_hat", "ess_bulk"}
 
 

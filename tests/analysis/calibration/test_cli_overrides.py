@@ -140,6 +140,32 @@ def test_media_and_bass_overrides(tiny_fits):
     assert to_overrides(tiny_fits("bass"), 0) == {}
 
 
+def test_simulator_draws_become_the_agent_models_overrides():
+    """A simulator calibration's draw sets the agent model's fields (it used to give {}),
+    and through the same function as every other model's: ``to_overrides``,
+    ``posterior.draw_overrides`` and ``overrides.json`` agree."""
+    import arviz as az
+
+    from analysis.calibration.agent_model import baseline, overrides
+    from analysis.calibration.base import Calibration
+    from analysis.calibration.posterior import draw_overrides
+
+    scenario = scenarios.load(MINI)
+    draws = {"loss_aversion": np.array([[1.5, 2.5, 3.0]]),
+             "base_utility_shift": np.array([[0.1, -0.2, 0.3]])}
+    cal = Calibration("simulator", az.from_dict(posterior=draws), tuple(draws),
+                      meta=baseline(scenario))
+    over = to_overrides(cal, 1)
+    assert over == overrides(scenario, {"loss_aversion": 2.5, "base_utility_shift": -0.2})
+    assert over["segments.gen_z.loss_aversion.mean"] == 2.5
+    assert draw_overrides(cal, 1) == over
+    varied = scenarios.with_overrides(scenario, over)
+    assert varied.segments["silver"].base_utility.mean == pytest.approx(
+        scenario.segments["silver"].base_utility.mean - 0.2)
+    with pytest.raises(ValueError, match="no scenario mapping"):
+        to_overrides(Calibration("unknown", cal.idata, tuple(draws)), 0)
+
+
 def test_cli_writes_overrides_for_a_scenario(tiny_fits, tmp_path):
     from analysis.calibration.cli import _overrides
 

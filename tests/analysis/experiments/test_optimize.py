@@ -238,3 +238,26 @@ def test_a_ten_times_smaller_market_ranks_allocations_as_the_full_one():
     for i, j in ((0, 1), (0, 2), (1, 2)):  # a difference the full market resolves keeps sign
         if abs(m_full[i] - m_full[j]) > 3 * np.sqrt(var_full[i] + var_full[j]):
             assert np.sign(m_small[i] - m_small[j]) == np.sign(m_full[i] - m_full[j])
+
+
+def test_the_risk_limit_bounds_the_probability_that_gmv_falls_below_spend():
+    """Rows are (GMV, margin, spend) per replication; one of four has GMV below spend, so
+    P(GMV < spend) = 0.25: a limit of 0.25 leaves the objective alone, 0.1 penalises it by
+    PENALTY x |mean| x 0.15."""
+    from analysis.experiments.optimize import PENALTY, objective_value
+
+    totals = np.array([[90.0, 30.0, 100.0], [150.0, 50.0, 100.0], [100.0, 40.0, 100.0],
+                       [200.0, 60.0, 100.0]])
+    mean, _ = objective_value(totals, "gmv", None)
+    assert mean == 135.0
+    assert objective_value(totals, "gmv", 0.25)[0] == mean
+    assert objective_value(totals, "gmv", 0.1)[0] == pytest.approx(
+        mean - PENALTY * mean * 0.15)
+
+
+def test_optimize_has_no_scheduler_option(capsys):
+    """The optimizer's batched passes run on the local process pool only, so the option
+    that would be ignored is refused."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["optimize", str(MINI), "--budget", "100", "--scheduler", "tcp://x:8786"])
+    assert exit_.value.code == 2 and "--scheduler" in capsys.readouterr().err

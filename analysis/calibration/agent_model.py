@@ -1,0 +1,167 @@
+"""The agent model's calibrated parameters, their priors, and the campaign statistics.
+
+Parameters (scenario fields they set):
+
+- ``awareness_half_life_hours`` -> ``behaviour.awareness_half_life_hours`` (ad-stock decay);
+- ``base_utility_shift`` -> added to every generation's ``base_utility.mean`` (base
+  conversion);
+- ``loss_aversion`` -> every generation's ``loss_aversion.mean`` (lambda);
+- ``word_of_mouth`` -> multiplies ``network.word_of_mouth.post_probability`` (scenarios
+  with a network; otherwise ``behaviour.social_weight`` takes its place);
+- ``anchoring_weight`` -> every generation's ``anchoring_weight.mean`` (how far a displayed
+  original price pulls the reference price).
+
+Each prior is a transformed normal (:mod:`analysis.calibration.priors`), ``theta = T(mu +
+sigma z)`` with ``z ~ N(0, 1)`` and ``T`` the exponential (log-normal), the identity (normal)
+or the logistic (logit-normal), so ``z`` is the coordinate the emulator
+(:mod:`analysis.calibration.emulator`) works in.
+
+Statistics of a campaign's daily orders ``o_d`` and GMV ``g_d`` over days ``0..D-1``, chosen
+so that none depends on the size of the market (per 1,000 consumers, shares, ratios):
+
+- ``log orders per 1,000``: ``log((sum o + 0.5) / N * 1000)`` (level: base conversion);
+- ``log price / list``: ``log(sum g / sum o / L)``, ``L`` the mean list price of the
+  scenario's products (how much buying waits for deals). With several products at
+  different list prices this mixes the product mix into the price paid; data with
+  per-product columns (``orders_<product>``, ``gmv_<product>``) replace it by the exact
+  ``log price / list, <product>``: ``log(sum g_p / sum o_p / L_p)`` with each product's
+  own orders ``o_p``, GMV ``g_p`` and list price ``L_p``;
+- ``log share, first third`` and ``last third`` of the orders (timing: carry-over);
+- ``lag-1 acf`` of daily orders (carry-over again);
+- per flash sale on day ``f`` (with two days on each side inside the window): its ``lift``,
+  ``log((o_f + 0.5) / (mean(o_{f-2}, o_{f-1}) + 0.5))``, and the ``dip`` after it,
+  ``log((mean(o_{f+1}, o_{f+2}) + 0.5) / (mean(o_{f-2}, o_{f-1}) + 0.5))``: buyers at the
+  flash price lower their reference price, and loss aversion weighs the return to the
+  normal price as a loss (the post-promotion dip);
+- ``log share after peak`` day (word of mouth and repurchase keep buying going);
+- ``log last week / first week`` orders (persistence after the launch bursts).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import logit
+
+from scenarios import GENERATIONS, Scenario
+from scenarios.schema import FlashSale
+
+from .priors import Prior
+
+PARAMETERS = ("awareness_half_life_hours", "base_utility_shift", "loss_aversion",
+              "word_of_mouth", "anchoring_weight")
+
+
+UNINFORMED = 0.8
+"""Posterior sd / prior sd above which the CLI reports a parameter as not informed."""
+
+PRIORS = {
+    "awareness_half_life_hours": Prior("LogNormal", mu=float(np.log(72.0)), sigma=0.5),
+    "base_utility_shift": Prior("Normal", mu=0.0, sigma=0.5),
+    "loss_aversion": Prior("LogNormal", mu=float(np.log(1.955)), sigma=0.3),
+    "word_of_mouth": Prior("LogNormal", mu=0.0, sigma=0.5),
+    "anchoring_weight": Prior("LogitNormal", mu=float(logit(0.33)), sigma=0.6),
+}
+
+
+def baseline(scenario: Scenario) -> dict[str, Any]:
+    """The scenario values the parameters shift or scale (kept in the calibration's meta)."""
+    network = scenario.network
+    return {"base_utility": {g: scenario.segments[g].base_utility.mean for g in GENERATIONS},
+            "anchoring_sd": {g: scenario.segments[g].anchoring_weight.sd for g in GENERATIONS},
+            "post_probability": (dict(network.word_of_mouth.post_probability)
+                                 if network is not None else None),
+            "social_weight": scenario.behaviour.social_weight}
+
+
+def overrides(scenario: Scenario, values: dict[str, float]) -> dict[str, Any]:
+    """Scenario field overrides for one set of parameter values."""
+    return value_overrides(values, baseline(scenario))
+
+
+def value_overrides(values: dict[str, float], base: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if "awareness_half_life_hours" in values:
+        out["behaviour.awareness_half_life_hours"] = float(values["awareness_half_life_hours"])
+    for g in GENERATIONS:
+        if "base_utility_shift" in values:
+            out[f"segments.{g}.base_utility.mean"] = (base["base_utility"][g]
+                                                      + float(values["base_utility_shift"]))
+        if "loss_aversion" in values:
+            out[f"segments.{g}.loss_aversion.mean"] = float(values["loss_aversion"])
+        if "anchoring_weight" in values:
+            m = float(np.clip(values["anchoring_weight"], 0.01, 0.99))
+            out[f"segments.{g}.anchoring_weight.mean"] = m
+            # a Beta with this mean needs sd^2 < m (1 - m)
+            sd = base.get("anchoring_sd", {}).get(g, 0.0)
+            out[f"segments.{g}.anchoring_weight.sd"] = min(sd, 0.9 * np.sqrt(m * (1 - m)))
+    if "word_of_mouth" in values:
+        scale = float(values["word_of_mouth"])
+        if base["post_probability"] is not None:
+            out["network.word_of_mouth.post_probability"] = {
+                g: min(1.0, p * scale) for g, p in base["post_probability"].items()}
+        else:
+            out["behaviour.social_weight"] = base["social_weight"] * scale
+    return out
+
+
+def flash_days(scenario: Scenario, days: int) -> list[int]:
+    """Days of the flash sales with two whole days on each side inside ``days``."""
+    out = sorted({e.start_hour // 24 for e in scenario.calendar.events
+                  if isinstance(e, FlashSale)})
+    return [d for d in out if d >= 2 and d + 2 < days]
+
+
+def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False) -> list[str]:
+    """Names of the statistics of ``days`` days (``by_product``: of per-product series)."""
+    flash = [n for d in flash_days(scenario, days) for n in (f"lift day {d}", f"dip day {d}")]
+    price = ([f"log price / list, {p.name}" for p in scenario.products] if by_product
+             else ["log price / list"])
+    return ["log orders per 1,000", *price, "log share, first third",
+            "log share, last third", "lag-1 acf", *flash, "log share after peak",
+            "log last / first week"]
+
+
+def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
+               scenario: Scenario) -> np.ndarray:
+    """(K, S) statistics of K daily series ``orders``, ``gmv``: totals of shape (K, days),
+    or per product (K, products, days), the scenario's products in order, which gives one
+    price statistic per product (``statistic_names(..., by_product=True)``)."""
+    o = np.asarray(orders, dtype=np.float64)
+    g = np.asarray(gmv, dtype=np.float64)
+    if o.ndim == 3:
+        prices = [p.list_price for p in scenario.products]
+        price_cols = list(_log_price_over_list(o.sum(axis=2), g.sum(axis=2), prices).T)
+        o = o.sum(axis=1)
+    else:
+        o, g = np.atleast_2d(o), np.atleast_2d(g)
+        mean_list = float(np.mean([p.list_price for p in scenario.products]))
+        price_cols = [_log_price_over_list(o.sum(axis=1), g.sum(axis=1), mean_list)]
+    days = o.shape[1]
+    total = o.sum(axis=1)
+    cols = [np.log((total + 0.5) / population * 1000), *price_cols]
+    thirds = np.array_split(np.arange(days), 3)
+    for part in (thirds[0], thirds[-1]):
+        cols.append(np.log((o[:, part].sum(axis=1) + 0.5) / (total + 1.0)))
+    centred = o - o.mean(axis=1, keepdims=True)
+    denom = (centred ** 2).sum(axis=1)
+    cols.append(np.divide((centred[:, 1:] * centred[:, :-1]).sum(axis=1), denom,
+                          out=np.zeros(len(o)), where=denom > 0))
+    for d in flash_days(scenario, days):
+        before = o[:, d - 2:d].mean(axis=1) + 0.5
+        cols.append(np.log((o[:, d] + 0.5) / before))
+        cols.append(np.log((o[:, d + 1:d + 3].mean(axis=1) + 0.5) / before))
+    peak = o.argmax(axis=1)
+    after = np.where(np.arange(days)[None, :] > peak[:, None], o, 0.0).sum(axis=1)
+    cols.append(np.log((after + 0.5) / (total + 1.0)))
+    week = min(7, days // 2)
+    cols.append(np.log((o[:, -week:].sum(axis=1) + 0.5) / (o[:, :week].sum(axis=1) + 0.5)))
+    return np.column_stack(cols)
+
+
+def _log_price_over_list(orders, gmv, list_price):
+    """``log(gmv / orders / list_price)`` elementwise; 0 (list price paid) without orders."""
+    list_price = np.broadcast_to(np.asarray(list_price, dtype=np.float64), np.shape(orders))
+    paid = np.divide(gmv, orders, out=list_price.copy(), where=orders > 0)
+    return np.log(paid / list_price)
