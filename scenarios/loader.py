@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from .prices import PriceFileError, read_price_file
 from .schema import EVENT_KINDS, Scenario
 
 MAX_FILE_BYTES = 1 << 20
@@ -70,6 +71,7 @@ def load(source: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) 
     for dotted, value in _parse_overrides(overrides):
         set_path(raw, dotted, value, source=str(path))
     _resolve_edges(raw, path.parent)
+    _read_prices(raw, path.parent)
     return validate(raw, source=str(path))
 
 
@@ -79,6 +81,22 @@ def _resolve_edges(raw: dict, folder: Path) -> None:
     edges = network.get("edges") if isinstance(network, dict) else None
     if isinstance(edges, str) and not Path(edges).is_absolute():
         network["edges"] = str((folder / edges).resolve())
+
+
+def _read_prices(raw: dict, folder: Path) -> None:
+    """``[prices] file = ...`` (relative to the scenario file): its rows, read as data."""
+    prices = raw.get("prices")
+    file = prices.get("file") if isinstance(prices, dict) else None
+    if not isinstance(file, str) or "rows" in prices:
+        return
+    path = Path(file) if Path(file).is_absolute() else (folder / file).resolve()
+    try:
+        prices["rows"] = read_price_file(path)
+    except PriceFileError as exc:
+        raise ScenarioError(str(exc.path), f"prices.file: column {exc.column!r}"
+                            if exc.column else "prices.file",
+                            str(exc).removeprefix(f"{exc.path}: ")) from None
+    prices["file"] = str(path)
 
 
 def validate(raw: dict, source: str = "<scenario>") -> Scenario:

@@ -24,6 +24,7 @@ from .common import (
     check_weights,
     problem,
 )
+from .prices import PricePath, check_rows
 from .social import SOCIAL_SOURCES, KocSeeding, KolPost, Network
 
 
@@ -237,6 +238,12 @@ class Behaviour(Frozen):
         "(exponential smoothing). Source: Briesch et al. (1997), memory-based references; "
         "value is an assumption.",
     )
+    reference_smoothing_seen: float = Field(
+        0.05, ge=0, le=1, description="Weight of a price seen without buying (an ad, a visit, "
+        "a livestream) in the same update: the memory-based reference price moves toward "
+        "every price the consumer sees (Briesch et al. 1997). 0: only prices paid move it. "
+        "Source: assumption, below the weight of a price paid.",
+    )
     complaint_probability: float = Field(
         0.02, ge=0, le=1, description="Chance that a contact above the consumer's daily "
         "tolerance causes a complaint. Source: assumption (domain brief: over-contact causes "
@@ -254,6 +261,12 @@ class Behaviour(Frozen):
 
 class Product(Frozen):
     name: str = Field(min_length=1)
+    category: str | None = Field(
+        None, min_length=1, description="Products of one category compete in one "
+        "multinomial logit with a no-purchase option; default: the product alone in its own.")
+    competitor: bool = Field(
+        False, description="Another brand's product competing in the category: it takes "
+        "choices (and is counted as competitor_orders) but its sales are not the campaign's.")
     list_price: float = Field(gt=0, allow_inf_nan=False)
     margin: float = Field(ge=0, lt=1, description="Gross margin as a share of list price.")
     reference_price: float | None = Field(
@@ -523,6 +536,9 @@ class Scenario(Frozen):
     network: Network | None = Field(None, description="No network: no social influence.")
     budget_control: BudgetControl | None = Field(
         None, description="Real-time reallocation of the remaining budget; none: the plan.")
+    prices: PricePath | None = Field(
+        None, description="Observed shelf prices per product and day (scenarios.prices); "
+        "none: list prices.")
 
     @field_validator("segments", mode="before")
     @classmethod
@@ -601,9 +617,21 @@ class Scenario(Frozen):
         if group_buy and group_buy.product is not None and group_buy.product not in products:
             raise problem("network.group_buy.product", f"unknown product "
                           f"{group_buy.product!r}; allowed: {sorted(products)}")
+        for c in self.channels:
+            promoted = self.products[self.channel_product(c)]
+            if promoted.competitor:
+                raise problem(f"channels[{c.name}].product", f"{promoted.name!r} is a "
+                              "competitor's product; a channel promotes one of the campaign's "
+                              f"own: {[p.name for p in self.products if not p.competitor]}")
+        if self.prices is not None:
+            check_rows(self.prices, list(products), self.calendar.days)
         if self.budget_control is not None:
             check_budget_control(self.budget_control, self.channels, self.calendar.hours)
         return self
+
+    def category_of(self, product: int) -> str:
+        p = self.products[product]
+        return p.category if p.category is not None else f"product:{p.name}"
 
     def channel_product(self, channel: Channel) -> int:
         """Index of the product a channel promotes."""

@@ -27,6 +27,8 @@ from scenarios.schema import (
     Scenario,
 )
 
+from .shelf import Shelf
+
 
 @dataclass
 class CalendarState:
@@ -41,11 +43,12 @@ class CalendarState:
 
 @dataclass(frozen=True)
 class Quote:
-    """The price a product shows at one hour, before consumer-specific deals."""
+    """The price a product shows at one hour, before consumer-specific deals: numbers, or
+    (K,) arrays where the worlds of a batch show different prices."""
 
-    price: float
-    anchor: float  # displayed original price, NaN if none is shown
-    limited_time: bool
+    price: float | np.ndarray
+    anchor: float | np.ndarray  # displayed original price, NaN if none is shown
+    limited_time: bool | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -57,25 +60,39 @@ class CalendarHooks:
     social_post: Callable[[KolPost | KocSeeding], None]
 
 
-def quote(scenario: Scenario, state: CalendarState, product: int, hour: int) -> Quote:
-    """Best active offer for ``product`` with flash-sale and presale discounts applied."""
-    p = scenario.products[product]
-    price, anchor, limited = p.list_price, np.nan, False
+def quote(scenario: Scenario, state: CalendarState, shelf: Shelf, product: int,
+          hour: int) -> Quote:
+    """Best active offer for ``product`` against its shelf price (every world's), with
+    flash-sale and presale discounts applied."""
+    day = min(hour // 24, shelf.price.shape[2] - 1)
+    base = shelf.price[:, product, day]
+    price, anchor = base.copy(), shelf.anchor[:, product, day].copy()
+    limited = shelf.limited[:, product, day].copy()
+    name = scenario.products[product].name
     for offer in scenario.offers:
         end = offer.end_day if offer.end_day is not None else scenario.calendar.days
-        if offer.product == p.name and offer.start_day * 24 <= hour < end * 24:
-            if offer.promo_price < price or np.isnan(anchor) and offer.promo_price == price:
-                price = offer.promo_price
-                anchor = offer.original_price if offer.original_price is not None else np.nan
-                limited = offer.frame is Frame.limited_time
+        if offer.product == name and offer.start_day * 24 <= hour < end * 24:
+            take = (offer.promo_price < price) | np.isnan(anchor) & (offer.promo_price == price)
+            price = np.where(take, offer.promo_price, price)
+            shown = offer.original_price if offer.original_price is not None else np.nan
+            anchor = np.where(take, shown, anchor)
+            limited = np.where(take, offer.frame is Frame.limited_time, limited)
     flash = state.flash_discount.get(product, 0.0)
     if flash > 0:
-        anchor = p.list_price if np.isnan(anchor) else anchor
-        price, limited = price * (1 - flash), True
+        anchor = np.where(np.isnan(anchor), base, anchor)
+        price, limited = price * (1 - flash), np.ones_like(limited)
     presale = state.presale.get(product)
     if presale is not None and presale.discount > 0:
-        price *= 1 - presale.discount
-    return Quote(price=float(price), anchor=float(anchor), limited_time=limited)
+        price = price * (1 - presale.discount)
+    return Quote(price=_collapse(price, float), anchor=_collapse(anchor, float),
+                 limited_time=_collapse(limited, bool))
+
+
+def _collapse(values: np.ndarray, kind):
+    """A number where every world agrees (the single-run case), else the (K,) array."""
+    if np.array_equal(values, np.full_like(values, values[0]), equal_nan=kind is float):
+        return kind(values[0])
+    return values
 
 
 def start_calendar(

@@ -16,7 +16,8 @@ import numpy as np
 from scenarios.schema import GENERATIONS, TIERS, Behaviour
 
 from . import kernels as k
-from .outcomes import EMPTY_IDS, Delivery, Offer, Purchases, PurchaseState
+from .outcomes import EMPTY_IDS, Decision, Delivery, Offer, Purchases, PurchaseState
+from .shelf import category_members
 from .worlds import Worlds
 
 
@@ -51,6 +52,7 @@ class ArrayConsumers:
         self.next_need = np.zeros((n, n_products), dtype=np.int32)  # out of market before
         self.coupon_value = np.zeros((n, n_products), dtype=np.float32)
         self.coupon_until = np.zeros((n, n_products), dtype=np.int32)
+        self._members = category_members(scenario)
         self._repurchase_due: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
         self._need_p_max = float(population.need_rate.max(initial=0.0))
 
@@ -119,7 +121,8 @@ class ArrayConsumers:
     # -- needs ---------------------------------------------------------------------------
     def own_need(self, product: int, hour: int, hour_weight: float, *,
                  rng: np.random.Generator) -> np.ndarray:
-        """Consumers visiting for ``product`` this hour on their own (sorted, unique).
+        """Consumers visiting ``product``'s category this hour on their own (sorted, unique;
+        ``product`` is the category's lead, its first product).
 
         Independent Bernoulli(p_i) visits drawn by thinning: K ~ Binomial(N, p_max) candidates
         without replacement, each kept with probability p_i / p_max; plus repurchase needs
@@ -142,51 +145,87 @@ class ArrayConsumers:
 
     # -- decisions -----------------------------------------------------------------------
     def decide(self, ids: np.ndarray, offer: Offer, social_proof: np.ndarray, *,
-               rng: np.random.Generator) -> Purchases:
-        """Logit purchase decision of triggered consumers; updates the buyers' state."""
-        p, hour = offer.product, offer.hour
-        in_market = self.next_need[ids, p] <= hour
+               rng: np.random.Generator) -> Decision:
+        """Multinomial logit choice of triggered consumers in the offer's category; every
+        decider's reference prices move toward the prices seen, the buyers' toward the price
+        paid, and buyers leave the category's market until their next need."""
+        hour = offer.hour
+        in_market = self.next_need[ids, offer.product] <= hour
         ids, social_proof = ids[in_market], social_proof[in_market]
-        pop = self.pop
+        pop, worlds = self.pop, self.worlds
         behaviour = self.behaviour_of(ids)
-        coupon = np.where(self.coupon_until[ids, p] > hour, self.coupon_value[ids, p], 0.0)
-        price = k.consumer_price(offer.quote.price, offer.live_discount, coupon,
-                                 offer.price_floor)
-        utility = k.decision_utility(
-            base=pop.base_utility[ids],
-            price_sensitivity=pop.price_sensitivity[ids],
-            loss_aversion=pop.loss_aversion[ids],
-            anchoring_weight=pop.anchoring_weight[ids],
-            framing_susceptibility=pop.framing_susceptibility[ids],
-            social_susceptibility=pop.social_susceptibility[ids],
-            reference=self.reference[ids, p],
-            price=price,
-            anchor=offer.quote.anchor,
-            limited_time=offer.quote.limited_time or offer.live,
-            adstock=self._adstock_now(ids, hour),
-            social_proof=social_proof,
-            behaviour=behaviour,
-            shift=offer.shift,
-        )
-        buy = (rng.random(len(ids)) < k.purchase_probability(utility)) | offer.certain
-        ids, price, coupon = ids[buy], price[buy], coupon[buy]
-        smoothing = _select(behaviour.reference_smoothing, buy)
-        shape = _select(behaviour.repurchase_shape, buy)
+        alternatives = offer.alternatives()
+        n, m = len(ids), len(alternatives)
+        utility, price = np.empty((n, m)), np.empty((n, m))
+        coupon = np.empty((n, m))
+        faced_loss, anchored = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        adstock = self._adstock_now(ids, hour)
+        for j, alt in enumerate(alternatives):
+            q = alt.product
+            coupon[:, j] = np.where(self.coupon_until[ids, q] > hour,
+                                    self.coupon_value[ids, q], 0.0)
+            price[:, j] = k.consumer_price(worlds.at(alt.quote.price, ids), alt.live_discount,
+                                           coupon[:, j], alt.price_floor)
+            anchor = worlds.at(alt.quote.anchor, ids)
+            reference = self.reference[ids, q]
+            shown = k.anchored_reference(reference, anchor, pop.anchoring_weight[ids])
+            faced_loss |= k.faces_loss(price[:, j], shown)
+            anchored |= ~np.isnan(anchor)
+            utility[:, j] = k.decision_utility(
+                base=pop.base_utility[ids],
+                price_sensitivity=pop.price_sensitivity[ids],
+                loss_aversion=pop.loss_aversion[ids],
+                anchoring_weight=pop.anchoring_weight[ids],
+                framing_susceptibility=pop.framing_susceptibility[ids],
+                social_susceptibility=pop.social_susceptibility[ids],
+                reference=reference,
+                price=price[:, j],
+                anchor=anchor,
+                limited_time=np.logical_or(worlds.at(alt.quote.limited_time, ids), alt.live),
+                adstock=adstock if alt.promoted else 0.0,
+                social_proof=social_proof if alt.promoted else 0.0,
+                behaviour=behaviour,
+                shift=offer.shift,
+            )
+        choice = k.chosen_alternative(rng.random(n), k.choice_probabilities(utility))
+        if offer.certain:
+            choice[:] = 0
+        for j, alt in enumerate(alternatives):
+            weight = np.where(choice == j, behaviour.reference_smoothing,
+                              behaviour.reference_smoothing_seen)
+            self.reference[ids, alt.product] = k.updated_reference(
+                self.reference[ids, alt.product], price[:, j], weight)
+        bought = {}
+        for j, alt in enumerate(alternatives):
+            buy = choice == j
+            if buy.any():
+                bought[alt.product] = self._buy(ids[buy], alt.product, price[buy, j],
+                                                coupon[buy, j], behaviour, buy, hour, rng)
+        return Decision(ids, faced_loss, anchored, bought)
+
+    def _buy(self, ids, p, price, coupon, behaviour, mask, hour, rng) -> Purchases:
+        """Buyers ``ids`` of product ``p``: units, purchase count, coupon used, next need."""
+        shape = _select(behaviour.repurchase_shape, mask)
         product = self.scenario.products[p]
         units = 1 + rng.poisson(product.units_per_order - 1, size=len(ids))
-        new = (self.purchases[ids] == 0) & ~pop.existing_customer[ids]
-
-        self.reference[ids, p] = k.updated_reference(
-            self.reference[ids, p], price, smoothing
-        )
+        new = (self.purchases[ids] == 0) & ~self.pop.existing_customer[ids]
         self.purchases[ids] += 1
         self.coupon_value[ids[coupon > 0], p] = 0.0
         delay = k.repurchase_delay(rng, product.repurchase_days * 24, shape, size=len(ids))
         due = hour + 1 + np.floor(delay).astype(np.int64)
-        self.next_need[ids, p] = due
+        members = self._members[p]
+        self.next_need[ids[:, None], members] = due[:, None]
         for h in np.unique(due[due < self.scenario.calendar.hours]):
-            self._repurchase_due[(p, int(h))].append(ids[due == h])
+            self._repurchase_due[(int(members[0]), int(h))].append(ids[due == h])
         return Purchases(ids, price, units, new)
+
+    def see_price(self, ids: np.ndarray, product: int, price) -> None:
+        """Consumers ``ids`` see ``product`` at ``price`` (an ad): their reference moves."""
+        weight = self.worlds.at(self._behaviour["reference_smoothing_seen"], ids)
+        if np.all(weight == 0):
+            return
+        self.reference[ids, product] = k.updated_reference(
+            self.reference[ids, product], self.worlds.at(price, ids), weight)
 
     def purchase_state(self, ids: np.ndarray, product: int) -> PurchaseState:
         return PurchaseState(self.reference[ids, product].copy(),
@@ -196,7 +235,7 @@ class ArrayConsumers:
         """Undo purchases of ``product`` by ``ids`` (forfeited deposits); the repurchase need
         they scheduled is dropped when it falls due (``own_need``)."""
         self.reference[ids, product] = state.reference
-        self.next_need[ids, product] = state.next_need
+        self.next_need[ids[:, None], self._members[product]] = state.next_need[:, None]
         self.purchases[ids] = state.purchases
 
     def give_coupons(self, ids: np.ndarray, product: int, value: float, until: int) -> None:

@@ -4,8 +4,9 @@ The fast engine (``simulation.engine``) calls these on column arrays; the per-ag
 reference (``simulation.reference``) calls them on one consumer's scalars. Every rule of the
 decision model lives here once, with its equation.
 
-Decision rule (design.md): a triggered consumer buys with probability
-``expit(U)`` where
+Decision rule (design.md): a triggered consumer chooses among the products of one category
+and not buying, a multinomial logit: alternative j with probability
+``exp(U_j) / (1 + sum_k exp(U_k))`` (``expit(U)`` when the category has one product), where
 
     r'  = r + w (o - r)                          anchoring to a displayed original price o
     v   = max(r' - p, 0) / r'  -  lambda * max(p - r', 0) / r'
@@ -14,7 +15,12 @@ Decision rule (design.md): a triggered consumer buys with probability
 with reference price r, price p, anchoring weight w, loss aversion lambda, price
 sensitivity beta, framing susceptibility phi and urgency utility u, ad-stock A with
 saturation K and weight a, social susceptibility sigma, social proof S with weight s, and a
-market-wide utility shift (competitor promotions).
+market-wide utility shift (competitor promotions); each alternative has its own reference,
+price, anchor and frame.
+
+Reference prices are memory-based (Briesch et al. 1997): every price a consumer sees (an
+ad, a visit, a livestream) moves the product's reference, ``r <- r + w (p - r)``, with the
+weight of a price seen, or of a price paid for the product bought.
 """
 
 from __future__ import annotations
@@ -53,6 +59,30 @@ def purchase_probability(utility):
     return expit(utility)
 
 
+def choice_probabilities(utility):
+    """(n, m) multinomial logit with a no-purchase option of utility 0:
+    P_j = exp(U_j) / (1 + sum_k exp(U_k)); one alternative is the binary logit."""
+    utility = np.asarray(utility, dtype=np.float64)
+    if utility.shape[-1] == 1:
+        return purchase_probability(utility)
+    top = np.maximum(utility.max(axis=-1, keepdims=True), 0.0)  # stable: exp never overflows
+    e = np.exp(utility - top)
+    return e / (np.exp(-top) + e.sum(axis=-1, keepdims=True))
+
+
+def chosen_alternative(uniform, probabilities):
+    """Index of the alternative a uniform draw picks (cumulative probabilities in choice-set
+    order), or -1 for no purchase; one alternative: bought iff u < P."""
+    cumulative = np.cumsum(probabilities, axis=-1)
+    pick = (np.asarray(uniform)[..., None] >= cumulative).sum(axis=-1)
+    return np.where(pick < cumulative.shape[-1], pick, -1)
+
+
+def faces_loss(price, anchored):
+    """The loss term acts: the price is above the (anchored) reference."""
+    return price > anchored
+
+
 def adstock_decay(hours, half_life_hours):
     """Carry-over factor after ``hours``: A(t + h) = A(t) 0.5^(h / half-life)."""
     return np.power(0.5, np.asarray(hours, dtype=np.float64) / half_life_hours)
@@ -74,9 +104,9 @@ def complaint_probability(excess, per_contact):
     return 1.0 - np.power(1.0 - per_contact, excess)
 
 
-def updated_reference(reference, price_paid, smoothing):
-    """Exponential smoothing after a purchase: r <- r + theta (p - r)."""
-    return reference + smoothing * (price_paid - reference)
+def updated_reference(reference, price, smoothing):
+    """Exponential smoothing toward a price seen or paid: r <- r + w (p - r)."""
+    return reference + smoothing * (price - reference)
 
 
 def need_probability(daily_rate, hour_weight):

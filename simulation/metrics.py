@@ -25,6 +25,10 @@ METRICS = (
     "returning_buyers",
     "complaints",
     "optouts",
+    "competitor_orders",  # bought a competitor's product of the category instead
+    "decisions",  # purchase decisions: triggered consumers in the category's market
+    "decisions_loss",  # ... in which some alternative's price was above its reference
+    "decisions_anchor",  # ... in which some alternative showed an original price
 )
 
 

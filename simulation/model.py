@@ -34,8 +34,9 @@ from .diffusion import SocialNetwork
 from .edgelist import load_edges
 from .engine import ArrayConsumers
 from .metrics import Recorder
-from .outcomes import Delivery, Offer, Purchases
+from .outcomes import Alternative, Decision, Delivery, Offer, Purchases
 from .reference import AgentConsumers
+from .shelf import Shelf, category_members
 from .social import NoNetwork, SocialProof
 from .streams import Streams
 from .worlds import Worlds
@@ -158,6 +159,10 @@ class CampaignModel(mesa.Model):
         self.prior_ctr = [worlds.values(lambda s, c=c: s.channels[c].ctr) for c in range(n_ch)]
         self.reached = np.zeros((self.population.size, n_ch), dtype=bool)
         self.product_of = [scenario.channel_product(c) for c in scenario.channels]
+        self.shelf = Shelf.of(worlds.scenarios)
+        self.members = category_members(scenario)
+        self.leads = sorted({int(m[0]) for m in self.members})
+        self.promoted = promoted_products(scenario)
         self.deposits: dict[str, list] = {}
         self.deposit_state: dict[str, list] = {}  # each deposit's buyers before it
 
@@ -187,10 +192,11 @@ class CampaignModel(mesa.Model):
                 clicked.append((c, delivery.ids[delivery.clicked]))
         for c, ids in clicked:
             self._decide(ids, self.product_of[c], c, hour)
-        for p in range(len(self.scenario.products)):
+        for p in self.leads:
             visits = self.consumers.own_need(p, hour, self.hour_weight[hour],
                                              rng=self.streams("need"))
-            self._decide(visits, p, self.organic, hour)
+            alone = len(self.members[p]) == 1  # a visit to a lone product's category is for it
+            self._decide(visits, p, self.organic, hour, promoted=alone or self.promoted[p])
         for trigger in self.social.due(hour):
             self._decide(trigger.ids, trigger.product, trigger.source, hour,
                          discount=trigger.discount, certain=trigger.certain)
@@ -221,6 +227,9 @@ class CampaignModel(mesa.Model):
             return None
         ids, counts = self.sampler.sample(c, n, rng=rng)
         d = self.consumers.receive(c, ids, counts, hour, rng=rng)
+        shown = quote(self.scenario, self.calendar, self.shelf, self.product_of[c], hour)
+        live = self.calendar.live_discount.get(c, 0.0)
+        self.consumers.see_price(d.ids, self.product_of[c], shown.price * (1 - live))
         worlds = self.worlds
         impressions = worlds.sum_by_world(d.ids, d.impressions)
         self.served[:, c] += impressions
@@ -265,38 +274,56 @@ class CampaignModel(mesa.Model):
 
     # -- decisions -------------------------------------------------------------------
     def _decide(self, ids: np.ndarray, product: int, source: int, hour: int, *,
-                discount: float = 0.0, certain: bool = False) -> None:
-        """Purchase decisions of consumers triggered through ``source``; ``discount`` is a
-        source-specific deal (a livestream's, or a group-buy joiner's)."""
+                discount: float = 0.0, certain: bool = False, promoted: bool = True) -> None:
+        """Choice in ``product``'s category by consumers triggered through ``source``;
+        ``discount`` is a source-specific deal on ``product`` (a livestream's, or a group-buy
+        joiner's)."""
         if len(ids) == 0:
             return
         live = source in self.calendar.live_discount
         offer = Offer(
             product=product,
-            quote=quote(self.scenario, self.calendar, product, hour),
+            quote=quote(self.scenario, self.calendar, self.shelf, product, hour),
             live_discount=self.calendar.live_discount.get(source, discount),
             live=live,
             shift=self.calendar.utility_shift,
-            price_floor=0.01 * self.scenario.products[product].list_price,
+            price_floor=self._floor(product),
             hour=hour,
             certain=certain,
+            promoted=promoted,
+            rivals=tuple(Alternative(q, quote(self.scenario, self.calendar, self.shelf, q, hour),
+                                     0.0, False, self._floor(q), self.promoted[q])
+                         for q in self.members[product].tolist() if q != product),
         )
         rng = self.streams(f"decide:{self.sources[source]}")
-        presale = self.calendar.presale.get(product)
-        before = None if presale is None else self.consumers.purchase_state(ids, product)
-        bought = self.consumers.decide(ids, offer, self.social.proof(ids, hour), rng=rng)
-        if len(bought.ids) == 0:
-            return
-        if presale is None:
-            self.social.after_purchases(bought, hour, source, product)
-            self._record_orders(bought, source, product, hour)
-            return
-        # a deposit: the order, its word of mouth and sharing wait for the balance payment
-        self.deposits.setdefault(presale.name, []).append((source, product, bought))
-        order = np.argsort(ids, kind="stable")
-        self.deposit_state.setdefault(presale.name, []).append(
-            before.take(order[np.searchsorted(ids[order], bought.ids)]))
-        self.recorder.add("deposits", hour, source, bought.ids)
+        before = {q: self.consumers.purchase_state(ids, q) for q in self.members[product].tolist()
+                  if q in self.calendar.presale}
+        decision = self.consumers.decide(ids, offer, self.social.proof(ids, hour), rng=rng)
+        self._record_decisions(decision, source, hour)
+        for q, bought in decision.bought.items():
+            if self.scenario.products[q].competitor:
+                self.recorder.add("competitor_orders", hour, source, bought.ids)
+                continue
+            presale = self.calendar.presale.get(q)
+            if presale is None:
+                self.social.after_purchases(bought, hour, source, q)
+                self._record_orders(bought, source, q, hour)
+                continue
+            # a deposit: the order, its word of mouth and sharing wait for the balance payment
+            self.deposits.setdefault(presale.name, []).append((source, q, bought))
+            order = np.argsort(ids, kind="stable")
+            self.deposit_state.setdefault(presale.name, []).append(
+                before[q].take(order[np.searchsorted(ids[order], bought.ids)]))
+            self.recorder.add("deposits", hour, source, bought.ids)
+
+    def _floor(self, product: int) -> float:
+        return 0.01 * self.scenario.products[product].list_price
+
+    def _record_decisions(self, decision: Decision, source: int, hour: int) -> None:
+        rec = self.recorder
+        rec.add("decisions", hour, source, decision.ids)
+        rec.add("decisions_loss", hour, source, decision.ids[decision.faced_loss])
+        rec.add("decisions_anchor", hour, source, decision.ids[decision.anchored])
 
     def _record_orders(self, bought: Purchases, source: int, product: int, hour: int) -> None:
         rec = self.recorder
@@ -346,6 +373,20 @@ class CampaignModel(mesa.Model):
             if len(completed.ids):
                 self.social.after_purchases(completed, hour, source, product)
             self._record_orders(completed, source, product, hour)
+
+
+def promoted_products(scenario: Scenario) -> list[bool]:
+    """Products the campaign speaks for (a channel, a social event or the group buy names
+    them): only their alternatives carry its awareness and social proof."""
+    names = [p.name for p in scenario.products]
+    named = {names[scenario.channel_product(c)] for c in scenario.channels}
+    for e in scenario.calendar.events:
+        if isinstance(e, KolPost | KocSeeding):
+            named.add(e.product or names[0])
+    gb = scenario.network.group_buy if scenario.network else None
+    if gb is not None:
+        named.update([gb.product] if gb.product else names)
+    return [n in named for n in names]
 
 
 def follow_graph(scenario: Scenario, worlds: Worlds, w: int) -> graphs.FollowGraph:

@@ -16,8 +16,9 @@ import numpy as np
 from scenarios.schema import GENERATIONS, TIERS, Behaviour, Channel, Scenario
 
 from . import kernels as k
-from .outcomes import Delivery, Offer, Purchases, PurchaseState
+from .outcomes import Decision, Delivery, Offer, Purchases, PurchaseState
 from .population import Population
+from .shelf import category_members
 from .worlds import Worlds
 
 
@@ -77,50 +78,74 @@ class ConsumerAgent(mesa.Agent):
 
     def needs(self, product: int, hour: int, hour_weight: float,
               rng: np.random.Generator) -> bool:
-        """Own-need visit this hour: a Poisson arrival, or a repurchase need falling due."""
+        """Own-need visit to ``product``'s category this hour (``product`` its lead): a Poisson
+        arrival, or a repurchase need falling due."""
         visit = rng.random() < k.need_probability(self.need_rate, hour_weight)
         return bool(visit or (self.purchases > 0 and self.next_need[product] == hour))
 
     def decide(self, offer: Offer, social_proof: float, scenario: Scenario,
-               rng: np.random.Generator) -> tuple[float, int, bool] | None:
-        """(price, units, new customer) if the consumer buys, else None."""
-        p, hour = offer.product, offer.hour
-        if self.next_need[p] > hour:
+               members: list[np.ndarray], rng: np.random.Generator):
+        """(faced a loss, saw an anchor, (product, price, units, new customer) or None), or
+        None when out of the category's market."""
+        hour = offer.hour
+        if self.next_need[offer.product] > hour:
             return None
-        coupon = self.coupon_value[p] if self.coupon_until[p] > hour else 0.0
-        price = float(k.consumer_price(offer.quote.price, offer.live_discount, coupon,
-                                       offer.price_floor))
         behaviour = scenario.behaviour
-        utility = k.decision_utility(
-            base=self.base_utility,
-            price_sensitivity=self.price_sensitivity,
-            loss_aversion=self.loss_aversion,
-            anchoring_weight=self.anchoring_weight,
-            framing_susceptibility=self.framing_susceptibility,
-            social_susceptibility=self.social_susceptibility,
-            reference=self.reference[p],
-            price=price,
-            anchor=offer.quote.anchor,
-            limited_time=offer.quote.limited_time or offer.live,
-            adstock=self.adstock,
-            social_proof=social_proof,
-            behaviour=behaviour,
-            shift=offer.shift,
-        )
-        if not (rng.random() < k.purchase_probability(utility) or offer.certain):
-            return None
-        product = scenario.products[p]
+        alternatives = offer.alternatives()
+        utilities, prices, coupons = [], [], []
+        faced_loss = anchored = False
+        for alt in alternatives:
+            q = alt.product
+            coupon = self.coupon_value[q] if self.coupon_until[q] > hour else 0.0
+            price = float(k.consumer_price(alt.quote.price, alt.live_discount, coupon,
+                                           alt.price_floor))
+            anchor = alt.quote.anchor
+            shown = k.anchored_reference(self.reference[q], anchor, self.anchoring_weight)
+            faced_loss = faced_loss or bool(k.faces_loss(price, shown))
+            anchored = anchored or not math.isnan(anchor)
+            utilities.append(k.decision_utility(
+                base=self.base_utility,
+                price_sensitivity=self.price_sensitivity,
+                loss_aversion=self.loss_aversion,
+                anchoring_weight=self.anchoring_weight,
+                framing_susceptibility=self.framing_susceptibility,
+                social_susceptibility=self.social_susceptibility,
+                reference=self.reference[q],
+                price=price,
+                anchor=anchor,
+                limited_time=alt.quote.limited_time or alt.live,
+                adstock=self.adstock if alt.promoted else 0.0,
+                social_proof=social_proof if alt.promoted else 0.0,
+                behaviour=behaviour,
+                shift=offer.shift,
+            ))
+            prices.append(price)
+            coupons.append(coupon)
+        probabilities = k.choice_probabilities(np.array([utilities]))[0]
+        choice = 0 if offer.certain else int(k.chosen_alternative(rng.random(), probabilities))
+        for j, alt in enumerate(alternatives):
+            weight = (behaviour.reference_smoothing if j == choice
+                      else behaviour.reference_smoothing_seen)
+            self.reference[alt.product] = float(k.updated_reference(
+                self.reference[alt.product], prices[j], weight))
+        if choice < 0:
+            return faced_loss, anchored, None
+        q = alternatives[choice].product
+        product = scenario.products[q]
         units = 1 + int(rng.poisson(product.units_per_order - 1))
         new = self.purchases == 0 and not self.existing_customer
-        self.reference[p] = float(k.updated_reference(self.reference[p], price,
-                                                      behaviour.reference_smoothing))
         self.purchases += 1
-        if coupon > 0:
-            self.coupon_value[p] = 0.0
+        if coupons[choice] > 0:
+            self.coupon_value[q] = 0.0
         delay = float(k.repurchase_delay(rng, product.repurchase_days * 24,
                                          behaviour.repurchase_shape))
-        self.next_need[p] = hour + 1 + math.floor(delay)
-        return price, units, new
+        for member in members[q].tolist():
+            self.next_need[member] = hour + 1 + math.floor(delay)
+        return faced_loss, anchored, (q, prices[choice], units, new)
+
+    def see_price(self, product: int, price: float, weight: float) -> None:
+        self.reference[product] = float(k.updated_reference(self.reference[product], price,
+                                                            weight))
 
 
 class AgentConsumers:
@@ -134,6 +159,7 @@ class AgentConsumers:
         n_ch, n_pr = len(scenario.channels), len(scenario.products)
         self.agents = [ConsumerAgent(model, population, i, n_ch, n_pr)
                        for i in range(population.size)]
+        self.members = category_members(scenario)
         self._decay = float(k.adstock_decay(1, scenario.behaviour.awareness_half_life_hours))
 
     def begin_hour(self, hour: int) -> None:
@@ -165,17 +191,30 @@ class AgentConsumers:
                          if a.needs(product, hour, hour_weight, rng)], dtype=np.int64)
 
     def decide(self, ids: np.ndarray, offer: Offer, social_proof: np.ndarray, *,
-               rng: np.random.Generator) -> Purchases:
-        bought, prices, units, new = [], [], [], []
+               rng: np.random.Generator) -> Decision:
+        deciders, losses, anchors = [], [], []
+        bought: dict[int, list] = {}
         for i, s in zip(ids.tolist(), social_proof.tolist(), strict=True):
-            outcome = self.agents[i].decide(offer, s, self.scenario, rng)
-            if outcome is not None:
-                bought.append(i)
-                prices.append(outcome[0])
-                units.append(outcome[1])
-                new.append(outcome[2])
-        return Purchases(np.array(bought, dtype=np.int64), np.array(prices, dtype=np.float64),
-                         np.array(units, dtype=np.int64), np.array(new, dtype=bool))
+            outcome = self.agents[i].decide(offer, s, self.scenario, self.members, rng)
+            if outcome is None:
+                continue
+            deciders.append(i)
+            losses.append(outcome[0])
+            anchors.append(outcome[1])
+            if outcome[2] is not None:
+                q, price, units, new = outcome[2]
+                bought.setdefault(q, []).append((i, price, units, new))
+        order = [a.product for a in offer.alternatives()]
+        return Decision(np.array(deciders, dtype=np.int64), np.array(losses, dtype=bool),
+                        np.array(anchors, dtype=bool),
+                        {q: _purchases(bought[q]) for q in order if q in bought})
+
+    def see_price(self, ids: np.ndarray, product: int, price) -> None:
+        weight = self.scenario.behaviour.reference_smoothing_seen
+        if weight == 0:
+            return
+        for i in ids.tolist():
+            self.agents[i].see_price(product, float(price), weight)
 
     def purchase_state(self, ids: np.ndarray, product: int) -> PurchaseState:
         agents = [self.agents[i] for i in ids.tolist()]
@@ -187,7 +226,8 @@ class AgentConsumers:
         for j, i in enumerate(ids.tolist()):
             agent = self.agents[i]
             agent.reference[product] = float(state.reference[j])
-            agent.next_need[product] = int(state.next_need[j])
+            for member in self.members[product].tolist():
+                agent.next_need[member] = int(state.next_need[j])
             agent.purchases = int(state.purchases[j])
 
     def give_coupons(self, ids: np.ndarray, product: int, value: float, until: int) -> None:
@@ -195,3 +235,9 @@ class AgentConsumers:
             agent = self.agents[i]
             agent.coupon_value[product] = max(agent.coupon_value[product], value)
             agent.coupon_until[product] = until
+
+
+def _purchases(rows: list[tuple[int, float, int, bool]]) -> Purchases:
+    ids, prices, units, new = zip(*rows, strict=True)
+    return Purchases(np.array(ids, dtype=np.int64), np.array(prices, dtype=np.float64),
+                     np.array(units, dtype=np.int64), np.array(new, dtype=bool))

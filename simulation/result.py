@@ -110,6 +110,12 @@ class RunResult:
             "complaints": float(totals["complaints"]),
             "complaint_rate": _ratio(totals["complaints"], self.reached_consumers),
             "optouts": float(totals["optouts"]),
+            "competitor_orders": float(totals["competitor_orders"]),
+            "decisions": float(totals["decisions"]),
+            # where the biases act: shares of purchase decisions that met a loss (a price
+            # above the anchored reference) and that saw a displayed original price
+            "bias_shares": {"loss": _ratio(totals["decisions_loss"], totals["decisions"]),
+                            "anchor": _ratio(totals["decisions_anchor"], totals["decisions"])},
         }
         out["by_channel"] = self._breakdown("source", list(ts["source"].cat.categories))
         out["by_source"] = by_source(ts, orders, self.cascades)

@@ -45,8 +45,9 @@ def conversion(consumers, price, anchor=np.nan, limited_time=False, seed=1):
     offer = Offer(product=0, quote=Quote(price, anchor, limited_time), live_discount=0.0,
                   live=False, shift=0.0, price_floor=1.0, hour=0)
     ids = np.arange(consumers.pop.size)
-    bought = consumers.decide(ids, offer, np.zeros(len(ids)), rng=np.random.default_rng(seed))
-    return len(bought.ids) / len(ids)
+    decision = consumers.decide(ids, offer, np.zeros(len(ids)),
+                                rng=np.random.default_rng(seed))
+    return sum(len(b.ids) for b in decision.bought.values()) / len(ids)
 
 
 @pytest.mark.parametrize("lam", [1.0, 1.955, 3.0])

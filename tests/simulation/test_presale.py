@@ -10,14 +10,16 @@ from ..conftest import MINI
 
 
 def _presale_market(dropout: float):
-    """mini with only its presale (20% off), a long repurchase cycle, 10,000 consumers."""
+    """mini with only its presale (20% off), a long repurchase cycle, 10,000 consumers;
+    references move only with prices paid, so a deposit's trace is all that could move them."""
     s = scenarios.load(MINI)
     return simulation.rescale(scenarios.with_overrides(s, {
         "calendar.events": [e.model_dump(mode="json", exclude_none=True)
                             for e in s.calendar.events if e.name == "deposits"],
         "calendar.events.deposits.dropout": dropout,
         "calendar.events.deposits.discount": 0.2,
-        "products.cream.repurchase_days": 60.0}), 10_000)
+        "products.cream.repurchase_days": 60.0,
+        "behaviour.reference_smoothing_seen": 0.0}), 10_000)
 
 
 def _run_with_spies(s, seeds):
@@ -31,10 +33,10 @@ def _run_with_spies(s, seeds):
         if m.calendar.presale:
             for i, r in zip(ids.tolist(), m.consumers.reference[ids, 0].tolist(), strict=True):
                 seen["before"].setdefault(i, r)
-        bought = decide(ids, offer, proof, rng=rng)
-        if m.calendar.presale:
-            seen["deposited"].append(bought.ids)
-        return bought
+        decision = decide(ids, offer, proof, rng=rng)
+        if m.calendar.presale and 0 in decision.bought:
+            seen["deposited"].append(decision.bought[0].ids)
+        return decision
 
     def spy_restore(ids, product, state):
         restore(ids, product, state)
