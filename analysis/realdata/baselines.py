@@ -101,13 +101,13 @@ def fit_brand(table: pd.DataFrame, iterations: int = 30) -> BrandRegression:
     tau2 = sigma2
     for _ in range(iterations):
         penalty = np.r_[np.zeros(fixed), np.full(len(weeks), sigma2 / tau2)]
-        inverse = np.linalg.inv(gram + np.diag(penalty))
+        inverse = np.linalg.pinv(gram + np.diag(penalty))  # a price constant on few rows
         beta = inverse @ rhs
         resid = y - design @ beta
         d, c_dd = beta[fixed:], np.trace(inverse[fixed:, fixed:])
         edf = design.shape[1] - sigma2 / tau2 * c_dd
         tau2 = float((d @ d + sigma2 * c_dd) / len(weeks))
-        sigma2 = float(resid @ resid / (len(y) - edf))
+        sigma2 = float(resid @ resid / max(len(y) - edf, 1.0))
     return BrandRegression(beta[:x.shape[1]], pd.Series(beta[x.shape[1]:fixed], stores),
                            pd.Series(beta[fixed:], weeks), float(np.sqrt(sigma2)),
                            float(np.sqrt(tau2)))

@@ -90,11 +90,15 @@ def elasticities(predict: Predictor, table: pd.DataFrame, brands=BRANDS,
     return out
 
 
-def score(forecast: Forecast, table: pd.DataFrame) -> dict[str, float]:
-    """All scores of ``forecast`` on the rows of ``table`` (with the observed ``logmove``)."""
+def score(forecast: Forecast, table: pd.DataFrame,
+          effects: tuple[Forecast, pd.DataFrame] | None = None) -> dict[str, float]:
+    """All scores of ``forecast`` on the rows of ``table`` (with the observed ``logmove``);
+    the deal lift and dip on ``effects`` (a forecast and its rows) when given, for a test
+    set without ordinary weeks to compare with."""
     y = table.logmove.to_numpy()
-    observed = promotion_effects(table, y)
-    predicted = promotion_effects(table, forecast.mean)
+    lift_forecast, lift_rows = effects or (forecast, table)
+    observed = promotion_effects(lift_rows, lift_rows.logmove.to_numpy())
+    predicted = promotion_effects(lift_rows, lift_forecast.mean)
     return {"lpd": float(log_density(forecast, y).mean()),
             "interval_score": float(interval_score(forecast, y).mean()),
             "coverage90": float(covered(forecast, y).mean()),
