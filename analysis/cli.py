@@ -68,6 +68,9 @@ SUBCOMMANDS = {
     "report": ("analysis.report", "", "one self-contained HTML page for a results folder"),
     "attribute": ("analysis.attribution.cli", "",
                   "score attribution models against the simulated ground truth"),
+    "validate-real": ("analysis.realdata.cli", "",
+                      "the agent model against a regression on real store data (held-out "
+                      "weeks and deals)"),
     "app": ("analysis.app.cli", "",
             "the what-if app in the browser: levers, paired comparison, plots, save"),
 }

@@ -481,7 +481,8 @@ Event = Annotated[
 
 
 class Calendar(Frozen):
-    days: int = Field(30, ge=1, le=366)
+    days: int = Field(30, ge=1, le=1100, description="Up to about three years (121 weeks of "
+                      "store data are 847 days).")
     start_date: str = Field("2026-10-20", pattern=r"^\d{4}-\d{2}-\d{2}$")
     phases: tuple[Phase, ...] = Field(min_length=1)
     events: tuple[Event, ...] = ()

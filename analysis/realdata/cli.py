@@ -1,0 +1,62 @@
+"""``campaign-lab validate-real``: the agent model against the regression on Dominick's orange
+juice (held-out weeks and held-out deals); writes ``comparison.csv``, ``elasticities.csv``
+and ``comparison.md`` to ``--out``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from scenarios import ScenarioError
+
+DEFAULT_DATA = Path("../shared/data/bayesm")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA / "orangeJuice_yx.csv.gz")
+    parser.add_argument("--demographics", type=Path,
+                        default=DEFAULT_DATA / "orangeJuice_storedemo.csv")
+    parser.add_argument("--stores", type=int, default=None, help="first n stores (all)")
+    parser.add_argument("--fit-last", type=int, default=120, help="last fitted week")
+    parser.add_argument("--last", type=int, default=160, help="last forecast week")
+    parser.add_argument("--population", type=int, default=2000,
+                        help="consumers simulated per store")
+    parser.add_argument("--grid", default="1,3,6", help="price sensitivities tried")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("results/validate_real"))
+
+
+def main(args: argparse.Namespace) -> int:
+    from analysis.calibration.data import DataError
+
+    from .oj import load_oj_panel
+    from .study import Design, markdown, run_study
+
+    try:
+        grid = tuple(float(v) for v in args.grid.split(","))
+    except ValueError:
+        raise ScenarioError("--grid", "grid", "must be numbers separated by commas",
+                            args.grid) from None
+    if any(v <= 0 for v in grid):
+        raise ScenarioError("--grid", "grid", "price sensitivities must be > 0", args.grid)
+    if not 40 <= args.fit_last < args.last <= 160:
+        raise ScenarioError("--fit-last", "fit_last", "need 40 <= --fit-last < --last <= 160",
+                            f"{args.fit_last}, {args.last}")
+    try:
+        panel = load_oj_panel(args.data, args.demographics)
+    except DataError as exc:
+        print(f"campaign-lab: error: {exc}", file=sys.stderr)
+        return 2
+    design = Design(fit_last=args.fit_last, last=args.last, stores=args.stores,
+                    population=args.population, grid=grid, seed=args.seed)
+    study = run_study(panel, design)
+    args.out.mkdir(parents=True, exist_ok=True)
+    study.table.to_csv(args.out / "comparison.csv")
+    (args.out / "comparison.md").write_text(markdown(study, design))
+    import pandas as pd
+
+    pd.concat(study.elasticities, names=["model"]).to_csv(args.out / "elasticities.csv")
+    print(markdown(study, design))
+    print(f"wrote {args.out}/comparison.csv, comparison.md, elasticities.csv")
+    return 0

@@ -1,0 +1,134 @@
+"""The held-out comparison of issue 20: the agent model against the regression a planner has.
+
+Two tests, the same models and scores (:mod:`.metrics`):
+
+- ``forecast``: fit weeks ``first..fit_last`` (40-120), forecast ``fit_last+1..last``
+  (121-160) for the scored brands (5, 1 and 8) in every store;
+- ``deals``: in a random 20% of the stores (seeded), hold out the scored brands' deal weeks
+  and the week after each; fit on everything else.
+
+Models: the fixed-effects log-log regression and the per-store mean (:mod:`.baselines`), and
+the agent model (:mod:`.agent`) with its pooled price sensitivity chosen on a grid by the
+log density of the training rows of the forecast test (a likelihood-free fit of one
+parameter; loss aversion and reference smoothing stay at their priors' centres).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .agent import AgentForecast, simulate
+from .baselines import fit_fixed_effects, fit_store_mean
+from .metrics import elasticities, log_density, score
+from .oj import OJPanel
+from .stores import Pooled
+
+SCORED = (5, 1, 8)
+
+
+@dataclass(frozen=True)
+class Design:
+    first: int = 40
+    fit_last: int = 120
+    last: int = 160
+    stores: int | None = None  # the first n stores (all: None)
+    brands: tuple[int, ...] = SCORED
+    deal_share: float = 0.2
+    population: int = 2000
+    grid: tuple[float, ...] = (1.0, 3.0, 6.0)
+    seed: int = 0
+
+
+def restrict(panel: OJPanel, design: Design) -> OJPanel:
+    t = panel.table
+    t = t[t.week.between(design.first, design.last)]
+    if design.stores is not None:
+        t = t[t.store.isin(np.unique(t.store)[: design.stores])]
+    return OJPanel(panel.source, t.reset_index(drop=True), panel.demographics)
+
+
+def forecast_split(table: pd.DataFrame, design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
+    test = (table.week > design.fit_last) & table.brand.isin(design.brands)
+    return table[table.week <= design.fit_last], table[test]
+
+
+def deal_split(table: pd.DataFrame, design: Design) -> tuple[pd.DataFrame, pd.DataFrame]:
+    stores = np.unique(table.store)
+    rng = np.random.default_rng(design.seed)
+    held = rng.choice(stores, max(1, round(design.deal_share * len(stores))), replace=False)
+    test = (table.store.isin(held) & table.brand.isin(design.brands)
+            & ((table.deal == 1) | (table.lag_deal == 1)))
+    return table[~test], table[test]
+
+
+@dataclass(frozen=True)
+class Study:
+    table: pd.DataFrame  # (test, model) x scores
+    elasticities: dict[str, pd.DataFrame]  # model -> brand x price, on the forecast rows
+    price_sensitivity: float
+    grid_lpd: dict[float, float]
+    seconds: float
+
+
+def run_study(panel: OJPanel, design: Design) -> Study:
+    start = time.perf_counter()
+    panel = restrict(panel, design)
+    t = panel.table
+    stores = np.unique(t.store)
+    splits = {"forecast": forecast_split(t, design), "deals": deal_split(t, design)}
+    simulated, grid_lpd = {}, {}
+    fit_train = splits["forecast"][0]
+    for value in design.grid:
+        pooled = replace(Pooled(), price_sensitivity=value)
+        simulated[value] = simulate(panel, stores, pooled, population=design.population,
+                                    seed=design.seed)
+        model = AgentForecast(simulated[value], fit_train)
+        grid_lpd[value] = float(log_density(model.predict(fit_train),
+                                            fit_train.logmove.to_numpy()).mean())
+    best = max(grid_lpd, key=grid_lpd.get)
+    rows, slopes = [], {}
+    for split, (train, test) in splits.items():
+        models = {"agent": AgentForecast(simulated[best], train).predict,
+                  "regression": fit_fixed_effects(train).predict,
+                  "store_mean": fit_store_mean(train).predict}
+        # deal lift and dip of the held-out deals against the same stores' ordinary weeks
+        around = t[t.store.isin(test.store.unique()) & t.brand.isin(design.brands)]
+        for name, predict in models.items():
+            effects = (predict(around), around) if split == "deals" else None
+            rows.append({"test": split, "model": name, "rows": len(test),
+                         **score(predict(test), test, effects)})
+            if split == "forecast" and name != "agent":
+                slopes[name] = elasticities(predict, test, brands=design.brands)
+    # the agent model's elasticities: the regression fitted to its own simulated series
+    sim = t.merge(simulated[best], on=["store", "week", "brand"]).assign(
+        logmove=lambda f: f.z).drop(columns="z")
+    sim_train, sim_test = forecast_split(sim, design)
+    slopes["agent"] = elasticities(fit_fixed_effects(sim_train).predict, sim_test,
+                                   brands=design.brands)
+    table = pd.DataFrame(rows).set_index(["test", "model"])
+    return Study(table, slopes, best, grid_lpd, time.perf_counter() - start)
+
+
+def markdown(study: Study, design: Design) -> str:
+    """The comparison table and the elasticities as Markdown (fixed-width tables in code
+    blocks)."""
+    cols = ["rows", "lpd", "interval_score", "coverage90", "rmse", "deal_lift_error",
+            "after_dip_error", "deal_lift_observed", "after_dip_observed"]
+    lines = [f"Design: {design}", "",
+             f"Agent model price sensitivity chosen on {list(design.grid)}: "
+             f"{study.price_sensitivity:g} (training lpd "
+             + ", ".join(f"{k:g}: {v:.3f}" for k, v in study.grid_lpd.items()) + ")",
+             f"Wall time: {study.seconds:.0f} s", "", _block(study.table[cols].round(3)),
+             "", "Own- and cross-price elasticities (rows: brand, columns: price) on the "
+             "forecast rows:"]
+    for name, frame in study.elasticities.items():
+        lines += ["", f"**{name}**", "", _block(frame.round(2))]
+    return "\n".join(lines) + "\n"
+
+
+def _block(frame: pd.DataFrame) -> str:
+    return "```\n" + frame.to_string() + "\n```"

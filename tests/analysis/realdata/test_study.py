@@ -1,0 +1,85 @@
+"""The agent model on real stores: its simulated sales answer prices, and the comparison
+command runs end to end at a small size (2 stores, weeks 40-49)."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.realdata.agent import simulate
+from analysis.realdata.baselines import fit_fixed_effects
+from analysis.realdata.oj import OJPanel
+from analysis.realdata.stores import Pooled
+
+from .conftest import OJ, OJ_DEMO
+
+SMALL = ["--stores", "2", "--fit-last", "46", "--last", "49", "--population", "200",
+         "--grid", "3"]
+
+
+def own_elasticity(panel: OJPanel, stores, pooled: Pooled, brand: int) -> float:
+    sim = simulate(panel, stores, pooled, population=1500, seed=1)
+    t = panel.table.merge(sim, on=["store", "week", "brand"])
+    fit = fit_fixed_effects(t.assign(logmove=t.z)[t.brand == brand])
+    return float(fit.by_brand[brand].coef[brand - 1])
+
+
+@pytest.mark.slow
+def test_simulated_sales_fall_with_own_price(oj_panel):
+    """Store 2, weeks 40-70: the regression fitted to the agent model's own weekly sales
+    gives brand 5 an own-price elasticity of about -5.4 at price sensitivity 6 and -1.8 at
+    sensitivity 1e-6 (measured 2026-12-03, seed 1; the Dominick's data: about -1.8). The
+    price-blind value is not zero: the deal frame (limited-time urgency on deal weeks, which
+    are the cheap weeks) and the seen-price references still move sales; not yet explained
+    further. The margin of 1.0 is about twice the elasticity's sd over seeds (~0.5 at 1,500
+    consumers, from the regression's standard errors on 31 weeks)."""
+    t = oj_panel.table
+    panel = OJPanel(oj_panel.source, t[(t.store == 2) & (t.week <= 70)], oj_panel.demographics)
+    priced = own_elasticity(panel, [2], Pooled(price_sensitivity=6.0), 5)
+    blind = own_elasticity(panel, [2], Pooled(price_sensitivity=1e-6), 5)
+    assert priced < -3.0 and priced < blind - 1.0, (priced, blind)
+
+
+@pytest.mark.slow
+def test_validate_real_writes_the_comparison(tmp_path, capsys):
+    if not OJ.is_file():
+        pytest.skip("shared data absent")
+    out = tmp_path / "vr"
+    assert main(["validate-real", "--data", str(OJ), "--demographics", str(OJ_DEMO), *SMALL,
+                 "--out", str(out)]) == 0
+    table = pd.read_csv(out / "comparison.csv", index_col=[0, 1])
+    assert set(table.index) == {(s, m) for s in ("forecast", "deals")
+                                for m in ("agent", "regression", "store_mean")}
+    assert np.isfinite(table.lpd).all() and table.coverage90.between(0, 1).all()
+    assert (out / "comparison.md").read_text().count("```") >= 8
+    elastic = pd.read_csv(out / "elasticities.csv")
+    assert set(elastic.model) == {"agent", "regression", "store_mean"}
+
+
+@pytest.mark.parametrize("option, value, words", [
+    ("--grid", "1,x", "numbers separated by commas"),
+    ("--grid", "0,3", "must be > 0"),
+    ("--fit-last", "170", "--fit-last < --last"),
+])
+def test_bad_options_are_refused(option, value, words, capsys):
+    args = ["validate-real", "--data", str(OJ), "--demographics", str(OJ_DEMO), *SMALL]
+    i = args.index(option) if option in args else None
+    args = args[:i] + args[i + 2:] if i is not None else args
+    assert main([*args, option, value]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_bad_data_file_is_refused_by_name(tmp_path, capsys):
+    bad = tmp_path / "oj.csv"
+    bad.write_text("store,brand,week\n2,1,40\n")
+    assert main(["validate-real", "--data", str(bad), "--demographics", str(OJ_DEMO)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and "logmove" in err
+
+
+def test_design_is_frozen():
+    from analysis.realdata.study import Design
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Design().stores = 3
