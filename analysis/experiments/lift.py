@@ -182,6 +182,20 @@ class LiftTest:
         """The rows in PyMC-Marketing's lift-test layout only."""
         return self.table[list(LIFT_COLUMNS)].copy()
 
+    def pooled(self) -> pd.DataFrame:
+        """The seeds' tests as one (their mean, ``sigma`` the standard error of the mean of
+        independent tests): the row to calibrate an MMM with, in ``LIFT_COLUMNS`` and
+        ``truth`` (the mean truth)."""
+        t = self.table
+        return pd.DataFrame({"channel": [self.design.channel], "x": [0.0],
+                             "delta_x": [t["delta_x"].mean()],
+                             "delta_y": [t["delta_y"].mean()],
+                             "sigma": [float(np.sqrt((t["sigma"] ** 2).sum())) / len(t)],
+                             "truth": [t["truth"].mean()],
+                             "start_day": [self.design.start_day],
+                             "end_day": [self.design.end_day],
+                             "design": [self.design.design]})
+
     def to_json(self) -> dict:
         t = self.table
         return {"scenario": self.scenario, "design": asdict(self.design), "level": LEVEL,
@@ -192,10 +206,13 @@ class LiftTest:
                 "mean_delta_x": float(t["delta_x"].mean())}
 
     def save(self, out_dir: str | Path) -> Path:
-        """Write lift_tests.csv (the table) and lift_tests.json (summary) atomically."""
+        """Write lift_tests.csv (the table), lift_tests_pooled.csv (``pooled``) and
+        lift_tests.json (summary) atomically."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / "lift_tests.csv", lambda p: self.table.to_csv(p, index=False))
+        pooled = self.pooled()
+        write_atomic(out / "lift_tests_pooled.csv", lambda p: pooled.to_csv(p, index=False))
         text = json.dumps(self.to_json(), indent=2)
         write_atomic(out / "lift_tests.json", lambda p: p.write_text(text))
         return out
