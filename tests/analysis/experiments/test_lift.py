@@ -23,6 +23,7 @@ def mini():
     return scenarios.load(MINI)
 
 
+@pytest.mark.slow
 def test_holdout_interval_covers_the_truth_at_its_nominal_rate(mini):
     """A randomised holdout's Welch interval is a 90% interval of the channel's expected
     lift (mean over the seeds of the paired counterfactual runs). Over 40 seeds the number
