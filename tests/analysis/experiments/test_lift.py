@@ -28,7 +28,7 @@ def test_holdout_interval_covers_the_truth_at_its_nominal_rate(mini):
     """A randomised holdout's Welch interval is a 90% interval of the channel's expected
     lift (mean over the seeds of the paired counterfactual runs). Over 40 seeds the number
     of covering intervals is Binomial(40, 0.9) if the interval is right: we refuse a count
-    in the lower 1% tail (<= 31; the 1% quantile is 32) and also a count of 40 with a mean
+    below its 1% quantile (31 of 40) and an interval with a mean
     half-width over 1.5 times the estimates' spread (an interval too wide to mean
     anything). The estimate is unbiased: its mean over seeds is within 3 standard errors of
     the truth."""
