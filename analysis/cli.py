@@ -1,7 +1,8 @@
 """The ``campaign-lab`` command line: ``list``, ``validate`` and ``run`` scenarios here; the
 commands that live with their own package (``SUBCOMMANDS``): ``compare``, ``optimize``,
 ``sensitivity`` (``analysis.experiments.cli``), ``calibrate`` (``analysis.calibration.cli``),
-``attribute`` (``analysis.attribution.cli``) and ``report`` (``analysis.report``).
+``attribute`` (``analysis.attribution.cli``), ``experiment``
+(``analysis.experiments.lift_cli``) and ``report`` (``analysis.report``).
 
 Every user error (a bad scenario, a bad ``--set``, a bad option) ends with one message naming
 the file or option and the field, and exit status 2; no traceback.
@@ -66,6 +67,9 @@ SUBCOMMANDS = {
     "biases": ("analysis.biases", "",
                "what each behavioural bias does here: the campaign with each one switched off"),
     "report": ("analysis.report", "", "one self-contained HTML page for a results folder"),
+    "experiment": ("analysis.experiments.lift_cli", "",
+                   "a lift test (holdout, geo, pulse) in the simulated campaign, with its "
+                   "counterfactual truth"),
     "attribute": ("analysis.attribution.cli", "",
                   "score attribution models against the simulated ground truth"),
     "validate-real": ("analysis.realdata.cli", "",

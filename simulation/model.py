@@ -10,6 +10,9 @@ agent per consumer, the reference).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 import mesa
 import numpy as np
 import simpy
@@ -42,9 +45,36 @@ from .streams import Streams
 from .worlds import Worlds
 from .worlds import build as build_worlds
 
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 ENGINES = {"array": ArrayConsumers, "agents": AgentConsumers}
 ORGANIC = "organic"
 MIN_OBSERVED_IMPRESSIONS = 1000  # before a CPC channel trusts its own observed CTR
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Consumers a channel never serves during hours ``start_hour`` to ``end_hour`` (a lift
+    test's control group): ``excluded`` is a bool per consumer of the run (or batch).
+
+    The channel still draws its impressions as usual (the same random numbers as without the
+    holdout); those that land on an excluded consumer are not delivered. ``paid``: they are
+    bought all the same (a public-service ad in their place, so the budget's pacing and what
+    the other consumers see do not change); else the channel saves their cost.
+    """
+
+    channel: str
+    excluded: np.ndarray
+    start_hour: int
+    end_hour: int
+    paid: bool = True
+
+    def keep(self, ids: np.ndarray, hour: int) -> np.ndarray:
+        """Which of ``ids`` the channel may serve at ``hour``."""
+        if not self.start_hour <= hour < self.end_hour:
+            return np.ones(len(ids), dtype=bool)
+        return ~self.excluded[ids]
 
 
 class ChannelSampler:
@@ -109,9 +139,11 @@ class CampaignModel(mesa.Model):
     def __init__(self, scenario: Scenario | None = None, seed: int | None = None, *,
                  engine: str = "array", social: SocialProof | None = None,
                  log_touchpoints: bool = True, scenarios: list[Scenario] | None = None,
-                 seeds: list[int] | None = None, record_every: int = 1):
+                 seeds: list[int] | None = None, record_every: int = 1,
+                 holdouts: Sequence[Holdout] = ()):
         """One run (``scenario``, ``seed``), or a batch of worlds (``scenarios``, ``seeds``,
-        one seed per world; ``simulation.worlds``)."""
+        one seed per world; ``simulation.worlds``); ``holdouts`` withhold channels from
+        groups of consumers (lift tests)."""
         if scenarios is None:
             scenarios, seeds = [scenario], [seed]
         worlds = build_worlds(scenarios, seeds)
@@ -142,6 +174,7 @@ class CampaignModel(mesa.Model):
                                    first_source=self.organic + 1, streams=self.streams)
         self.social = social or NoNetwork()
         self.sampler = ChannelSampler(worlds)
+        self.holdouts = _holdouts_by_channel(holdouts, self.channel_names, worlds)
         self.hour_weight = pacing.hour_weights(scenario)
         # (worlds, channels, hours) plans: each world paces its own budgets
         self.spend_plan = np.stack([pacing.spend_plan(s) for s in worlds.scenarios])
@@ -226,6 +259,12 @@ class CampaignModel(mesa.Model):
         if not n.any():
             return None
         ids, counts = self.sampler.sample(c, n, rng=rng)
+        withheld = np.zeros(self.worlds.k)  # paid for, not delivered (a lift test's control)
+        for holdout in self.holdouts.get(c, ()):
+            keep = holdout.keep(ids, hour)
+            if holdout.paid:
+                withheld += self.worlds.sum_by_world(ids[~keep], counts[~keep])
+            ids, counts = ids[keep], counts[keep]
         d = self.consumers.receive(c, ids, counts, hour, rng=rng)
         shown = quote(self.scenario, self.calendar, self.shelf, self.product_of[c], hour)
         live = self.calendar.live_discount.get(c, 0.0)
@@ -242,6 +281,7 @@ class CampaignModel(mesa.Model):
         else:
             cost = np.zeros(worlds.k)
         if not commission:
+            cost = np.minimum(cost + withheld * unit, np.maximum(affordable, cost))
             served = n > 0
             carry[served] = np.minimum(affordable - cost, self.day_plan[:, c, hour])[served]
         self._charge(c, hour, cost, d.ids)
@@ -387,6 +427,20 @@ def promoted_products(scenario: Scenario) -> list[bool]:
     if gb is not None:
         named.update([gb.product] if gb.product else names)
     return [n in named for n in names]
+
+
+def _holdouts_by_channel(holdouts, names: list[str], worlds: Worlds) -> dict[int, list]:
+    """Holdouts by channel index, checked against the channels and the population size."""
+    out: dict[int, list] = {}
+    for h in holdouts:
+        if h.channel not in names:
+            raise ValueError(f"holdout of unknown channel {h.channel!r}; channels: {names}")
+        if h.excluded.shape != (worlds.population.size,) or h.excluded.dtype != bool:
+            raise ValueError(f"holdout mask of {h.channel!r} must be {worlds.population.size} "
+                             f"bools (one per consumer), got {h.excluded.dtype} "
+                             f"{h.excluded.shape}")
+        out.setdefault(names.index(h.channel), []).append(h)
+    return out
 
 
 def follow_graph(scenario: Scenario, worlds: Worlds, w: int) -> graphs.FollowGraph:

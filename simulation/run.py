@@ -13,7 +13,7 @@ from scenarios import Scenario, with_overrides
 from scenarios.schema import GENERATIONS, TIERS, KocSeeding, KolPost
 
 from . import pacing
-from .model import CampaignModel
+from .model import CampaignModel, Holdout
 from .network import ROLE_KOC, ROLE_KOL
 from .population import Population
 from .result import RunResult
@@ -55,7 +55,7 @@ def rescale(scenario: Scenario, population: int) -> Scenario:
 
 def run(scenario: Scenario, seed: int | None = None, *, population: int | None = None,
         engine: str = "array", social: SocialProof | None = None,
-        log_touchpoints: bool = True) -> RunResult:
+        log_touchpoints: bool = True, holdouts: Sequence[Holdout] = ()) -> RunResult:
     """Simulate ``scenario`` once.
 
     Parameters
@@ -69,32 +69,37 @@ def run(scenario: Scenario, seed: int | None = None, *, population: int | None =
     engine
         ``"array"`` (column arrays, fast) or ``"agents"`` (one Mesa agent per consumer, the
         reference; small populations only).
+    holdouts
+        Consumers withheld from channels for a time (``simulation.model.Holdout``).
     """
     if population is not None and population != scenario.market.population:
         scenario = rescale(scenario, population)
     seed = scenario.seed if seed is None else int(seed)
     started = time.perf_counter()
     model = CampaignModel(scenario, seed, engine=engine, social=social,
-                          log_touchpoints=log_touchpoints)
+                          log_touchpoints=log_touchpoints, holdouts=holdouts)
     model.run()
     return world_result(model, 0, wall_seconds=time.perf_counter() - started)
 
 
 def run_batch(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
-              population: int | None = None, record_every: int = 24) -> Batch:
+              population: int | None = None, record_every: int = 24,
+              holdouts: Sequence[Holdout] = ()) -> Batch:
     """Simulate K worlds in one pass: world ``w`` is ``scenarios[w]`` with ``seeds[w]``.
 
     Each world is statistically the run ``run(scenarios[w], seeds[w])`` would give
     (``simulation.worlds``); the batch records by ``record_every`` hours (a day by default)
     and keeps no touchpoint log. ``Batch.daily`` gives (K, days) arrays, and
     ``Batch.daily_by_product`` (K, products, days) ones for orders and GMV;
-    ``Batch.result(w)`` one world's ``RunResult``.
+    ``Batch.result(w)`` one world's ``RunResult``. ``holdouts`` masks cover the batch's
+    consumers, world by world.
     """
     scenarios = [rescale(s, population) if population is not None
                  and population != s.market.population else s for s in scenarios]
     started = time.perf_counter()
     model = CampaignModel(scenarios=list(scenarios), seeds=[int(s) for s in seeds],
-                          log_touchpoints=False, record_every=record_every)
+                          log_touchpoints=False, record_every=record_every,
+                          holdouts=holdouts)
     model.run()
     return Batch(model, time.perf_counter() - started)
 

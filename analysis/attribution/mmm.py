@@ -65,8 +65,11 @@ class MMMScore:
 
 def score_mmm(scenario: Scenario, replications: int = 10, *, seed: int = 0,
               draws: int = 500, tune: int = 500, chains: int = 2,
-              truth: GroundTruth | None = None) -> MMMScore:
-    """Fit the media model to one simulated campaign; compare ROAS with the truth."""
+              truth: GroundTruth | None = None,
+              lift_tests: pd.DataFrame | None = None) -> MMMScore:
+    """Fit the media model to one simulated campaign (conditioned on ``lift_tests``, the
+    layout of ``analysis.calibration.lift_tests``, when given); compare ROAS with the
+    truth."""
     import simulation
     from analysis.calibration.media import fit_media
 
@@ -77,7 +80,8 @@ def score_mmm(scenario: Scenario, replications: int = 10, *, seed: int = 0,
     observed = simulation.run(scenario, seed=seeds[0], log_touchpoints=False)
     frame = media_frame(observed)
     series = media_series(frame, f"simulated {scenario.name}, seed {seeds[0]}")
-    cal = fit_media(series, draws=draws, tune=tune, chains=chains, seed=seed)
+    cal = fit_media(series, draws=draws, tune=tune, chains=chains, seed=seed,
+                    lift_tests=lift_tests)
     summary = cal.summary()["parameters"]
     rows = []
     effects = truth.effects.set_index("channel")
@@ -94,3 +98,56 @@ def score_mmm(scenario: Scenario, replications: int = 10, *, seed: int = 0,
     table["covered"] = (table["mmm_lo"] <= table["true_roas"]) & (
         table["true_roas"] <= table["mmm_hi"])
     return MMMScore(table, truth, cal)
+
+
+def score_with_lift_tests(scenario: Scenario, lift_tests: dict[str, pd.DataFrame],
+                          replications: int = 10, *, seed: int = 0, draws: int = 500,
+                          tune: int = 500, chains: int = 2) -> pd.DataFrame:
+    """The MMM's ROAS per channel without lift tests (variant ``"none"``) and with each set
+    of ``lift_tests`` (by name), all against one ground truth.
+
+    Returns one row per variant x channel: ``spend``, ``true_roas`` (with ``true_lo``,
+    ``true_hi``), ``mmm_roas`` (with ``mmm_lo``, ``mmm_hi``, the 90% HDI), ``covered``,
+    ``abs_error`` = ``|mmm_roas - true_roas|``, ``width`` = ``mmm_hi - mmm_lo`` and
+    ``converged``.
+    """
+    from .ground_truth import replication_seeds
+
+    truth = ground_truth(scenario, replication_seeds(seed, replications))
+    tables = []
+    for name, tests in {"none": None, **lift_tests}.items():
+        score = score_mmm(scenario, replications, seed=seed, draws=draws, tune=tune,
+                          chains=chains, truth=truth, lift_tests=tests)
+        table = score.table.assign(variant=name,
+                                   converged=score.calibration.diagnostics()["converged"])
+        tables.append(table)
+    out = pd.concat(tables, ignore_index=True)
+    out["abs_error"] = (out["mmm_roas"] - out["true_roas"]).abs()
+    out["width"] = out["mmm_hi"] - out["mmm_lo"]
+    return out[["variant", *[c for c in out.columns if c != "variant"]]]
+
+
+def plot_roas_variants(table: pd.DataFrame):
+    """Each channel's MMM ROAS (90% HDI) per variant next to the true incremental ROAS."""
+    from matplotlib.figure import Figure
+
+    channels = list(dict.fromkeys(table["channel"]))
+    variants = list(dict.fromkeys(table["variant"]))
+    fig = Figure(figsize=(2.5 + 1.8 * len(channels), 4.2))
+    ax = fig.add_subplot()
+    width = 0.8 / len(variants)
+    for i, name in enumerate(variants):
+        rows = table[table["variant"] == name].set_index("channel").reindex(channels)
+        x = np.arange(len(channels)) + (i - (len(variants) - 1) / 2) * width
+        ax.errorbar(x, rows["mmm_roas"], yerr=[rows["mmm_roas"] - rows["mmm_lo"],
+                                               rows["mmm_hi"] - rows["mmm_roas"]],
+                    fmt="o", capsize=3, label=f"MMM, lift tests: {name}")
+    truth = table.drop_duplicates("channel").set_index("channel").reindex(channels)
+    ax.scatter(np.arange(len(channels)), truth["true_roas"], marker="_", s=900,
+               color="black", label="true incremental ROAS", zorder=3)
+    ax.set_xticks(np.arange(len(channels)), channels)
+    ax.set_ylabel("ROAS (GMV per unit of spend)")
+    ax.set_title("MMM ROAS with and without lift tests vs the truth")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -68,6 +68,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resolution", choices=("D", "h", "s"), default="D",
                         help="repurchase from a transaction log: purchases within one day (D), "
                         "hour (h) or second (s) count as one (default D, for date-only logs)")
+    parser.add_argument("--lift-tests", type=Path, metavar="FILE",
+                        help="media: lift tests (channel, x, delta_x, delta_y, sigma; what "
+                        "campaign-lab experiment writes) that calibrate the saturation curves")
     parser.add_argument("--sbc", type=int, metavar="N",
                         help="instead of fitting, run simulation-based calibration over N "
                         "prior draws (" + ", ".join(SBC_MODELS) + ")")
@@ -93,6 +96,16 @@ def fit(args: argparse.Namespace) -> Calibration:
                     if v is not None})
     if args.model == "simulator":
         return _fit_simulator(args, options)
+    if getattr(args, "lift_tests", None) is not None:
+        if args.model != "media":
+            raise DataError(args.lift_tests, "--lift-tests", None, "lift tests calibrate the "
+                            f"media model only, not {args.model}")
+        from .lift_tests import load_lift_tests
+        from .media import fit_media
+
+        series = _load(args)
+        return fit_media(series, lift_tests=load_lift_tests(args.lift_tests, series.channels),
+                         **options)
     if args.model == "bass":
         from .bass import fit_bass as fit_model
     elif args.model == "media":

@@ -61,8 +61,10 @@ def _transforms():
     return as_xtensor, geometric_adstock, logistic_saturation
 
 
-def media_model(series: MediaSeries, *, priors: Mapping[str, Prior] | None = None) -> pm.Model:
-    """The PyMC model of ``series`` (equations in the module docstring)."""
+def media_model(series: MediaSeries, *, priors: Mapping[str, Prior] | None = None,
+                lift_tests: pd.DataFrame | None = None) -> pm.Model:
+    """The PyMC model of ``series`` (equations in the module docstring), with the
+    likelihood of ``lift_tests`` (``analysis.calibration.lift_tests``) when given."""
     as_xtensor, geometric_adstock, logistic_saturation = _transforms()
     pri = resolve_priors(PRIORS, priors)
     spend_scale = series.spend.max(axis=0)
@@ -74,13 +76,14 @@ def media_model(series: MediaSeries, *, priors: Mapping[str, Prior] | None = Non
               "day_of_week": list(range(7))}
     with pm.Model(coords=coords) as model:
         alpha = pri["adstock_alpha"].create_variable("adstock_alpha")
-        lam = pri["saturation_lam"].create_variable("saturation_lam")
-        coef = pri["channel_coef"].create_variable("channel_coef")
+        # named tensors with dims, as PyMC-Marketing's lift-test likelihood indexes them
+        lam = pri["saturation_lam"].create_variable("saturation_lam", xdist=True)
+        coef = pri["channel_coef"].create_variable("channel_coef", xdist=True)
         stock = geometric_adstock(as_xtensor(pm.math.constant(x), dims=("date", "channel")),
                                   as_xtensor(alpha, dims=("channel",)), l_max=L_MAX,
                                   dim="date", normalize=True)
-        sat = logistic_saturation(stock, as_xtensor(lam, dims=("channel",)))
-        sat = sat.transpose("date", "channel").values
+        sat = logistic_saturation(stock, lam).transpose("date", "channel").values
+        coef = coef.values
         contribution = pm.Deterministic("contribution", coef * sat * y_scale,
                                         dims=("date", "channel"))
         pm.Deterministic("roas", contribution.sum(axis=0) / series.spend.sum(axis=0),
@@ -94,14 +97,38 @@ def media_model(series: MediaSeries, *, priors: Mapping[str, Prior] | None = Non
         sigma = pri["sigma"].create_variable("sigma")
         pm.Normal("outcome", mu=mu * y_scale, sigma=sigma * y_scale, observed=series.outcome,
                   dims="date")
+    if lift_tests is not None and len(lift_tests):
+        add_lift_tests(model, lift_tests, spend_scale=spend_scale, y_scale=y_scale)
     return model
+
+
+def add_lift_tests(model: pm.Model, lift_tests: pd.DataFrame, *, spend_scale: np.ndarray,
+                   y_scale: float) -> None:
+    """Condition ``model``'s saturation curves on lift tests, with PyMC-Marketing's lift
+    likelihood: ``|coef * (s(x + delta_x) - s(x))| ~ Gamma(|delta_y|, sigma)`` in the model's
+    scaled units (``pymc_marketing.mmm.lift_test``)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        from pymc_marketing.mmm import LogisticSaturation
+        from pymc_marketing.mmm.lift_test import (
+            add_saturation_observations,
+            scale_lift_measurements,
+        )
+    channels = list(model.coords["channel"])
+    scaled = scale_lift_measurements(
+        lift_tests[["channel", "x", "delta_x", "delta_y", "sigma"]], channel_col="channel",
+        channel_columns=channels, channel_transform=lambda a: a / spend_scale,
+        target_transform=lambda a: a / y_scale)
+    add_saturation_observations(scaled, {"lam": "saturation_lam", "beta": "channel_coef"},
+                                LogisticSaturation().function, model=model)
 
 
 def fit_media(series: MediaSeries, *, priors: Mapping[str, Prior] | None = None,
               draws: int = 1000, tune: int = 1000, chains: int = 2, seed: int = 0,
               cores: int | None = None, progressbar: bool = False,
-              dense_mass: bool = False) -> Calibration:
-    """Fit the media model with NUTS.
+              dense_mass: bool = False, lift_tests: pd.DataFrame | None = None
+              ) -> Calibration:
+    """Fit the media model with NUTS (conditioned on ``lift_tests`` when given).
 
     ``dense_mass=True`` adapts a full (dense) mass matrix during tuning instead of a diagonal
     one. The posterior of ``log saturation_lam`` and ``log channel_coef`` is strongly
@@ -117,7 +144,7 @@ def fit_media(series: MediaSeries, *, priors: Mapping[str, Prior] | None = None,
         Parameters ``adstock_alpha[c]``, ``saturation_lam[c]``, ``channel_coef[c]``,
         ``roas[c]`` (outcome units per unit of spend), ``intercept``, ``trend``.
     """
-    model = media_model(series, priors=priors)
+    model = media_model(series, priors=priors, lift_tests=lift_tests)
     idata = sample(model, draws=draws, tune=tune, chains=chains, seed=seed,
                    target_accept=0.95, cores=cores, progressbar=progressbar,
                    init="jitter+adapt_full" if dense_mass else "jitter+adapt_diag")
@@ -130,7 +157,8 @@ def fit_media(series: MediaSeries, *, priors: Mapping[str, Prior] | None = None,
                         "spend_share": (series.spend.sum(axis=0)
                                         / series.spend.sum()).tolist(),
                         "outcome": series.outcome_name,
-                        "days_per_period": series.days_per_period})
+                        "days_per_period": series.days_per_period,
+                        "lift_tests": 0 if lift_tests is None else len(lift_tests)})
 
 
 def media_contribution(truth: Mapping[str, Mapping[str, float]],
