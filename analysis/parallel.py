@@ -9,8 +9,10 @@ loses nothing already computed) and stay deterministic whatever the number of co
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
@@ -30,6 +32,25 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
+def end_with_parent() -> None:
+    """Make this worker process exit as soon as the process that started it is gone.
+
+    A pool's initializer. A worker blocked on its task queue never sees the parent die (it
+    holds the queue's write end itself), so without this a parent ended by SIGTERM or
+    SIGKILL leaves its workers running, re-parented to init. The parent's sentinel (a pipe
+    whose other end only the parent holds) becomes ready when the parent exits, however.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not a child of ``multiprocessing``
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([parent.sentinel])
+        os._exit(1)  # no clean-up left to do: the results have nobody to go to
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
 def ordered_map(fn: Callable[..., Any], arguments: Sequence[tuple], *, cores: int
                 ) -> Iterator[Any]:
     """``fn(*args)`` for each tuple in ``arguments``, on up to ``cores`` processes."""
@@ -39,7 +60,7 @@ def ordered_map(fn: Callable[..., Any], arguments: Sequence[tuple], *, cores: in
         return
     context = multiprocessing.get_context(START_METHOD)
     with ProcessPoolExecutor(max_workers=min(cores, len(arguments)),
-                             mp_context=context) as pool:
+                             mp_context=context, initializer=end_with_parent) as pool:
         futures = [pool.submit(fn, *args) for args in arguments]
         for future in futures:
             yield future.result()

@@ -12,7 +12,7 @@ CPU seconds of the busiest worker process and of this process during the click: 
 shared with other work the wall time stretches, while the busiest worker's CPU (to the
 table) plus this process's (to the plots) is what the click costs on two idle cores.
 
-    .venv/bin/python benchmarks/bench_app.py [--workers 2] [--population 20000] [--repeat 3]
+    .venv/bin/python benchmarks/bench_app.py [--workers 2] [--population 20000] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import argparse
 import os
 import time
 
+import numpy as np
 import psutil
 
 from analysis.app.runs import Workers
@@ -54,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--population", type=int, default=20_000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--read", type=float, default=5.0,
                         help="seconds between opening the page and the first click")
     args = parser.parse_args()
@@ -88,6 +89,9 @@ def main() -> None:
         print(f"  {name}")
         for row in times:
             print("    " + "  ".join(f"{v:6.2f}" for v in row))
+        columns = np.array(times).T
+        for label, stat in (("median", np.median), ("min", np.min), ("max", np.max)):
+            print(f"    {label:6s} " + "  ".join(f"{stat(c):6.2f}" for c in columns))
 
 
 if __name__ == "__main__":

@@ -130,13 +130,14 @@ class Recorder:
         """Touchpoint log (of the consumers in ``block``, numbered from its start)."""
         cols = _within(_concat(self._touchpoints, 5,
                                (np.int32, np.int32, np.int16, np.int16, bool)), block)
+        order = _stable_order(cols[1], cols[2], cols[0])
         return pd.DataFrame({
-            "consumer": cols[0],
-            "hour": cols[1],
-            "channel": pd.Categorical.from_codes(cols[2], categories=source_names),
-            "impressions": cols[3],
-            "clicked": cols[4],
-        }).sort_values(["hour", "channel", "consumer"], kind="stable", ignore_index=True)
+            "consumer": cols[0][order],
+            "hour": cols[1][order],
+            "channel": pd.Categorical.from_codes(cols[2][order], categories=source_names),
+            "impressions": cols[3][order],
+            "clicked": cols[4][order],
+        })
 
     def order_log(self) -> list[np.ndarray]:
         """The order log's columns as logged, every world's consumers: consumer, hour,
@@ -162,11 +163,25 @@ class Recorder:
             "cascade": cols[9],  # cascade id (``RunResult.cascades``), else -1
         })
         frame["gmv"] = frame["price"] * frame["units"]
-        return frame.sort_values(["hour", "consumer"], kind="stable", ignore_index=True)
+        return frame.iloc[_stable_order(cols[1], cols[0])].reset_index(drop=True)
 
 
 _ORDER_TYPES = (np.int32, np.int32, np.int16, np.int16, np.float64, np.int32, bool, np.int16,
                 np.int32, np.int32)
+
+
+def _stable_order(*keys: np.ndarray) -> np.ndarray | slice:
+    """The stable order of rows sorted by ``keys`` (first key first), as a slice when they
+    are already in it: the logs are appended hour by hour, so usually they are, and checking
+    costs one pass where sorting tens of millions of touchpoints costs seconds."""
+    n = len(keys[0])
+    tied = np.ones(max(n - 1, 0), dtype=bool)  # rows i, i + 1 equal on the keys so far
+    for key in keys:
+        step = np.diff(key.astype(np.int64))
+        if (tied & (step < 0)).any():
+            return np.lexsort(keys[::-1])  # stable, last key of the tuple first
+        tied &= step == 0
+    return slice(None)
 
 
 def _concat(chunks, width, types):

@@ -32,7 +32,7 @@ import pandas as pd
 
 from analysis.experiments.compare import Comparison, order_runs, paired_tasks, summarise
 from analysis.experiments.tasks import RunTask, kpi_row, simulate
-from analysis.parallel import available_cores
+from analysis.parallel import available_cores, end_with_parent
 from scenarios import Scenario
 
 KPIS = ("gmv", "orders", "roi", "cac", "new_customers", "complaint_rate", "spend", "profit")
@@ -105,7 +105,8 @@ class Workers:
             if self._pool is None:
                 # spawn: the server has threads, and a forked child would inherit their locks
                 self._pool = cf.ProcessPoolExecutor(
-                    self.workers, mp_context=multiprocessing.get_context("spawn"))
+                    self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=end_with_parent)  # even when the app is killed
             return self._pool
 
     def warm(self) -> list[cf.Future]:
@@ -115,10 +116,14 @@ class Workers:
 
     def close(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                # queued runs are dropped; the running ones (a second or so) finish
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
+            pool, self._pool = self._pool, None
+        if pool is not None:  # shut down without the lock, which the runs' callbacks take
+            # queued runs are dropped and running ones stopped, so that stopping the app
+            # does not wait for a large run nobody will see (as Python 3.14's
+            # ``terminate_workers`` does)
+            for process in list(pool._processes.values()):
+                process.terminate()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     # -- the cache of finished runs ------------------------------------------------------
     CACHE_SIZE = 2_000

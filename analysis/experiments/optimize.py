@@ -10,8 +10,8 @@ carries over between periods (ad-stock, presale deposits, repurchase) taken into
 
 The search is Bayesian optimization in rounds:
 
-1. each round's candidates are simulated together, ``replications`` worlds each, in batched
-   passes of the many-worlds engine spread over ``workers`` processes, at
+1. each round's candidates are simulated, each as one batched pass of the many-worlds engine
+   with its ``replications`` as worlds, spread over ``workers`` processes, at
    ``search_population`` consumers (budgets scaled per consumer, so shares mean the same);
 2. a Gaussian process (scikit-learn; Matern 5/2 with a learned noise level) is fitted to the
    candidates' mean objective;
@@ -318,17 +318,14 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
 
     def evaluate(candidates: list[np.ndarray]) -> list[np.ndarray]:
         todo = [c for c in candidates if key(c) not in done]
-        worlds = [levers.plan(c, constraints.budget * size / scenario.market.population,
-                              "c").apply(small) for c in todo for _ in seeds]
-        all_seeds = [s for _ in todo for s in seeds]
-        chunks = np.array_split(np.arange(len(worlds)), max(1, min(opt.workers,
-                                                                   len(worlds))))
-        arguments = [([worlds[i] for i in ch], [all_seeds[i] for i in ch]) for ch in chunks
-                     if len(ch)]
-        results = list(ordered_map(simulate_allocations, arguments, cores=opt.workers))
-        totals = np.concatenate(results) if results else np.zeros((0, 3))
-        for i, c in enumerate(todo):
-            done[key(c)] = totals[i * len(seeds):(i + 1) * len(seeds)]
+        # one batch per candidate, its replications as worlds: what a candidate's totals are
+        # depends on its allocation and the seeds only, not on the number of workers, the
+        # other candidates of its round or what an interrupted search left to do
+        arguments = [([levers.plan(c, constraints.budget * size / scenario.market.population,
+                                   "c").apply(small)] * len(seeds), seeds) for c in todo]
+        results = ordered_map(simulate_allocations, arguments, cores=opt.workers)
+        for c, totals in zip(todo, results, strict=True):
+            done[key(c)] = totals
             search.append({"shares": key(c), "totals": done[key(c)].tolist()})
         return [done[key(c)] for c in candidates]
 

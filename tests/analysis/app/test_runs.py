@@ -74,3 +74,24 @@ def test_the_process_pool_gives_the_in_process_result_and_shares_prefetched_runs
     assert not pool._running and len(pool._cache) == 4  # waited for, not run again
     b = compare_pair(Workers(1), ("baseline", s), ("variant", variant), replications=2)
     assert a.comparison.table.equals(b.comparison.table)
+
+
+@pytest.mark.slow  # about 12 s: two workers start and warm
+def test_closing_the_pool_stops_a_run_under_way_at_once(pair):
+    """Stopping the app does not wait for a large run nobody will see."""
+    import time
+
+    from analysis.experiments.tasks import RunTask
+
+    pool = Workers(2)
+    try:
+        for future in pool.warm():
+            future.result()
+        workers = list(pool.pool()._processes.values())
+        pool.prefetch([RunTask("big", pair[0], 0, population=300_000)])  # about a minute
+        time.sleep(1.0)
+        started = time.monotonic()
+    finally:
+        pool.close()
+    assert time.monotonic() - started < 3
+    assert not any(p.is_alive() for p in workers)

@@ -198,6 +198,18 @@ def test_an_interrupted_optimization_resumes_without_simulating_again(tmp_path, 
     assert again.recommended.allocation == first.recommended.allocation
 
 
+def test_the_search_is_the_same_on_one_or_two_workers(tmp_path):
+    """Each candidate's totals depend on its allocation and the seeds only: the same
+    history and recommendation on one process as on two."""
+    s = simulation.rescale(scenarios.load(MINI), 600)
+    runs = [optimize(s, Constraints(120.0), RunStore(tmp_path / f"store{workers}"),
+                     options=SearchOptions(evaluations=8, replications=2,
+                                           search_population=None, final_replications=2,
+                                           workers=workers, progress=False))
+            for workers in (1, 2)]
+    assert runs[0].history.equals(runs[1].history)
+    assert runs[0].recommended.allocation == runs[1].recommended.allocation
+
 @pytest.mark.long
 def test_a_ten_times_smaller_market_ranks_allocations_as_the_full_one():
     """The optimizer searches at a smaller population (budgets per consumer kept). On
