@@ -18,7 +18,7 @@ from scenarios import ScenarioError
 from analysis.calibration.data import DataError
 
 from .journeys import TOUCHES, AttributionError
-from .report import attribute
+from .scoring import attribute
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
