@@ -115,6 +115,10 @@ def add_lift_tests(model: pm.Model, lift_tests: pd.DataFrame, *, spend_scale: np
             scale_lift_measurements,
         )
     channels = list(model.coords["channel"])
+    wrong = (lift_tests["delta_x"] * lift_tests["delta_y"] < 0).to_numpy()
+    if wrong.any():  # the likelihood assumes more spend never lowers the outcome
+        raise ValueError(f"lift test row {int(np.argmax(wrong)) + 1}: delta_y has the "
+                         "opposite sign of delta_x; drop or re-run that test")
     scaled = scale_lift_measurements(
         lift_tests[["channel", "x", "delta_x", "delta_y", "sigma"]], channel_col="channel",
         channel_columns=channels, channel_transform=lambda a: a / spend_scale,

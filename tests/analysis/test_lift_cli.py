@@ -24,7 +24,7 @@ def data(tmp_path):
     return path
 
 
-@pytest.mark.slow
+@pytest.mark.long  # 2-4 min on the loaded machine (a NUTS compile and fit)
 def test_calibrate_media_with_lift_tests_writes_the_posterior(tmp_path, data):
     lifts = tmp_path / "lift.csv"
     lifts.write_text("channel,x,delta_x,delta_y,sigma\ntv,0,50,15,2\n")
@@ -50,7 +50,7 @@ def test_calibrate_refuses_a_bad_lift_test_file(tmp_path, data, capsys):
     assert "lift tests calibrate the media model only" in capsys.readouterr().err
 
 
-@pytest.mark.slow
+@pytest.mark.long  # 2-4 min on the loaded machine (a NUTS compile and fit)
 def test_attribute_mmm_scores_fits_with_and_without_lift_tests(tmp_path, capsys):
     lift = tmp_path / "lift"
     assert main(["experiment", str(MINI), "--channel", "video", "--design", "holdout",
