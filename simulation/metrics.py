@@ -177,10 +177,9 @@ def _stable_order(*keys: np.ndarray) -> np.ndarray | slice:
     n = len(keys[0])
     tied = np.ones(max(n - 1, 0), dtype=bool)  # rows i, i + 1 equal on the keys so far
     for key in keys:
-        step = np.diff(key.astype(np.int64))
-        if (tied & (step < 0)).any():
+        if (tied & (key[1:] < key[:-1])).any():
             return np.lexsort(keys[::-1])  # stable, last key of the tuple first
-        tied &= step == 0
+        tied &= key[1:] == key[:-1]
     return slice(None)
 
 

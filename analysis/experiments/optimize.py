@@ -10,8 +10,8 @@ carries over between periods (ad-stock, presale deposits, repurchase) taken into
 
 The search is Bayesian optimization in rounds:
 
-1. each round's candidates are simulated, each as one batched pass of the many-worlds engine
-   with its ``replications`` as worlds, spread over ``workers`` processes, at
+1. each round's candidates are simulated in batched passes of the many-worlds engine, four
+   candidates x ``replications`` worlds a pass, spread over ``workers`` processes, at
    ``search_population`` consumers (budgets scaled per consumer, so shares mean the same);
 2. a Gaussian process (scikit-learn; Matern 5/2 with a learned noise level) is fitted to the
    candidates' mean objective;
@@ -54,6 +54,7 @@ from .tasks import RunTask
 
 OBJECTIVES = ("gmv", "profit", "roi")
 SEARCH, FINAL, PROPOSALS = 0, 1, 2  # seed streams (analysis.seeds)
+CANDIDATES_PER_BATCH = 4  # allocations simulated in one batched pass (a round has 8)
 PENALTY = 1e3  # per unit of risk above the limit, relative to the objective's scale
 
 
@@ -318,15 +319,19 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
 
     def evaluate(candidates: list[np.ndarray]) -> list[np.ndarray]:
         todo = [c for c in candidates if key(c) not in done]
-        # one batch per candidate, its replications as worlds: what a candidate's totals are
-        # depends on its allocation and the seeds only, not on the number of workers, the
-        # other candidates of its round or what an interrupted search left to do
+        # batches of a fixed number of candidates, x replications worlds each: the totals
+        # do not depend on the number of workers (a batch of 16 worlds at 20,000 consumers
+        # costs 0.45 of 4 batches of 4: benchmarks/bench_search_batches.py)
+        groups = [todo[i:i + CANDIDATES_PER_BATCH]
+                  for i in range(0, len(todo), CANDIDATES_PER_BATCH)]
         arguments = [([levers.plan(c, constraints.budget * size / scenario.market.population,
-                                   "c").apply(small)] * len(seeds), seeds) for c in todo]
+                                   "c").apply(small) for c in group for _ in seeds],
+                      seeds * len(group)) for group in groups]
         results = ordered_map(simulate_allocations, arguments, cores=opt.workers)
-        for c, totals in zip(todo, results, strict=True):
-            done[key(c)] = totals
-            search.append({"shares": key(c), "totals": done[key(c)].tolist()})
+        for group, totals in zip(groups, results, strict=True):
+            for i, c in enumerate(group):
+                done[key(c)] = totals[i * len(seeds):(i + 1) * len(seeds)]
+                search.append({"shares": key(c), "totals": done[key(c)].tolist()})
         return [done[key(c)] for c in candidates]
 
     rng = np.random.default_rng(stream_of(opt.seed, PROPOSALS))
