@@ -630,6 +630,11 @@ class Scenario(Frozen):
             check_budget_control(self.budget_control, self.channels, self.calendar.hours)
         return self
 
+    @property
+    def own_products(self) -> tuple[Product, ...]:
+        """The campaign's products: what a shop's data hold (competitors' are not its sales)."""
+        return tuple(p for p in self.products if not p.competitor)
+
     def category_of(self, product: int) -> str:
         p = self.products[product]
         return p.category if p.category is not None else f"product:{p.name}"

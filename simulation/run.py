@@ -133,8 +133,8 @@ class Batch:
                          for row in per_slot])
 
     def daily_by_product(self, name: str) -> np.ndarray:
-        """(K, products, days) daily ``"orders"`` or ``"gmv"`` of each of the scenario's
-        products, from the order log.
+        """(K, products, days) daily ``"orders"`` or ``"gmv"`` of each of the scenario's own
+        products (``Scenario.own_products``), from the order log.
 
         An order is logged exactly where the metric counts it (a presale deposit when its
         balance is paid, a forfeited one never), so the sum over products is
@@ -143,7 +143,10 @@ class Batch:
         if name not in ("orders", "gmv"):
             raise ValueError(f"per-product series exist for 'orders' and 'gmv', not {name!r}")
         consumer, hour, _, product, price, units, *_ = self.model.recorder.order_log()
-        products = len(self.model.scenario.products)
+        scenario = self.model.scenario
+        own = np.cumsum([not p.competitor for p in scenario.products]) - 1
+        product = own[product]  # competitors' sales are never logged
+        products = len(scenario.own_products)
         days = self.model.scenario.calendar.days
         cell = (self.model.worlds.world[consumer] * products + product) * days + hour // 24
         weights = None if name == "orders" else price * units

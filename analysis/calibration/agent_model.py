@@ -116,7 +116,7 @@ def flash_days(scenario: Scenario, days: int) -> list[int]:
 def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False) -> list[str]:
     """Names of the statistics of ``days`` days (``by_product``: of per-product series)."""
     flash = [n for d in flash_days(scenario, days) for n in (f"lift day {d}", f"dip day {d}")]
-    price = ([f"log price / list, {p.name}" for p in scenario.products] if by_product
+    price = ([f"log price / list, {p.name}" for p in scenario.own_products] if by_product
              else ["log price / list"])
     return ["log orders per 1,000", *price, "log share, first third",
             "log share, last third", "lag-1 acf", *flash, "log share after peak",
@@ -126,17 +126,18 @@ def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False) 
 def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
                scenario: Scenario) -> np.ndarray:
     """(K, S) statistics of K daily series ``orders``, ``gmv``: totals of shape (K, days),
-    or per product (K, products, days), the scenario's products in order, which gives one
+    or per product (K, products, days), the scenario's own products in order (competitors'
+    sales are not a shop's data: ``Scenario.own_products``), which gives one
     price statistic per product (``statistic_names(..., by_product=True)``)."""
     o = np.asarray(orders, dtype=np.float64)
     g = np.asarray(gmv, dtype=np.float64)
     if o.ndim == 3:
-        prices = [p.list_price for p in scenario.products]
+        prices = [p.list_price for p in scenario.own_products]
         price_cols = list(_log_price_over_list(o.sum(axis=2), g.sum(axis=2), prices).T)
         o = o.sum(axis=1)
     else:
         o, g = np.atleast_2d(o), np.atleast_2d(g)
-        mean_list = float(np.mean([p.list_price for p in scenario.products]))
+        mean_list = float(np.mean([p.list_price for p in scenario.own_products]))
         price_cols = [_log_price_over_list(o.sum(axis=1), g.sum(axis=1), mean_list)]
     days = o.shape[1]
     total = o.sum(axis=1)

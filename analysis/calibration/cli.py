@@ -187,7 +187,7 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
             raise DataError(args.data, column, None, "the simulator calibration needs both "
                             "orders and gmv per day")
     scenario = scenarios.load(args.scenario)
-    check_products(series, [p.name for p in scenario.products])
+    check_products(series, [p.name for p in scenario.own_products])
     daily = pd.DataFrame({"orders": frame["orders"].to_numpy(float),
                           "gmv": frame["gmv"].to_numpy(float)}, index=series.date)
     for j, product in enumerate(series.products):

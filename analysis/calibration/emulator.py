@@ -317,7 +317,7 @@ def _design_statistics(design: Design, scenario: Scenario, by_product: bool, day
 
 def _by_product(daily: pd.DataFrame, scenario: Scenario) -> bool:
     """Whether ``daily`` has per-product columns; refuse some without the others."""
-    columns = [f"{kind}_{p.name}" for p in scenario.products for kind in ("orders", "gmv")]
+    columns = [f"{kind}_{p.name}" for p in scenario.own_products for kind in ("orders", "gmv")]
     missing = [c for c in columns if c not in daily]
     if missing and len(missing) < len(columns):
         raise ValueError(f"per-product columns must cover every product of the scenario; "
@@ -330,7 +330,7 @@ def _observed(daily: pd.DataFrame, scenario: Scenario, by_product: bool, days: i
     """The observed first ``days`` days: (1, products, days) per product, else (1, days)."""
     if not by_product:
         return daily["orders"].to_numpy()[None, :days], daily["gmv"].to_numpy()[None, :days]
-    return tuple(daily[[f"{kind}_{p.name}" for p in scenario.products]].to_numpy(
+    return tuple(daily[[f"{kind}_{p.name}" for p in scenario.own_products]].to_numpy(
         dtype=np.float64).T[None, :, :days] for kind in ("orders", "gmv"))
 
 

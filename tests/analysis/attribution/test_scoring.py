@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 import scenarios
-from analysis.attribution import cli, report
+from analysis.attribution import cli
+from analysis.attribution import scoring as report
 from tests.conftest import MINI
 
 
