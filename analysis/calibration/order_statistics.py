@@ -98,3 +98,34 @@ def repeat_statistics(counts: np.ndarray) -> np.ndarray:
 
     return np.column_stack([ratio(repeats, buyers), ratio(above, repeats),
                             ratio(below, repeats)])
+
+
+def shop_export(result, *, orders_file: str = "simulated"):
+    """What a shop's exports would hold for one simulated run (a ``RunResult``): the daily
+    series with ``orders``, ``gmv``, per-product and ``source_orders_<source>`` columns (one
+    row per campaign day), and the order log as an
+    :class:`~analysis.calibration.data.OrderLog`."""
+    import pandas as pd
+
+    from .data import OrderLog
+
+    scenario = result.scenario
+    days = pd.RangeIndex(scenario.calendar.days, name="day")
+    log = result.orders.assign(day=result.orders["hour"] // 24)
+    daily = log.groupby("day").agg(orders=("gmv", "size"), gmv=("gmv", "sum")).reindex(
+        days, fill_value=0).astype(float)
+    for column, key, values in (("orders", "product", "size"), ("gmv", "product", "sum"),
+                                ("source_orders", "source", "size")):
+        names = ([p.name for p in scenario.products] if key == "product"
+                 else scenario_sources(scenario))
+        table = log.groupby(["day", key], observed=False)["gmv"].agg(values).unstack(key)
+        table = table.reindex(index=days, columns=names, fill_value=0).fillna(0)
+        for name in names:
+            daily[f"{column}_{name}"] = table[name].astype(float)
+    orders = OrderLog(orders_file, tuple(p.name for p in scenario.products),
+                      tuple(scenario_sources(scenario)), log["consumer"].to_numpy(np.int64),
+                      log["hour"].to_numpy(np.float64),
+                      log["product"].cat.codes.to_numpy(np.int64),
+                      log["price"].to_numpy(np.float64), log["units"].to_numpy(np.int64),
+                      log["source"].cat.codes.to_numpy(np.int64))
+    return daily, orders
