@@ -142,23 +142,76 @@ def same_posterior_case(populations: list[int], market: int, simulations: int,
               f"(sd {y['sd']:.3f})  difference {z:+.2f} combined sd")
 
 
-def simulator_sbc_case(n: int, simulations: int, seed: int) -> None:
-    """Simulation-based calibration of the agent-model fit over ``n`` prior truths."""
+KINDS = ("daily totals", "+ orders by source", "+ order log")
+
+
+def simulator_information(market: int, simulations: int, seed: int) -> None:
+    """Per parameter, posterior sd / prior sd with each kind of data: daily totals only,
+    then orders by source, then the order log too, on one campaign simulated at
+    ``SIMULATOR_TRUTH`` in a ``market``-consumer food_group_buying (all 21 days). One
+    design serves every fit (it records every kind); the first fit, with every kind of data
+    and the CLI's defaults, is timed end to end (design, size check, sampling, predictive
+    check)."""
+    import dataclasses
+
+    import scenarios
+    import simulation
+    from analysis.calibration.emulator import FitOptions, fit_simulator
+    from analysis.calibration.order_statistics import shop_export
+    from analysis.calibration.simulator import PRIORS, overrides
+
+    base = simulation.rescale(scenarios.load("food_group_buying"), market)
+    truth = scenarios.with_overrides(base, overrides(base, SIMULATOR_TRUTH))
+    daily, orders = shop_export(simulation.run(truth, seed=seed + 1000,
+                                               log_touchpoints=False))
+    totals = daily[["orders", "gmv"]]
+    cases = {KINDS[2]: (daily, orders), KINDS[1]: (daily, None), KINDS[0]: (totals, None)}
+    options = FitOptions(simulations=simulations, seed=seed, draws=1000, tune=1000)  # CLI's
+    rows = {}
+    for i, (kind, (data, log)) in enumerate(cases.items()):
+        start = time.perf_counter()
+        cal = fit_simulator(data, base, order_log=log, store=RESULTS / "simulator_design_all",
+                            options=options if i == 0 else dataclasses.replace(
+                                options, check_draws=2),
+                            report=lambda m, s=start: print(
+                                f"[{time.perf_counter() - s:5.0f} s] {m}", flush=True))
+        summary = cal.summary()["parameters"]
+        rows[kind] = {n: (cal.meta["contraction"][n],
+                          summary[n]["hdi_5%"] <= SIMULATOR_TRUTH[n] <= summary[n]["hdi_95%"])
+                      for n in PRIORS}
+        print(f"{kind}: {time.perf_counter() - start:.0f} s, converged "
+              f"{cal.summary()['diagnostics']['converged']}, discrepancy "
+              f"{ {k: round(v, 3) for k, v in cal.meta['discrepancy_sd'].items()} }")
+    print("| data | " + " | ".join(PRIORS) + " |")
+    print("|---" * (len(PRIORS) + 1) + "|")
+    for kind in KINDS:
+        print(f"| {kind} | " + " | ".join(f"{r:.2f}{'' if c else ' (missed)'}"
+                                         for r, c in rows[kind].values()) + " |")
+
+
+def simulator_sbc_case(n: int, simulations: int, seed: int, population: int,
+                       market: int) -> None:
+    """Simulation-based calibration of the agent-model fit over ``n`` prior truths, each
+    simulated in a ``market``-consumer market and fitted with a design of ``population``
+    consumers per campaign (the regime of real fits when ``market`` is 100 x ``population``),
+    on every statistic (daily totals, orders by source, repeats)."""
     import scenarios
     import simulation
     from analysis.calibration.emulator import FitOptions
     from analysis.calibration.simulator_sbc import simulator_sbc
 
-    base = simulation.rescale(scenarios.load("food_group_buying"), 2000)
+    base = simulation.rescale(scenarios.load("food_group_buying"), market)
     start = time.perf_counter()
-    result = simulator_sbc(base, n, options=FitOptions(simulations=simulations, draws=500,
+    result = simulator_sbc(base, n, options=FitOptions(population=population,
+                                                       simulations=simulations, draws=500,
                                                        tune=500, seed=seed),
-                           store=RESULTS / "simulator_sbc",
-                           design_store=RESULTS / "simulator_design",
+                           store=RESULTS / f"simulator_sbc_{population}_{market}",
+                           design_store=RESULTS / f"simulator_design_all_{population}",
                            progress=lambda d, t: print(f"  {d}/{t} fits", flush=True))
     RESULTS.mkdir(exist_ok=True)
     result.plot().savefig(RESULTS / "simulator_sbc.png", dpi=90)
-    print(f"SBC of the agent-model fit, {n} truths, {time.perf_counter() - start:.0f} s:")
+    print(f"SBC of the agent-model fit, {n} truths in a {market:,}-consumer market, design "
+          f"of {population:,}, {time.perf_counter() - start:.0f} s:")
     for name, p in result.p_values().items():
         print(f"  {name:<28} rank uniformity p = {p:.3f}")
 
@@ -170,6 +223,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--simulator", action="store_true",
                         help="time the agent model's fit instead")
+    parser.add_argument("--information", action="store_true",
+                        help="--simulator: posterior sd / prior sd per parameter with each "
+                        "kind of data (daily totals, + orders by source, + order log)")
     parser.add_argument("--population", type=int, default=2000)
     parser.add_argument("--market", type=int, default=200_000,
                         help="--simulator: consumers of the market the data come from")
@@ -185,7 +241,11 @@ def main() -> None:
     logging.getLogger("pymc").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
     if args.simulator and args.sbc:
-        simulator_sbc_case(args.sbc, args.simulations, args.seed)
+        simulator_sbc_case(args.sbc, args.simulations, args.seed, args.population,
+                           args.market)
+        return
+    if args.simulator and args.information:
+        simulator_information(args.market, args.simulations, args.seed)
         return
     if args.simulator and args.compare_populations:
         same_posterior_case(args.compare_populations, args.market, args.simulations,

@@ -6,7 +6,8 @@ Parameters (scenario fields they set):
 - ``base_utility_shift`` -> added to every generation's ``base_utility.mean`` (base
   conversion);
 - ``loss_aversion`` -> every generation's ``loss_aversion.mean`` (lambda);
-- ``word_of_mouth`` -> multiplies ``network.word_of_mouth.post_probability`` (scenarios
+- ``word_of_mouth`` -> multiplies ``network.word_of_mouth.post_probability`` and
+  ``network.group_buy.share_probability`` (buyers' posts and group-buy links; scenarios
   with a network; otherwise ``behaviour.social_weight`` takes its place);
 - ``anchoring_weight`` -> every generation's ``anchoring_weight.mean`` (how far a displayed
   original price pulls the reference price).
@@ -47,6 +48,7 @@ from scipy.special import logit
 from scenarios import GENERATIONS, Scenario
 from scenarios.schema import FlashSale
 
+from . import order_statistics
 from .priors import Prior
 
 PARAMETERS = ("awareness_half_life_hours", "base_utility_shift", "loss_aversion",
@@ -72,6 +74,9 @@ def baseline(scenario: Scenario) -> dict[str, Any]:
             "anchoring_sd": {g: scenario.segments[g].anchoring_weight.sd for g in GENERATIONS},
             "post_probability": (dict(network.word_of_mouth.post_probability)
                                  if network is not None else None),
+            "share_probability": (network.group_buy.share_probability
+                                  if network is not None and network.group_buy is not None
+                                  else None),
             "social_weight": scenario.behaviour.social_weight}
 
 
@@ -101,6 +106,9 @@ def value_overrides(values: dict[str, float], base: dict[str, Any]) -> dict[str,
         if base["post_probability"] is not None:
             out["network.word_of_mouth.post_probability"] = {
                 g: min(1.0, p * scale) for g, p in base["post_probability"].items()}
+            if base.get("share_probability") is not None:
+                out["network.group_buy.share_probability"] = min(
+                    1.0, base["share_probability"] * scale)
         else:
             out["behaviour.social_weight"] = base["social_weight"] * scale
     return out
@@ -113,22 +121,43 @@ def flash_days(scenario: Scenario, days: int) -> list[int]:
     return [d for d in out if d >= 2 and d + 2 < days]
 
 
-def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False) -> list[str]:
-    """Names of the statistics of ``days`` days (``by_product``: of per-product series)."""
+def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False,
+                    sources: list[str] | None = None, repeats: bool = False) -> list[str]:
+    """Names of the statistics of ``days`` days (``by_product``: of per-product series;
+    ``sources``: with orders by these sources; ``repeats``: with an order log's repeats)."""
     flash = [n for d in flash_days(scenario, days) for n in (f"lift day {d}", f"dip day {d}")]
     price = ([f"log price / list, {p.name}" for p in scenario.own_products] if by_product
              else ["log price / list"])
     return ["log orders per 1,000", *price, "log share, first third",
             "log share, last third", "lag-1 acf", *flash, "log share after peak",
-            "log last / first week"]
+            "log last / first week",
+            *(order_statistics.source_statistic_names(sources) if sources else []),
+            *(order_statistics.REPEAT_NAMES if repeats else [])]
+
+
+GROUPS = {"log orders per 1,000": "level", "log price": "price", "lift": "flash",
+          "dip": "flash", "log share of orders": "source", "log repeats": "repeat",
+          "log share of repeats": "repeat"}
+
+
+def statistic_groups(names: list[str]) -> list[str]:
+    """Each statistic's group (its model-discrepancy scale): level, price, flash, source,
+    repeat, else timing."""
+    return [next((g for prefix, g in GROUPS.items() if n.startswith(prefix)), "timing")
+            for n in names]
 
 
 def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
-               scenario: Scenario) -> np.ndarray:
+               scenario: Scenario, by_source: np.ndarray | None = None,
+               sources: list[str] | None = None,
+               repeats: np.ndarray | None = None) -> np.ndarray:
     """(K, S) statistics of K daily series ``orders``, ``gmv``: totals of shape (K, days),
     or per product (K, products, days), the scenario's own products in order (competitors'
     sales are not a shop's data: ``Scenario.own_products``), which gives one
-    price statistic per product (``statistic_names(..., by_product=True)``)."""
+    price statistic per product (``statistic_names(..., by_product=True)``). With
+    ``by_source`` (K, sources, days) orders by the named ``sources`` and ``repeats``
+    (K, days, 4) daily repeat counts, their statistics follow
+    (:mod:`analysis.calibration.order_statistics`)."""
     o = np.asarray(orders, dtype=np.float64)
     g = np.asarray(gmv, dtype=np.float64)
     if o.ndim == 3:
@@ -158,6 +187,10 @@ def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
     cols.append(np.log((after + 0.5) / (total + 1.0)))
     week = min(7, days // 2)
     cols.append(np.log((o[:, -week:].sum(axis=1) + 0.5) / (o[:, :week].sum(axis=1) + 0.5)))
+    if by_source is not None:
+        cols.extend(order_statistics.source_statistics(by_source, sources).T)
+    if repeats is not None:
+        cols.extend(order_statistics.repeat_statistics(repeats).T)
     return np.column_stack(cols)
 
 

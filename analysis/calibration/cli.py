@@ -62,6 +62,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fit-days", type=int, metavar="D",
                         help="simulator: fit the first D days only; the posterior predictive "
                         "check then covers the held-out rest")
+    parser.add_argument("--orders", type=Path, metavar="FILE",
+                        help="simulator: an order log (customer_id, time, product, price, "
+                        "units, source; time in hours since the campaign start or an ISO "
+                        "date/time) whose repeat purchases inform loss aversion and anchoring")
+    parser.add_argument("--check-draws", type=int, default=40, metavar="N",
+                        help="simulator: posterior draws the predictive check simulates at "
+                        "the observed market's size (default 40)")
+    parser.add_argument("--no-discrepancy", action="store_true",
+                        help="simulator: take the model as exact (no model-discrepancy term "
+                        "in the likelihood; posteriors narrower and over-confident when the "
+                        "data have effects the model lacks)")
     parser.add_argument("--prior-from", type=Path, action="append", metavar="DIR",
                         help="simulator: a price or media calibration folder whose posterior "
                         "becomes the prior of the matching parameter (repeatable)")
@@ -164,14 +175,17 @@ def _sbc(args: argparse.Namespace) -> int:
 
 def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
     """The full agent model on a campaign's daily series (media layout with gmv and orders,
-    and optionally ``orders_<product>`` and ``gmv_<product>`` for every scenario product)."""
+    and optionally ``orders_<product>`` and ``gmv_<product>`` for every scenario product and
+    ``source_orders_<source>`` columns), and optionally an order log (``--orders``); every
+    input is validated before any simulation."""
     import time
 
     import pandas as pd
 
     import scenarios
 
-    from .data import check_products, load_media
+    from .data import check_products, check_sources, load_media, load_order_log
+    from .order_statistics import scenario_sources
     from .emulator import FitOptions, fit_simulator
     from .agent_model import PARAMETERS
     from .posterior import priors_from
@@ -187,12 +201,19 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
             raise DataError(args.data, column, None, "the simulator calibration needs both "
                             "orders and gmv per day")
     scenario = scenarios.load(args.scenario)
-    check_products(series, [p.name for p in scenario.own_products])
+    products, sources = [p.name for p in scenario.own_products], scenario_sources(scenario)
+    check_products(series, products)
+    check_sources(series, sources)
     daily = pd.DataFrame({"orders": frame["orders"].to_numpy(float),
                           "gmv": frame["gmv"].to_numpy(float)}, index=series.date)
     for j, product in enumerate(series.products):
         daily[f"orders_{product}"] = series.product_orders[:, j]
         daily[f"gmv_{product}"] = series.product_gmv[:, j]
+    for j, source in enumerate(series.sources):
+        daily[f"source_orders_{source}"] = series.source_orders[:, j]
+    order_log = None if args.orders is None else load_order_log(
+        args.orders, products=products, sources=sources,
+        start_date=scenario.calendar.start_date, days=scenario.calendar.days)
     if len(daily) != scenario.calendar.days:
         raise DataError(args.data, "date", None, f"{len(daily)} days of data for a "
                         f"{scenario.calendar.days}-day scenario calendar")
@@ -204,13 +225,18 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
     if args.fit_days is not None and not 7 <= args.fit_days <= len(daily):
         raise DataError(args.data, "--fit-days", None, f"must be 7 to {len(daily)}, got "
                         f"{args.fit_days}")
+    if args.check_draws < 2:
+        raise DataError(args.data, "--check-draws", None, f"must be at least 2, got "
+                        f"{args.check_draws}")
     priors = {}
     for folder in args.prior_from or []:
         priors.update(priors_from(folder))
     fit_options = FitOptions(population=args.population, simulations=args.simulations,
                              cores=args.cores, seed=args.seed, chains=args.chains,
                              draws=options.get("draws", 1000), tune=options.get("tune", 1000),
-                             fit_days=args.fit_days)
+                             fit_days=args.fit_days, check_draws=args.check_draws,
+                             discrepancy_scale=None if args.no_discrepancy
+                             else FitOptions.discrepancy_scale)
     started = time.perf_counter()
 
     def report(message: str) -> None:
@@ -221,7 +247,8 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
         report(f"prior of {name} from a component posterior: {prior.distribution}"
                f"(mu={mu:.3f}, sigma={sigma:.3f})")
     return fit_simulator(daily, scenario, parameters=names, priors=priors,
-                         options=fit_options, store=args.out / "simulations", report=report)
+                         options=fit_options, order_log=order_log,
+                         store=args.out / "simulations", report=report)
 
 
 def _informed(summary: dict) -> None:

@@ -17,7 +17,15 @@ Layouts
   ``impressions_<channel>`` and ``clicks_<channel>``; dates strictly increasing and evenly
   spaced. Optional per-product pairs ``orders_<product>`` and ``gmv_<product>`` (both or
   neither) must add up, over the products, to the ``orders`` and ``gmv`` columns within
-  rounding (0.1% of the total plus 0.01).
+  rounding (0.1% of the total plus 0.01). Optional ``source_orders_<source>`` columns
+  (orders by influence source, as the engine names the sources: the scenario's channels,
+  ``organic``, ``kol``, ``koc``, ``friend``, ``group_buy``) must add up to ``orders`` by the
+  same rule; a source without a column had no orders.
+- order log (:func:`load_order_log`): ``customer_id, time, product, price, units, source``,
+  one row per order; ``time`` is either hours since the campaign's start (a number, day 0
+  starts at hour 0) or an ISO date/time (``2026-06-03`` or ``2026-06-03 14:20``) read
+  against the scenario's calendar start date; ``price`` is the unit price paid (> 0),
+  ``units`` a whole number >= 1; products and sources must be the scenario's.
 - choice panel (the Ecdat scanner panels): household ``id`` (or ``hid`` with ``id`` the
   occasion), ``price.<brand>`` for every brand, optional ``feat.<brand>``/``disp.<brand>``
   and ``choice`` naming the brand bought; each household's rows are contiguous and in
@@ -100,6 +108,8 @@ class MediaSeries:
     products: tuple[str, ...] = ()  # of the per-product columns, when the file has them
     product_orders: np.ndarray | None = None  # (dates, products)
     product_gmv: np.ndarray | None = None  # (dates, products)
+    sources: tuple[str, ...] = ()  # of the source_orders_<source> columns
+    source_orders: np.ndarray | None = None  # (dates, sources)
 
     @property
     def days_per_period(self) -> float:
@@ -280,6 +290,7 @@ def load_adoption(path: str | Path, series: str | None = None, *,
 
 _MEDIA = re.compile(r"^(spend|impressions|clicks)_([A-Za-z0-9_\-]+)$")
 _PRODUCT = re.compile(r"^(orders|gmv)_(.+)$")
+_SOURCE = re.compile(r"^source_orders_(.+)$")
 
 
 def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSeries:
@@ -298,6 +309,8 @@ def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSer
                                   if (m := _PRODUCT.match(str(c)))))
     optional = [f"{k}_{c}" for c in channels for k in ("impressions", "clicks")]
     optional += [f"{k}_{p}" for p in products for k in ("orders", "gmv")]
+    sources = [m.group(1) for c in frame.columns if (m := _SOURCE.match(str(c)))]
+    optional += [f"source_orders_{s}" for s in sources]
     _require(frame, path, ["date", *(f"spend_{c}" for c in channels)], [*outcomes, *optional])
     try:
         date = pd.DatetimeIndex(pd.to_datetime(frame["date"], errors="raise", format="mixed"))
@@ -333,7 +346,22 @@ def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSer
     by_product = _product_columns(frame, path, products, outcomes)
     return MediaSeries(str(path), date, tuple(channels), spend, outcome, outcome_name,
                        optional_block("impressions"), optional_block("clicks"),
-                       tuple(products), *by_product)
+                       tuple(products), *by_product, tuple(sources),
+                       _source_columns(frame, path, sources))
+
+
+def _source_columns(frame: pd.DataFrame, path, sources: list[str]) -> np.ndarray | None:
+    """(dates, sources) orders of the ``source_orders_<source>`` columns, checked to add up
+    to ``orders``; None without them."""
+    if not sources:
+        return None
+    columns = [f"source_orders_{s}" for s in sources]
+    if "orders" not in frame.columns:
+        raise DataError(path, "orders", None, "missing column: orders by source "
+                        f"({columns[0]}, ...) must add up to an orders column")
+    parts = np.column_stack([_numeric(frame, path, c) for c in columns])
+    _adds_up(frame, path, "orders", parts, columns)
+    return parts
 
 
 def _product_columns(frame: pd.DataFrame, path, products: list[str], totals: list[str]
@@ -351,16 +379,16 @@ def _product_columns(frame: pd.DataFrame, path, products: list[str], totals: lis
                    for kind in ("orders", "gmv"))
     for kind, parts in (("orders", orders), ("gmv", gmv)):
         if kind in totals:
-            _adds_up(frame, path, kind, parts, products)
+            _adds_up(frame, path, kind, parts, [f"{kind}_{p}" for p in products])
     return orders, gmv
 
 
-def _adds_up(frame: pd.DataFrame, path, kind: str, parts: np.ndarray, products: list[str]
+def _adds_up(frame: pd.DataFrame, path, kind: str, parts: np.ndarray, names: list[str]
              ) -> None:
-    """Refuse a row whose ``kind`` total differs from the sum of its per-product ``parts``
-    by more than rounding (0.1% of the total plus 0.01)."""
+    """Refuse a row whose ``kind`` total differs from the sum of its ``parts`` (the
+    columns ``names``) by more than rounding (0.1% of the total plus 0.01)."""
     total, summed = _numeric(frame, path, kind), parts.sum(axis=1)
-    columns = ", ".join(f"{kind}_{p}" for p in products)
+    columns = ", ".join(names)
     _first_bad(path, kind, np.abs(summed - total) > 1e-3 * np.abs(total) + 0.01,
                lambda i: f"{total[i]:g}, but {columns} add up to {summed[i]:g}")
 
@@ -381,6 +409,17 @@ def check_products(series: MediaSeries, products: list[str]) -> None:
         raise DataError(series.source, f"orders_{missing[0]}", None, "missing column: "
                         f"per-product columns must cover every product of the scenario "
                         f"({allowed})")
+
+
+def check_sources(series: MediaSeries, sources: list[str]) -> None:
+    """Refuse ``source_orders_<source>`` columns for sources not in ``sources`` (those the
+    engine records for the scenario)."""
+    for s in series.sources:
+        if s not in sources:
+            hint = difflib.get_close_matches(s, sources, n=1)
+            raise DataError(series.source, f"source_orders_{s}", None, f"no influence source "
+                            f"{s!r} in the scenario; its sources are {', '.join(sources)}"
+                            + (f" (did you mean {hint[0]!r}?)" if hint else ""))
 
 
 def load_choice_panel(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> ChoicePanel:
@@ -537,3 +576,77 @@ def load_repurchase(path: str | Path, *,
     if closeness(SUMMARY_COLUMNS + SUMMARY_OPTIONAL) > closeness(TRANSACTION_COLUMNS):
         return load_customer_summary(path, max_bytes=max_bytes)
     return load_transactions(path, max_bytes=max_bytes)
+
+
+ORDER_LOG_COLUMNS = ("customer_id", "time", "product", "price", "units", "source")
+
+
+@dataclass(frozen=True)
+class OrderLog:
+    """One row per order, in file order: ``customer`` (integer codes of ``customer_id``),
+    ``hour`` (hours since the campaign's start), ``product`` and ``source`` (indices into
+    ``products`` and ``sources``), unit ``price`` paid and ``units``."""
+
+    source_file: str
+    products: tuple[str, ...]
+    sources: tuple[str, ...]
+    customer: np.ndarray
+    hour: np.ndarray
+    product: np.ndarray
+    price: np.ndarray
+    units: np.ndarray
+    source: np.ndarray
+
+
+def load_order_log(path: str | Path, *, products: list[str], sources: list[str],
+                   start_date: str, days: int, max_bytes: int = MAX_FILE_BYTES) -> OrderLog:
+    """Load an order log ``customer_id, time, product, price, units, source`` for a
+    campaign of ``days`` days from ``start_date`` whose scenario has ``products`` and
+    influence ``sources`` (see the module notes for ``time``)."""
+    frame = _read(path, max_bytes, dtype={"customer_id": str, "product": str, "source": str,
+                                          "time": str})
+    _require(frame, path, list(ORDER_LOG_COLUMNS), [])
+    customer = frame["customer_id"]
+    _first_bad(path, "customer_id", customer.isna().to_numpy(), lambda i: "missing value")
+    codes = {name: _codes(frame, path, name, allowed)
+             for name, allowed in (("product", products), ("source", sources))}
+    price = _numeric(frame, path, "price", positive=True)
+    units = _numeric(frame, path, "units", integer=True)
+    _first_bad(path, "units", units < 1, lambda i: f"must be at least 1, got {units[i]:g}")
+    hour = _hours(frame, path, start_date)
+    outside = (hour < 0) | (hour >= days * 24)
+    _first_bad(path, "time", outside, lambda i: f"{frame['time'].iloc[i]!r} is outside the "
+               f"campaign's calendar ({days} days from {start_date}: hours 0 to {days * 24})")
+    ids = pd.factorize(customer.astype(str).str.strip())[0]
+    return OrderLog(str(path), tuple(products), tuple(sources), ids.astype(np.int64), hour,
+                    codes["product"], price, units.astype(np.int64), codes["source"])
+
+
+def _codes(frame: pd.DataFrame, path, column: str, allowed: list[str]) -> np.ndarray:
+    """Indices into ``allowed`` of a text column; refuse a missing or unknown value."""
+    values = frame[column]
+    _first_bad(path, column, values.isna().to_numpy(), lambda i: "missing value")
+    text = values.astype(str).str.strip().to_numpy()
+    known = np.isin(text, allowed)
+
+    def unknown(i: int) -> str:
+        hint = difflib.get_close_matches(text[i], allowed, n=1)
+        return (f"{text[i]!r} is not one of the scenario's {column}s: {', '.join(allowed)}"
+                + (f" (did you mean {hint[0]!r}?)" if hint else ""))
+
+    _first_bad(path, column, ~known, unknown)
+    return np.array([allowed.index(t) for t in text], dtype=np.int64)
+
+
+def _hours(frame: pd.DataFrame, path, start_date: str) -> np.ndarray:
+    """``time`` in hours since the campaign's start: numbers as hours, else ISO date/times
+    against ``start_date``."""
+    raw = frame["time"]
+    _first_bad(path, "time", raw.isna().to_numpy(), lambda i: "missing value (NaN)")
+    numbers = pd.to_numeric(raw, errors="coerce")
+    if numbers.notna().all():
+        return _numeric(frame, path, "time", nonnegative=False)
+    stamps = pd.to_datetime(raw, errors="coerce", format="mixed")
+    _first_bad(path, "time", stamps.isna().to_numpy(), lambda i: f"not a number of hours "
+               f"or an ISO date/time: {raw.iloc[i]!r}")
+    return ((stamps - pd.Timestamp(start_date)) / pd.Timedelta(hours=1)).to_numpy(float)

@@ -3,7 +3,7 @@
 Each design point is one world of a batched run (``simulation.run_batch``): ``batch_size``
 worlds per pass, passes spread over ``cores`` processes. Every finished pass is written to
 ``store`` at once (``batch_NNNN.npz``: the points, their seeds, daily orders and GMV per
-product), keyed by a fingerprint of everything that shapes it, so an interrupted
+product, daily orders per influence source, and daily repeat-purchase counts), keyed by a fingerprint of everything that shapes it, so an interrupted
 calibration resumes without re-running a finished pass, and a changed scenario, design or
 stored layout never reuses a stale one.
 """
@@ -23,6 +23,7 @@ from simulation.io import write_atomic
 
 from ..parallel import ordered_map
 from . import agent_model
+from .order_statistics import repeat_counts
 from .priors import from_z
 from .simulator import PRIORS, overrides
 
@@ -35,17 +36,21 @@ class Design:
     seeds: np.ndarray  # (N,)
     orders: np.ndarray  # (N, products, days)
     gmv: np.ndarray  # (N, products, days)
+    by_source: np.ndarray  # (N, sources, days) orders by influence source
+    repeats: np.ndarray  # (N, days, 4) order_statistics.repeat_counts
 
 
-SERIES = "daily by product"
+ARRAYS = ("orders", "gmv", "by_source", "repeats")
+SERIES = "daily by product, by source, repeat counts"
 """What a stored pass holds; part of the fingerprint, so passes of another layout are
 simulated again rather than misread."""
 
 
 def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
-                    seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Daily orders and GMV per product (K, products, days) of one world per design point,
-    in one batched pass."""
+                    seeds: np.ndarray) -> tuple[np.ndarray, ...]:
+    """One world per design point, in one batched pass: daily orders and GMV per product
+    (K, products, days), orders per source (K, sources, days) and repeat counts
+    (K, days, 4), as :data:`ARRAYS` names them."""
     import simulation
 
     thetas = {n: from_z(PRIORS[n], z[:, j]) for j, n in enumerate(names)}
@@ -53,7 +58,26 @@ def simulate_points(scenario: Scenario, names: tuple[str, ...], z: np.ndarray,
                                                             for n in names}))
               for i in range(len(z))]
     batch = simulation.run_batch(worlds, [int(s) for s in seeds])
-    return batch.daily_by_product("orders"), batch.daily_by_product("gmv")
+    return (batch.daily_by_product("orders"), batch.daily_by_product("gmv"),
+            daily_by_source(batch), batch_repeat_counts(batch))
+
+
+def daily_by_source(batch) -> np.ndarray:
+    """(K, sources, days) daily orders of each source (``batch.model.sources``)."""
+    every, days = batch.model.recorder.every, batch.model.scenario.calendar.days
+    per_slot = batch.metric("orders")  # (K, slots, sources)
+    day_of_slot = np.arange(per_slot.shape[1]) * every // 24
+    out = np.zeros((batch.k, per_slot.shape[2], days))
+    np.add.at(out, (slice(None), slice(None), day_of_slot), per_slot.transpose(0, 2, 1))
+    return out
+
+
+def batch_repeat_counts(batch) -> np.ndarray:
+    """(K, days, 4) repeat counts of each world's order log."""
+    consumer, hour, _, product, price, *_ = batch.model.recorder.order_log()
+    return repeat_counts(consumer, hour, product, price,
+                         days=batch.model.scenario.calendar.days,
+                         group=batch.model.worlds.world[consumer], groups=batch.k)
 
 
 def fingerprint(scenario: Scenario, names: tuple[str, ...], extra: dict) -> str:
@@ -71,7 +95,7 @@ def run_design(scenario: Scenario, names: tuple[str, ...], z: np.ndarray, seeds:
     """Simulate every design point (resuming from ``store``); ``report(done, total,
     elapsed)`` is called after each pass."""
     chunks = [slice(i, min(i + batch_size, len(z))) for i in range(0, len(z), batch_size)]
-    results: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    results: dict[int, tuple[np.ndarray, ...]] = {}
     if store is not None:
         store.mkdir(parents=True, exist_ok=True)
         for i in range(len(chunks)):
@@ -81,10 +105,10 @@ def run_design(scenario: Scenario, names: tuple[str, ...], z: np.ndarray, seeds:
     started = time.perf_counter()
     todo = [i for i in range(len(chunks)) if i not in results]
 
-    def finished(i: int, daily: tuple[np.ndarray, np.ndarray]) -> None:
+    def finished(i: int, daily: tuple[np.ndarray, ...]) -> None:
         results[i] = daily
         if store is not None:
-            _save(store / f"batch_{i:04d}.npz", key, z[chunks[i]], seeds[chunks[i]], *daily)
+            _save(store / f"batch_{i:04d}.npz", key, z[chunks[i]], seeds[chunks[i]], daily)
         if report is not None:
             done = sum(chunks[j].stop - chunks[j].start for j in results)
             report(done, len(z), time.perf_counter() - started)
@@ -93,15 +117,15 @@ def run_design(scenario: Scenario, names: tuple[str, ...], z: np.ndarray, seeds:
     for i, daily in zip(todo, ordered_map(simulate_points, arguments, cores=cores),
                         strict=True):
         finished(i, daily)
-    orders = np.concatenate([results[i][0] for i in range(len(chunks))])
-    gmv = np.concatenate([results[i][1] for i in range(len(chunks))])
-    return Design(z, seeds, orders, gmv)
+    return Design(z, seeds, *(np.concatenate([results[i][a] for i in range(len(chunks))])
+                              for a in range(len(ARRAYS))))
 
 
-def _save(path: Path, key: str, z, seeds, orders, gmv) -> None:
+def _save(path: Path, key: str, z, seeds, arrays: tuple[np.ndarray, ...]) -> None:
     def write(tmp: Path) -> None:
         with open(tmp, "wb") as f:
-            np.savez(f, key=np.array(key), z=z, seeds=seeds, orders=orders, gmv=gmv)
+            np.savez(f, key=np.array(key), z=z, seeds=seeds,
+                     **dict(zip(ARRAYS, arrays, strict=True)))
 
     write_atomic(path, write)
 
@@ -113,6 +137,6 @@ def _load(path: Path, key: str, z: np.ndarray):
         with np.load(path) as f:
             if str(f["key"]) != key or not np.array_equal(f["z"], z):
                 return None
-            return f["orders"], f["gmv"]
+            return tuple(f[a] for a in ARRAYS)
     except (OSError, ValueError, KeyError):
         return None  # a damaged pass is simulated again

@@ -9,9 +9,9 @@ simulations amortised by an emulator, as in Wilkinson 2014 and Järvenpää et a
    worlds (:mod:`analysis.calibration.design`), and summarised by the statistics of
    :mod:`analysis.calibration.simulator`. A further ``M`` points are simulated ``R`` times
    each to measure how far the emulator's mean misses (its lack of fit), and a few points
-   at up to ten times the population measure how far a larger market's statistics sit from
-   the emulator (the simulator is not exactly size-free); both gaps join the likelihood's
-   variance.
+   at the observed market's own size measure how far its statistics sit from the emulator
+   (the simulator is not exactly size-free: a 2,000-consumer market may have no KOL at
+   all); both gaps join the likelihood's variance.
 2. **Emulator.** For each statistic ``s_j``: a mean ``m_j(z)``, a polynomial of degree 3 in
    ``z`` fitted by least squares, and a log-variance ``log v_j(z)``, of degree 2, fitted to
    the squared residuals; the residuals' correlation ``C`` is pooled.
@@ -22,7 +22,12 @@ simulations amortised by an emulator, as in Wilkinson 2014 and Järvenpää et a
    statistics' simulation noise shrinks as ``1 / n`` with the number of consumers ``n``
    (they are per-consumer rates and shares), so data from a large market are matched with
    the noise of that market, not of the small simulated one; ``F / N`` (features over
-   design points) is the emulator's own estimation noise.
+   design points) is the emulator's own estimation noise. A model discrepancy
+   ``diag(tau_g^2)``, one half-normal ``tau_g`` per group of statistics (level, price,
+   timing, flash, source, repeat), is estimated with the parameters (Kennedy & O'Hagan
+   2001), so data with effects the model lacks widen the posterior rather than pin it.
+4. **Check.** Posterior draws are simulated at the observed market's size, so the
+   predictive spread carries that market's counting noise (not a small market's, scaled).
 
 The result is an ordinary :class:`~analysis.calibration.base.Calibration` (InferenceData,
 R-hat, ESS), so ``compare --posterior`` and the notebooks take it unchanged.
@@ -45,12 +50,14 @@ from scenarios import Scenario
 from ..parallel import START_METHOD
 from ..seeds import replication_seeds, stream_of
 from .base import Calibration, PosteriorCheck
-from .design import Design, fingerprint, run_design, simulate_points
+from .design import Design, fingerprint, run_design
+from .order_statistics import repeat_counts, scenario_sources
 from .priors import Prior, from_z, to_z, transformed_normal
 from .simulator import (
     PARAMETERS,
     PRIORS,
     baseline,
+    statistic_groups,
     statistic_names,
     statistics,
 )
@@ -200,65 +207,117 @@ class FitOptions:
     chains: int = 2
     seed: int = 0
     fit_days: int | None = None  # fit on the first days only (held-out check on the rest)
-    check_draws: int = 40
-    check_scale: int = 10  # the checks simulate up to this many times ``population``
-    size_points: int = 8  # points simulated at the larger size (size discrepancy)
-    size_replicates: int = 4
+    check_draws: int = 40  # posterior draws the predictive check simulates (observed size)
+    size_points: int = 8  # points simulated at the observed market's size (size discrepancy)
+    size_replicates: int = 2
+    discrepancy_scale: float | None = 0.1  # half-normal scale of the model discrepancy's sd
+    # per statistic group; None: no discrepancy term (the model taken as exact)
 
     @property
     def lof_points(self) -> int:
         return min(self.lack_of_fit_points, max(4, self.simulations // 256))
 
+    def batch_at(self, size: int) -> int:
+        """Worlds per pass at ``size`` consumers: as many consumers per pass as a design
+        pass holds."""
+        return max(1, self.batch_size * self.population // size)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Which kinds of data the statistics are computed from: the daily totals always; per
+    product, orders by source (the scenario's ``sources``), an order log's repeats."""
+
+    by_product: bool = False
+    sources: tuple[str, ...] | None = None
+    repeats: bool = False
+
+    def names(self, scenario: Scenario, days: int) -> list[str]:
+        return statistic_names(scenario, days, by_product=self.by_product,
+                               sources=None if self.sources is None else list(self.sources),
+                               repeats=self.repeats)
+
+    def statistics(self, design: Design, scenario: Scenario, days: int,
+                   population: int) -> np.ndarray:
+        """Statistics of a design's (or of observed data laid out as one) first ``days``
+        days."""
+        orders, gmv = design.orders[..., :days], design.gmv[..., :days]
+        if not self.by_product:
+            orders, gmv = orders.sum(axis=1), gmv.sum(axis=1)
+        return statistics(
+            orders, gmv, population=population, scenario=scenario,
+            by_source=None if self.sources is None else design.by_source[..., :days],
+            sources=None if self.sources is None else list(self.sources),
+            repeats=design.repeats[:, :days] if self.repeats else None)
+
 
 def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
                   parameters: tuple[str, ...] = PARAMETERS,
                   priors: dict[str, Prior] | None = None, options: FitOptions | None = None,
-                  store: Path | None = None,
+                  order_log=None, store: Path | None = None,
                   report: Callable[[str], None] | None = None) -> Calibration:
     """Fit ``parameters`` of ``scenario`` to observed ``daily`` orders and GMV.
 
     ``daily`` has one row per campaign day with columns ``orders`` and ``gmv``; its length
     must match the scenario's calendar. With ``orders_<product>`` and ``gmv_<product>`` for
-    every product of the scenario, the price statistic is one per product. ``priors``
-    replace the default priors of some parameters (e.g. from a component model's
+    every product of the scenario, the price statistic is one per product; with
+    ``source_orders_<source>`` columns (a source without one had no orders), the shares of
+    orders by source join the statistics; with ``order_log`` (a
+    :class:`~analysis.calibration.data.OrderLog`) the repeat buyers' statistics.
+    ``priors`` replace the default priors of some parameters (e.g. from a component model's
     posterior); the design always covers the default priors. ``store`` keeps finished
     simulations so that a rerun resumes.
     """
     say = report or (lambda _msg: None)
     _check_inputs(daily, scenario, parameters)
-    by_product = _by_product(daily, scenario)
     started = time.perf_counter()
     names, opt = tuple(parameters), options or FitOptions()
     fit_days = opt.fit_days or scenario.calendar.days
     n_obs = scenario.market.population
-    emulator, small = build_emulator(scenario, names, opt, by_product=by_product, store=store,
-                                     say=say)
-    observed = statistics(*_observed(daily, scenario, by_product, fit_days),
-                          population=n_obs, scenario=scenario)[0]
+    observed_design = observed_series(daily, scenario, order_log)
+    evidence = Evidence(_by_product(daily, scenario),
+                        tuple(scenario_sources(scenario)) if _has_sources(daily) else None,
+                        order_log is not None)
+    emulator, _, kept = build_emulator(scenario, names, opt, evidence=evidence,
+                                           store=store, say=say)
+    stat_names = [n for n, k in zip(evidence.names(scenario, fit_days), kept, strict=True) if k]
+    observed = evidence.statistics(observed_design, scenario, fit_days, n_obs)[0][kept]
     say(f"emulator fitted ({time.perf_counter() - started:.0f} s); sampling the posterior")
     chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
-    idata = sample_posterior(names, chosen, emulator, observed, opt.population / n_obs, opt)
-    check = _predictive_check(idata, names, small, daily, opt, n_obs)
+    idata = sample_posterior(names, chosen, emulator, observed, opt.population / n_obs, opt,
+                             groups=statistic_groups(stat_names))
+    say(f"simulating {opt.check_draws} posterior draws at the observed {n_obs:,} consumers "
+        "for the predictive check")
+    check = _predictive_check(idata, names, scenario, daily, opt)
     contraction = {n: float(idata.posterior[n].std()) / _prior_sd(chosen[n]) for n in names}
     say(f"done in {time.perf_counter() - started:.0f} s")
-    stat_names = statistic_names(scenario, fit_days, by_product=by_product)
+    dropped = [n for n, k in zip(evidence.names(scenario, fit_days), kept, strict=True)
+               if not k]
     meta = {"method": "emulated synthetic likelihood (NUTS)", "population": opt.population,
             "simulations": opt.simulations + opt.lof_points * opt.lack_of_fit_replicates,
             "design_points": opt.simulations, "fit_days": fit_days,
             "statistics": stat_names, "observed_statistics": observed.tolist(),
-            "contraction": contraction,
+            "constant_statistics_dropped": dropped, "contraction": contraction,
+            "discrepancy_sd": _discrepancy_means(idata),
             "priors": {n: p.to_dict() for n, p in chosen.items()},
             "lack_of_fit": dict(zip(stat_names, emulator.lack_of_fit.tolist(), strict=True)),
             "wall_seconds": time.perf_counter() - started, **baseline(scenario)}
     return Calibration("simulator", idata, names, check, meta=meta)
 
 
+def _discrepancy_means(idata) -> dict[str, float]:
+    return {str(v).removeprefix("discrepancy_"): float(idata.posterior[v].mean())
+            for v in idata.posterior.data_vars if str(v).startswith("discrepancy_")}
+
+
 def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, *,
-                   by_product: bool = False, store: Path | None = None,
-                   say: Callable[[str], None] = lambda _m: None) -> tuple[Emulator, Scenario]:
+                   evidence: Evidence = Evidence(), store: Path | None = None,
+                   say: Callable[[str], None] = lambda _m: None
+                   ) -> tuple[Emulator, Scenario, np.ndarray]:
     """Simulate the design (resuming from ``store``) and fit the emulator of the statistics
-    (``by_product``: with a price statistic per product); also returns the scenario at the
-    simulated population."""
+    ``evidence`` asks for; also returns the scenario at the simulated population and which
+    statistics were kept (a statistic constant over the whole design, such as the share of
+    a source no design world has, informs nothing and is dropped)."""
     import simulation
 
     fit_days = opt.fit_days or scenario.calendar.days
@@ -280,39 +339,31 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
         f"{opt.lack_of_fit_replicates} replicates) on {opt.cores} cores")
     design = run_design(small, names, z, seeds, batch_size=opt.batch_size, cores=opt.cores,
                         store=store, key=key, report=progress)
-    stats = _design_statistics(design, scenario, by_product, fit_days, opt.population)
+    stats = evidence.statistics(design, scenario, fit_days, opt.population)
     n_design = opt.simulations
+    kept = stats[:n_design].std(axis=0) > 1e-9
+    stats = stats[:, kept]
     emulator = Emulator.fit(design.z[:n_design], stats[:n_design])
     reps = stats[n_design:].reshape(opt.lof_points, opt.lack_of_fit_replicates, -1)
     emulator = emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates], reps)
-    big = min(n_obs, opt.check_scale * opt.population)
-    if big <= opt.population:
-        return emulator, small
+    if n_obs <= opt.population:
+        return emulator, small, kept
     # The simulator is not exactly size-free (finite-size effects: reach saturation, ties
-    # per consumer); measure how far a larger market's statistics sit from the emulator, and
-    # count that as part of the misfit, so data from a large market are not over-trusted.
-    market = simulation.rescale(small, big)
+    # per consumer, KOL accounts that round to none in a small market); measure how far
+    # the observed market's statistics sit from the emulator, at its own size, and count
+    # that as part of the misfit, so data from a large market are not over-trusted.
     rng = np.random.default_rng(stream_of(opt.seed, SIZE_CHECK))
     points = rng.standard_normal((opt.size_points, len(names)))
     z_big = np.repeat(points, opt.size_replicates, axis=0)
     seeds_big = rng.integers(0, 2**31 - 1, size=len(z_big))
-    say(f"simulating {len(z_big)} campaigns of {big:,} consumers for the size check")
-    sized = run_design(market, names, z_big, seeds_big, batch_size=opt.batch_size,
+    say(f"simulating {len(z_big)} campaigns of {n_obs:,} consumers for the size check")
+    sized = run_design(scenario, names, z_big, seeds_big, batch_size=opt.batch_at(n_obs),
                        cores=opt.cores, store=None if store is None else store / "size",
-                       key=key + f"-size-{big}", report=None)
-    big_stats = _design_statistics(sized, scenario, by_product, fit_days, big)
+                       key=key + f"-size-{n_obs}", report=None)
+    big_stats = evidence.statistics(sized, scenario, fit_days, n_obs)[:, kept]
     return emulator.with_size_discrepancy(
         points, big_stats.reshape(opt.size_points, opt.size_replicates, -1),
-        opt.population / big), small
-
-
-def _design_statistics(design: Design, scenario: Scenario, by_product: bool, days: int,
-                       population: int) -> np.ndarray:
-    """Statistics of the design's first ``days`` days, per product or of the totals."""
-    orders, gmv = design.orders[..., :days], design.gmv[..., :days]
-    if not by_product:
-        orders, gmv = orders.sum(axis=1), gmv.sum(axis=1)
-    return statistics(orders, gmv, population=population, scenario=scenario)
+        opt.population / n_obs), small, kept
 
 
 def _by_product(daily: pd.DataFrame, scenario: Scenario) -> bool:
@@ -325,13 +376,30 @@ def _by_product(daily: pd.DataFrame, scenario: Scenario) -> bool:
     return not missing
 
 
-def _observed(daily: pd.DataFrame, scenario: Scenario, by_product: bool, days: int
-              ) -> tuple[np.ndarray, np.ndarray]:
-    """The observed first ``days`` days: (1, products, days) per product, else (1, days)."""
-    if not by_product:
-        return daily["orders"].to_numpy()[None, :days], daily["gmv"].to_numpy()[None, :days]
-    return tuple(daily[[f"{kind}_{p.name}" for p in scenario.own_products]].to_numpy(
-        dtype=np.float64).T[None, :, :days] for kind in ("orders", "gmv"))
+def _has_sources(daily: pd.DataFrame) -> bool:
+    return any(str(c).startswith("source_orders_") for c in daily.columns)
+
+
+def observed_series(daily: pd.DataFrame, scenario: Scenario, order_log=None) -> Design:
+    """The observed data laid out as a one-world design (so that their statistics are
+    computed by the design's own code): orders and GMV per product (the totals as a single
+    product without per-product columns), orders by source (zero for a source without a
+    column), the order log's repeat counts."""
+    days = scenario.calendar.days
+    if _by_product(daily, scenario):
+        orders, gmv = (daily[[f"{kind}_{p.name}" for p in scenario.own_products]].to_numpy(
+            dtype=np.float64).T[None] for kind in ("orders", "gmv"))
+    else:
+        orders, gmv = (daily[[kind]].to_numpy(dtype=np.float64).T[None]
+                       for kind in ("orders", "gmv"))
+    sources = scenario_sources(scenario)
+    by_source = np.stack([daily[f"source_orders_{s}"].to_numpy(dtype=np.float64)
+                          if f"source_orders_{s}" in daily else np.zeros(days)
+                          for s in sources])[None]
+    repeats = np.zeros((1, days, 4)) if order_log is None else repeat_counts(
+        order_log.customer, order_log.hour, order_log.product, order_log.price, days=days)
+    return Design(np.zeros((1, 0)), np.zeros(1, dtype=np.int64), orders, gmv, by_source,
+                  repeats)
 
 
 def _check_inputs(daily: pd.DataFrame, scenario: Scenario, parameters) -> None:
@@ -363,9 +431,17 @@ def _prior_sd(prior: Prior) -> float:
 
 
 def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observed: np.ndarray,
-            scale: float, opt: FitOptions):
+                     scale: float, opt: FitOptions, *, groups: list[str] | None = None):
     """NUTS on the emulated likelihood, its covariance fixed at the posterior mode (so the
-    statistics can be whitened once and every step is a polynomial and a sum of squares)."""
+    statistics can be whitened once and every step is a polynomial and a sum of squares).
+
+    With ``groups`` (each statistic's group, :func:`~analysis.calibration.simulator.
+    statistic_groups`) and ``opt.discrepancy_scale``, the likelihood gains a model
+    discrepancy, one ``tau_g ~ HalfNormal(discrepancy_scale)`` per group, estimated with the
+    parameters (Kennedy & O'Hagan 2001): statistic ``j`` of group ``g`` may miss by
+    ``tau_g``; in the whitened coordinates ``W s`` its variance adds ``(W**2) @ tau**2``
+    (the diagonal of ``W diag(tau**2) W'``), so statistics the model cannot match widen the
+    posterior instead of pinning it to a wrong value."""
     import pymc as pm
     import pytensor.tensor as pt
     from scipy.stats import norm as normal
@@ -399,30 +475,39 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
         # with its leverage, which widens the likelihood where the design cannot vouch for it
         at = pt.stack(z)
         base_factor = scale + len(emulator.mean_terms) / emulator.design_size
-        inflation = (scale + emulator.pytensor_leverage(at)) / base_factor
-        pm.Normal("whitened_statistics", mu=pt.dot(whiten, emulator.pytensor_mean(at)),
-                  sigma=pt.sqrt(pt.maximum(inflation, 1.0)), observed=whiten @ observed)
+        inflation = pt.maximum((scale + emulator.pytensor_leverage(at)) / base_factor, 1.0)
+        mean = pt.dot(whiten, emulator.pytensor_mean(at))
+        variance = inflation
+        if groups is not None and opt.discrepancy_scale is not None:
+            # the discrepancy's variance carried into the whitened coordinates, diagonal
+            # there (exact at tau = 0; a full covariance would need a Cholesky per step,
+            # which costs 40 times the whole step)
+            labels = list(dict.fromkeys(groups))
+            tau = pt.stack([pm.HalfNormal(f"discrepancy_{g}", sigma=opt.discrepancy_scale)
+                            for g in labels])
+            variance = inflation + pt.dot(whiten ** 2,
+                                          tau[np.array([labels.index(g) for g in groups])] ** 2)
+        pm.Normal("whitened_statistics", mu=mean, sigma=pt.sqrt(variance),
+                  observed=whiten @ observed)
         return pm.sample(draws=opt.draws, tune=opt.tune, chains=opt.chains,
                          cores=min(opt.cores, opt.chains), random_seed=opt.seed,
                          initvals=initvals, target_accept=0.95, progressbar=False,
                          compute_convergence_checks=False, mp_ctx=START_METHOD)
 
 
-def _predictive_check(idata, names, small: Scenario, daily: pd.DataFrame, opt: FitOptions,
-                      n_obs: int) -> PosteriorCheck:
-    """Daily orders of posterior draws (scaled to the observed market) against the data."""
+def _predictive_check(idata, names, scenario: Scenario, daily: pd.DataFrame,
+                      opt: FitOptions) -> PosteriorCheck:
+    """Daily orders of posterior draws, simulated at the observed market's size (so the
+    predictive spread has the observed market's counting noise), against the data."""
     post = {n: idata.posterior[n].values.ravel() for n in names}
     total = len(post[names[0]])
     pick = np.random.default_rng(stream_of(opt.seed, CHECK_DRAWS)).choice(total, size=opt.check_draws,
                                                       replace=False)
     z = np.column_stack([to_z(PRIORS[n], post[n][pick]) for n in names])
     seeds = replication_seeds(opt.seed, len(pick), stream=CHECK_RUNS)
-    import simulation
-
-    size = min(n_obs, opt.check_scale * opt.population)
-    market = simulation.rescale(small, size) if size != opt.population else small
-    orders, _ = simulate_points(market, names, z, seeds)
-    predicted = orders.sum(axis=1) * (n_obs / size)
+    design = run_design(scenario, names, z, seeds,
+                        batch_size=opt.batch_at(scenario.market.population), cores=opt.cores)
+    predicted = design.orders.sum(axis=1)
     days = np.arange(len(daily))
     return PosteriorCheck(days, daily["orders"].to_numpy(dtype=float), predicted, "day",
                           "orders")

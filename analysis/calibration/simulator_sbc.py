@@ -1,13 +1,16 @@
 """Simulation-based calibration of the agent-model fit (Talts et al. 2018).
 
-``n`` truths are drawn from the prior; each is simulated once (all of them in one batched
-pass, at the design's population, so the observed market is the simulated one); each data
-set is fitted with the same emulator (:mod:`analysis.calibration.emulator`, its design
-simulated once); the rank of every truth among ``L`` thinned posterior draws is recorded.
+``n`` truths are drawn from the prior; each is simulated once, in the observed market:
+``scenario``'s own population, which may be far larger than the design's (the regime real
+fits use, where the likelihood's noise is the design's scaled by ``n_sim / n_obs``), or the
+design's population itself. With a model-discrepancy term (``options.discrepancy_scale``)
+each truth also draws its discrepancy sds from their prior and adds that noise to its
+statistics, so the data come from the model being fitted. Each data set is fitted with the
+same emulator (:mod:`analysis.calibration.emulator`, its design simulated once); the rank
+of every truth among ``L`` thinned posterior draws is recorded.
 If the fit is calibrated, each parameter's ranks are uniform on ``0..L``: a chi-squared
 test over ``bins`` equal bins gives its p-value. Finished fits are kept in ``store``
-(one JSON line per truth, :mod:`analysis.resumable`, keyed by the study's settings and the
-source fingerprint), so an interrupted study resumes and a study of other code starts anew.
+(one JSON line per truth), so an interrupted study resumes.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from simulation.fingerprint import work_key
 from ..resumable import ResumableLog
 from . import agent_model
 from . import emulator as emulator_module
-from .design import simulate_points
-from .emulator import FitOptions, build_emulator, sample_posterior
+from .agent_model import PRIORS, statistic_groups
+from .design import run_design
+from .emulator import Evidence, FitOptions, build_emulator, sample_posterior
+from .order_statistics import scenario_sources
 from .priors import from_z
-from .simulator import PRIORS, statistics
 
 
 @dataclass(frozen=True)
@@ -57,49 +61,65 @@ class SimulatorSBC:
 
 
 def study_key(small: Scenario, names: tuple[str, ...], *, n: int, seed: int, draws: int,
-              options: FitOptions) -> str:
-    """The key of a study's fits: its scenario, parameters, settings and the source of the
-    engine, the emulator and the agent model's mapping."""
+              options: FitOptions, evidence: Evidence) -> str:
+    """The key of a study's fits: its scenario, parameters, settings, data kinds and the
+    source of the engine, the emulator and the agent model's mapping."""
     return work_key({"scenario": small.model_dump(mode="json"), "names": names, "n": n,
-                     "seed": seed, "draws": draws, "options": asdict(options)},
+                     "seed": seed, "draws": draws, "options": asdict(options),
+                     "evidence": repr(evidence)},
                     Path(__file__), Path(emulator_module.__file__), Path(agent_model.__file__))
 
 
 def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(PRIORS),
-                  options: FitOptions | None = None, draws: int = 99,
-                  seed: int = 0, store: Path | None = None, design_store: Path | None = None,
-                  progress=None) -> SimulatorSBC:
-    """SBC over ``n`` prior truths of ``scenario`` (simulated at ``options.population``);
-    ``design_store`` may be a fit's ``simulations`` folder with the same design, reused."""
+                  options: FitOptions | None = None, draws: int = 99, seed: int = 0,
+                  evidence: Evidence | None = None, store: Path | None = None,
+                  design_store: Path | None = None, progress=None) -> SimulatorSBC:
+    """SBC over ``n`` prior truths simulated in ``scenario``'s market (its population; the
+    design at ``options.population``); ``evidence`` says which statistics (default: every
+    kind the engine records, orders by source and repeats); ``design_store`` may be a fit's
+    ``simulations`` folder with the same design, reused."""
     options = options or FitOptions(draws=500, tune=500)
+    evidence = evidence or Evidence(sources=tuple(scenario_sources(scenario)), repeats=True)
     if design_store is None and store is not None:
         design_store = store / "design"
-    emulator, small = build_emulator(scenario, names, options, store=design_store)
+    emulator, small, kept = build_emulator(scenario, names, options, evidence=evidence,
+                                           store=design_store)
     rng = np.random.default_rng(seed)
     truths_z = rng.standard_normal((n, len(names)))
     seeds = rng.integers(0, 2**31 - 1, size=n)
-    orders, gmv = simulate_points(small, names, truths_z, seeds)
+    n_obs = scenario.market.population
+    truths = run_design(scenario, names, truths_z, seeds, batch_size=options.batch_at(n_obs),
+                        cores=options.cores,
+                        store=None if store is None else store / "truths",
+                        key=f"sbc-truths-{seed}-{n}")
     fit_days = options.fit_days or scenario.calendar.days
-    observed = statistics(orders.sum(axis=1)[:, :fit_days], gmv.sum(axis=1)[:, :fit_days],
-                          population=options.population, scenario=scenario)
+    stat_names = [s for s, k in zip(evidence.names(scenario, fit_days), kept, strict=True) if k]
+    groups = statistic_groups(stat_names)
+    observed = evidence.statistics(truths, scenario, fit_days, n_obs)[:, kept]
+    if options.discrepancy_scale is not None:
+        labels = list(dict.fromkeys(groups))
+        tau = np.abs(rng.normal(0.0, options.discrepancy_scale, size=(n, len(labels))))
+        index = np.array([labels.index(g) for g in groups])
+        observed = observed + tau[:, index] * rng.standard_normal(observed.shape)
+    prior_sd = {k: float(np.std(from_z(PRIORS[k],
+        np.random.default_rng(0).standard_normal(20_000)))) for k in names}
     log = None if store is None else ResumableLog(
         store / "sbc.jsonl", study_key(small, names, n=n, seed=seed, draws=draws,
-                                       options=options))
+                                       options=options, evidence=evidence))
     done = {} if log is None else {row["i"]: (row["ranks"], row["contraction"])
                                    for row in log.rows()}
     for i in range(n):
         if i in done:
             continue
         idata = sample_posterior(names, {k: PRIORS[k] for k in names}, emulator, observed[i],
-                                 1.0, options)
+                                 options.population / n_obs, options, groups=groups)
         ranks, ratio = [], []
         for j, name in enumerate(names):
             post = idata.posterior[name].values.ravel()
             thinned = post[np.linspace(0, len(post) - 1, draws).astype(int)]
             truth = from_z(PRIORS[name], truths_z[i, j])
             ranks.append(int((thinned < truth).sum()))
-            ratio.append(float(post.std() / np.std(from_z(PRIORS[name],
-                np.random.default_rng(0).standard_normal(20_000)))))
+            ratio.append(float(post.std() / prior_sd[name]))
         done[i] = (ranks, ratio)
         if log is not None:
             log.append({"i": i, "ranks": ranks, "contraction": ratio})
