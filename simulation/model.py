@@ -142,10 +142,14 @@ class CampaignModel(mesa.Model):
                                    first_source=self.organic + 1, streams=self.streams)
         self.social = social or NoNetwork()
         self.sampler = ChannelSampler(worlds)
-        self.hour_weight = pacing.hour_weights(scenario)
-        # (worlds, channels, hours) plans: each world paces its own budgets
-        self.spend_plan = np.stack([pacing.spend_plan(s) for s in worlds.scenarios])
-        self.capacity = np.stack([pacing.impression_capacity(s) for s in worlds.scenarios])
+        self.tick = scenario.calendar.tick_hours
+        self.hour_weight = pacing.per_tick(pacing.hour_weights(scenario), self.tick)
+        # (worlds, channels, hours) plans: each world paces its own budgets; a step at hour h
+        # reads its whole tick at index h
+        self.spend_plan = pacing.per_tick(
+            np.stack([pacing.spend_plan(s) for s in worlds.scenarios]), self.tick)
+        self.capacity = pacing.per_tick(
+            np.stack([pacing.impression_capacity(s) for s in worlds.scenarios]), self.tick)
         # Undelivered budget carries over, but no more than the last 24 hours' plan: an
         # audience capped out today does not get a day's worth of ads in one hour later.
         self.day_plan = pacing.trailing_day(self.spend_plan)
@@ -176,7 +180,7 @@ class CampaignModel(mesa.Model):
 
     # -- the hour --------------------------------------------------------------------
     def run(self) -> None:
-        run_clock(self.env, self._tick, self.hours)
+        run_clock(self.env, self._tick, self.hours, self.tick)
 
     def _tick(self, hour: int) -> None:
         self.hour = hour
