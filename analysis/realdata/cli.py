@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stores", type=int, default=None, help="first n stores (all)")
     parser.add_argument("--fit-last", type=int, default=120, help="last fitted week")
     parser.add_argument("--last", type=int, default=160, help="last forecast week")
-    parser.add_argument("--population", type=int, default=2000,
+    parser.add_argument("--population", type=int, default=500,
                         help="consumers simulated per store")
     parser.add_argument("--grid", default="1,3,6", help="price sensitivities tried")
     parser.add_argument("--loss-grid", default="1,2,3", help="loss aversions tried")

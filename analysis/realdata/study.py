@@ -39,7 +39,7 @@ class Design:
     stores: int | None = None  # the first n stores (all: None)
     brands: tuple[int, ...] = SCORED
     deal_share: float = 0.2
-    population: int = 2000
+    population: int = 500
     grid: tuple[float, ...] = (1.0, 3.0, 6.0)  # price sensitivities
     loss_grid: tuple[float, ...] = (1.0, 2.0, 3.0)  # loss aversions
     seed: int = 0
