@@ -486,10 +486,14 @@ class Calendar(Frozen):
     start_date: str = Field("2026-10-20", pattern=r"^\d{4}-\d{2}-\d{2}$")
     phases: tuple[Phase, ...] = Field(min_length=1)
     events: tuple[Event, ...] = ()
+    tick_hours: Literal[1, 2, 3, 4, 6, 8, 12, 24] = Field(
+        1, description="Hours one step of the consumer population covers (divides 24); "
+        "a daily tick makes multi-year store calendars affordable.")
 
     @model_validator(mode="after")
     def _check(self) -> Calendar:
         horizon = 24 * self.days
+        self._check_tick()
         phases = sorted(self.phases, key=lambda p: p.start_day)
         for a, b in zip(phases, phases[1:], strict=False):
             if b.start_day < a.end_day:
@@ -517,6 +521,24 @@ class Calendar(Frozen):
         if dup:
             raise problem("events", f"phase and event names must be unique, repeated: {dup}")
         return self
+
+    def _check_tick(self) -> None:
+        """Every calendar change must fall on a tick boundary (a tick sees one state)."""
+        t = self.tick_hours
+        if t == 1:
+            return
+        times = [(f"phases[{p.name}].{f}", getattr(p, f) * 24)
+                 for p in self.phases for f in ("start_day", "end_day")]
+        for e in self.events:
+            times += [(f"events[{e.name}].hour", e.start_hour),
+                      (f"events[{e.name}].duration_hours", e.duration_hours)]
+            if isinstance(e, Presale):
+                times.append((f"events[{e.name}].balance_hour", e.balance_at))
+        for path, hours in times:
+            if hours % t:
+                raise problem(path, f"{hours:g} h is not a multiple of calendar.tick_hours "
+                              f"= {t}; with a tick of {t} h calendar changes fall on tick "
+                              f"boundaries (hours 0, {t}, {2 * t}, ...)")
 
     @property
     def hours(self) -> int:
@@ -628,6 +650,10 @@ class Scenario(Frozen):
             check_rows(self.prices, list(products), self.calendar.days)
         if self.budget_control is not None:
             check_budget_control(self.budget_control, self.channels, self.calendar.hours)
+            tick = self.calendar.tick_hours
+            if self.budget_control.interval_hours % tick:
+                raise problem("budget_control.interval_hours", f"must be a multiple of "
+                              f"calendar.tick_hours = {tick}")
         return self
 
     @property

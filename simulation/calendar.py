@@ -1,7 +1,8 @@
 """The campaign calendar on a SimPy clock (hours): phases, timed events and the tick.
 
 SimPy carries the sparse calendar: one process per phase and per event switches the market
-state on and off; one tick process steps the consumer population every hour. Event and
+state on and off; one tick process steps the consumer population every
+``calendar.tick_hours`` hours (1 by default). Event and
 phase times are whole hours, and every calendar timeout that fires at hour t was scheduled
 before the tick process scheduled its own step for t, so a change at hour t is seen by the
 tick of hour t (SimPy processes same-time events in scheduling order).
@@ -149,14 +150,16 @@ def _event(env, event, state: CalendarState, hooks: CalendarHooks, products, cha
         state.utility_shift -= event.utility_shift
 
 
-def run_clock(env: simpy.Environment, step: Callable[[int], None], hours: int) -> None:
-    """Tick ``step(hour)`` once per hour for ``hours`` hours, after the calendar's changes."""
+def run_clock(env: simpy.Environment, step: Callable[[int], None], hours: int,
+              tick: int = 1) -> None:
+    """Call ``step(hour)`` at hours 0, tick, 2 tick, ... below ``hours``, after the calendar's
+    changes (which the schema puts on tick boundaries)."""
 
     def ticker():
         yield env.timeout(0)  # let hour-0 calendar changes (scheduled earlier) act first
-        for hour in range(hours):
+        for hour in range(0, hours, tick):
             step(hour)
-            yield env.timeout(1)
+            yield env.timeout(tick)
 
     env.process(ticker())
     env.run(until=hours)

@@ -93,6 +93,7 @@ class SocialNetwork:
         self.rewards = np.zeros(worlds.k, dtype=np.int64)  # group-buy rewards per world
         self.list_price = np.array([p.list_price for p in scenario.products])
         self.hours = scenario.calendar.hours
+        self.tick = scenario.calendar.tick_hours
         self.warnings: list[str] = []
         audience = np.diff(graph.indptr)
         self.kols_by_audience, self.kocs = [], []
@@ -121,8 +122,9 @@ class SocialNetwork:
 
     # -- the model's questions -----------------------------------------------------------
     def due(self, hour: int) -> list[Trigger]:
-        """Influenced consumers acting this hour, grouped by (source, product)."""
-        chunks = self.pending.pop(hour, [])
+        """Influenced consumers acting in the tick [hour, hour + tick), grouped by (source,
+        product)."""
+        chunks = [c for h in range(hour, hour + self.tick) for c in self.pending.pop(h, ())]
         groups: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
         for ids, source, product in chunks:
             groups[(source, product)].append(ids)
@@ -302,7 +304,7 @@ class SocialNetwork:
             self.proof_hour[targets] = hour
         delay = rng.integers(0, spread_hours, size=len(targets)) + 1 + np.floor(
             rng.exponential(self.net.response_hours, size=len(targets))).astype(np.int64)
-        acts = hour + delay
+        acts = k.due_hour(hour, delay - 1, self.tick)
         keep = acts < self.hours
         if links:
             keep &= delay <= self.net.group_buy.window_hours

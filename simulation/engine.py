@@ -55,10 +55,11 @@ class ArrayConsumers:
         self._members = category_members(scenario)
         self._repurchase_due: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
         self._need_p_max = float(population.need_rate.max(initial=0.0))
+        self.tick = scenario.calendar.tick_hours  # a step at hour h covers [h, h + tick)
 
     # -- contacts ------------------------------------------------------------------------
     def begin_hour(self, hour: int) -> None:
-        """Start of an hour: daily contact counts reset at midnight (ad-stock decays lazily)."""
+        """Start of a tick: daily contact counts reset at midnight (ad-stock decays lazily)."""
         if hour % 24 == 0:
             self.contacts.fill(0)
             self.contacts_total.fill(0)
@@ -121,12 +122,13 @@ class ArrayConsumers:
     # -- needs ---------------------------------------------------------------------------
     def own_need(self, product: int, hour: int, hour_weight: float, *,
                  rng: np.random.Generator) -> np.ndarray:
-        """Consumers visiting ``product``'s category this hour on their own (sorted, unique;
-        ``product`` is the category's lead, its first product).
+        """Consumers visiting ``product``'s category this tick on their own (sorted, unique;
+        ``product`` is the category's lead, its first product; ``hour_weight`` is the sum of
+        the tick's hour weights).
 
         Independent Bernoulli(p_i) visits drawn by thinning: K ~ Binomial(N, p_max) candidates
         without replacement, each kept with probability p_i / p_max; plus repurchase needs
-        falling due this hour.
+        falling due in the tick.
         """
         n = self.pop.size
         p_max = float(k.need_probability(self._need_p_max, hour_weight))
@@ -136,10 +138,12 @@ class ArrayConsumers:
             cand = np.sort(rng.choice(n, size=m, replace=False))
             p = k.need_probability(self.pop.need_rate[cand], hour_weight)
             visits = cand[rng.random(m) * p_max < p]
-        due = self._repurchase_due.pop((product, hour), None)
+        due = [ids for h in range(hour, hour + self.tick)
+               for ids in self._repurchase_due.pop((product, h), ())]
         if due:
             due = np.concatenate(due)
-            due = due[self.next_need[due, product] == hour]  # not undone since (``restore``)
+            when = self.next_need[due, product]
+            due = due[(when >= hour) & (when < hour + self.tick)]  # not undone (``restore``)
             visits = np.union1d(visits, due)
         return visits
 
@@ -150,7 +154,7 @@ class ArrayConsumers:
         decider's reference prices move toward the prices seen, the buyers' toward the price
         paid, and buyers leave the category's market until their next need."""
         hour = offer.hour
-        in_market = self.next_need[ids, offer.product] <= hour
+        in_market = self.next_need[ids, offer.product] < hour + self.tick
         ids, social_proof = ids[in_market], social_proof[in_market]
         pop, worlds = self.pop, self.worlds
         behaviour = self.behaviour_of(ids)
@@ -212,7 +216,7 @@ class ArrayConsumers:
         self.purchases[ids] += 1
         self.coupon_value[ids[coupon > 0], p] = 0.0
         delay = k.repurchase_delay(rng, product.repurchase_days * 24, shape, size=len(ids))
-        due = hour + 1 + np.floor(delay).astype(np.int64)
+        due = k.due_hour(hour, delay, self.tick)
         members = self._members[p]
         self.next_need[ids[:, None], members] = due[:, None]
         for h in np.unique(due[due < self.scenario.calendar.hours]):

@@ -114,6 +114,16 @@ def need_probability(daily_rate, hour_weight):
     return -np.expm1(-daily_rate / 24.0 * hour_weight)
 
 
+def due_hour(hour, delay, tick):
+    """Hour at which something waiting ``delay`` hours (>= 0) beyond the hour after ``hour``
+    (a tick's start) falls due: hour + 1 + floor(delay) with an hourly tick. With a longer
+    tick it is never inside the current tick, and is shifted by half a tick: what falls due
+    in a tick is taken at the tick's start, which alone would shorten waits by
+    (tick - 1) / 2 hours on average."""
+    wait = 1 + np.floor(delay + (tick - 1) / 2).astype(np.int64)
+    return hour + np.maximum(wait, tick)
+
+
 def repurchase_scale(mean_hours, shape):
     """Weibull scale giving the mean inter-purchase time: s = mean / Gamma(1 + 1/k)."""
     return mean_hours / gamma(1.0 + 1.0 / shape)

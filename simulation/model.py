@@ -1,7 +1,7 @@
 """The Mesa model of one campaign: consumers, channels and the calendar, hour by hour.
 
-``CampaignModel`` owns the population, the random streams and the recorder. Each hour
-(``step``) every channel buys impressions with its paced budget under its cost model and
+``CampaignModel`` owns the population, the random streams and the recorder. Each tick
+(``step``; an hour unless ``calendar.tick_hours`` says otherwise) every channel buys impressions with its paced budget under its cost model and
 delivers them to consumers drawn by affinity and targeting; clicks and own-need visits then
 trigger purchase decisions. The consumers' rules run in one of two interchangeable
 backends: ``ArrayConsumers`` (column arrays, the default) or ``AgentConsumers`` (one Mesa
@@ -175,10 +175,14 @@ class CampaignModel(mesa.Model):
         self.social = social or NoNetwork()
         self.sampler = ChannelSampler(worlds)
         self.holdouts = _holdouts_by_channel(holdouts, self.channel_names, worlds)
-        self.hour_weight = pacing.hour_weights(scenario)
-        # (worlds, channels, hours) plans: each world paces its own budgets
-        self.spend_plan = np.stack([pacing.spend_plan(s) for s in worlds.scenarios])
-        self.capacity = np.stack([pacing.impression_capacity(s) for s in worlds.scenarios])
+        self.tick = scenario.calendar.tick_hours
+        self.hour_weight = pacing.per_tick(pacing.hour_weights(scenario), self.tick)
+        # (worlds, channels, hours) plans: each world paces its own budgets; a step at hour h
+        # reads its whole tick at index h
+        self.spend_plan = pacing.per_tick(
+            np.stack([pacing.spend_plan(s) for s in worlds.scenarios]), self.tick)
+        self.capacity = pacing.per_tick(
+            np.stack([pacing.impression_capacity(s) for s in worlds.scenarios]), self.tick)
         # Undelivered budget carries over, but no more than the last 24 hours' plan: an
         # audience capped out today does not get a day's worth of ads in one hour later.
         self.day_plan = pacing.trailing_day(self.spend_plan)
@@ -209,7 +213,7 @@ class CampaignModel(mesa.Model):
 
     # -- the hour --------------------------------------------------------------------
     def run(self) -> None:
-        run_clock(self.env, self._tick, self.hours)
+        run_clock(self.env, self._tick, self.hours, self.tick)
 
     def _tick(self, hour: int) -> None:
         self.hour = hour

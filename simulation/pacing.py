@@ -100,3 +100,14 @@ def trailing_day(plan: np.ndarray) -> np.ndarray:
     out = cum.copy()
     out[..., 24:] -= cum[..., :-24]
     return out
+
+
+def per_tick(plan: np.ndarray, tick: int) -> np.ndarray:
+    """``plan`` (hours on the last axis) with each tick's hours summed onto its first hour
+    (zeros elsewhere), so a step at hour h reads the whole tick [h, h + tick) at index h."""
+    if tick == 1:
+        return plan
+    out = np.zeros_like(plan)
+    ticks = plan.reshape(*plan.shape[:-1], -1, tick).sum(axis=-1)
+    out[..., ::tick] = ticks
+    return out

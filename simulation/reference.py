@@ -76,19 +76,21 @@ class ConsumerAgent(mesa.Agent):
             self.opted_out[c] = True
         return delivered, bool(clicked), bool(complained), bool(opted)
 
-    def needs(self, product: int, hour: int, hour_weight: float,
+    def needs(self, product: int, hour: int, hour_weight: float, tick: int,
               rng: np.random.Generator) -> bool:
-        """Own-need visit to ``product``'s category this hour (``product`` its lead): a Poisson
-        arrival, or a repurchase need falling due."""
+        """Own-need visit to ``product``'s category in the tick [hour, hour + tick)
+        (``product`` its lead): a Poisson arrival, or a repurchase need falling due."""
         visit = rng.random() < k.need_probability(self.need_rate, hour_weight)
-        return bool(visit or (self.purchases > 0 and self.next_need[product] == hour))
+        due = hour <= self.next_need[product] < hour + tick
+        return bool(visit or (self.purchases > 0 and due))
 
     def decide(self, offer: Offer, social_proof: float, scenario: Scenario,
                members: list[np.ndarray], rng: np.random.Generator):
         """(faced a loss, saw an anchor, (product, price, units, new customer) or None), or
         None when out of the category's market."""
         hour = offer.hour
-        if self.next_need[offer.product] > hour:
+        tick = scenario.calendar.tick_hours
+        if self.next_need[offer.product] >= hour + tick:
             return None
         behaviour = scenario.behaviour
         alternatives = offer.alternatives()
@@ -140,7 +142,7 @@ class ConsumerAgent(mesa.Agent):
         delay = float(k.repurchase_delay(rng, product.repurchase_days * 24,
                                          behaviour.repurchase_shape))
         for member in members[q].tolist():
-            self.next_need[member] = hour + 1 + math.floor(delay)
+            self.next_need[member] = int(k.due_hour(hour, delay, tick))
         return faced_loss, anchored, (q, prices[choice], units, new)
 
     def see_price(self, product: int, price: float, weight: float) -> None:
@@ -160,7 +162,9 @@ class AgentConsumers:
         self.agents = [ConsumerAgent(model, population, i, n_ch, n_pr)
                        for i in range(population.size)]
         self.members = category_members(scenario)
-        self._decay = float(k.adstock_decay(1, scenario.behaviour.awareness_half_life_hours))
+        self.tick = scenario.calendar.tick_hours
+        self._decay = float(k.adstock_decay(self.tick,
+                                            scenario.behaviour.awareness_half_life_hours))
 
     def begin_hour(self, hour: int) -> None:
         for agent in self.agents:
@@ -188,7 +192,8 @@ class AgentConsumers:
     def own_need(self, product: int, hour: int, hour_weight: float, *,
                  rng: np.random.Generator) -> np.ndarray:
         return np.array([a.index for a in self.agents
-                         if a.needs(product, hour, hour_weight, rng)], dtype=np.int64)
+                         if a.needs(product, hour, hour_weight, self.tick, rng)],
+                        dtype=np.int64)
 
     def decide(self, ids: np.ndarray, offer: Offer, social_proof: np.ndarray, *,
                rng: np.random.Generator) -> Decision:

@@ -13,42 +13,62 @@ behavioural parameters (:class:`~.stores.Pooled`) are shared by all stores.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
 import simulation
+from analysis.parallel import available_cores, ordered_map
 
 from .metrics import Forecast
 from .oj import OJPanel
 from .stores import Pooled, product_name, store_scenario, weekly_sales
 
 
-def simulate_store(panel: OJPanel, store: int, pooled: Pooled, *, population: int,
-                   seed: int) -> pd.DataFrame:
-    """Simulated weekly units of every brand in ``store``: columns ``week, brand, z``."""
+def simulate_store(panel: OJPanel, store: int, grid: Sequence[Pooled], *, population: int,
+                   seed: int) -> list[pd.DataFrame]:
+    """Simulated weekly units of every brand in ``store`` under each parameter set of
+    ``grid`` (one batch of worlds, one world per set): per set, columns ``week, brand, z``."""
     rows = panel.table[panel.table.store == store]
     first, last = int(rows.week.min()), int(rows.week.max())
-    scenario = store_scenario(panel, store, pooled, population=population,
-                              weeks=(first, last), seed=seed)
-    result = simulation.run(scenario, seed=seed)
-    orders = result.orders
-    day = (orders.hour.to_numpy() // 24).astype(np.int64)
+    worlds = [store_scenario(panel, store, pooled, population=population,
+                             weeks=(first, last), seed=seed) for pooled in grid]
+    # (worlds, products, days) orders; a store's products sell one unit per order
+    daily = simulation.run_batch(worlds, [seed] * len(worlds)).daily_by_product("orders")
     brands = sorted(rows.brand.unique())
-    names = {product_name(b): j for j, b in enumerate(brands)}
-    daily = np.zeros((scenario.calendar.days, len(brands)))
-    np.add.at(daily, (day, orders["product"].map(names).to_numpy()), orders.units.to_numpy())
-    weekly = weekly_sales(daily)
+    names = [p.name for p in worlds[0].products]
+    daily = daily[:, [names.index(product_name(b)) for b in brands], :]
+    weekly = weekly_sales(np.moveaxis(daily, 2, 0))  # (weeks, worlds, brands)
     weeks = np.arange(first, first + len(weekly))
-    return pd.DataFrame({"week": np.repeat(weeks, len(brands)),
-                         "brand": np.tile(brands, len(weeks)),
-                         "z": np.log(weekly.ravel() + 0.5)})
+    return [pd.DataFrame({"week": np.repeat(weeks, len(brands)),
+                          "brand": np.tile(brands, len(weeks)),
+                          "z": np.log(weekly[:, w].ravel() + 0.5)})
+            for w in range(len(grid))]
+
+
+def simulate_grid(panel: OJPanel, stores, grid: Sequence[Pooled], *, population: int = 2000,
+                  seed: int = 0, cores: int | None = None) -> list[pd.DataFrame]:
+    """``simulate_store`` for each store (seed ``seed + store``), the stores on ``cores``
+    processes (default: all available): per parameter set, ``store, week, brand, z``."""
+    t = panel.table
+    jobs = [(OJPanel(panel.source, t[t.store == s], panel.demographics), s, tuple(grid))
+            for s in stores]
+    runs = ordered_map(_store_job, [(*job, population, seed + job[1]) for job in jobs],
+                       cores=cores or available_cores())
+    per_store = [[frame.assign(store=s) for frame in frames]
+                 for s, frames in zip(stores, runs, strict=True)]
+    return [pd.concat(column, ignore_index=True) for column in zip(*per_store, strict=True)]
+
+
+def _store_job(panel, store, grid, population, seed):
+    return simulate_store(panel, store, grid, population=population, seed=seed)
 
 
 def simulate(panel: OJPanel, stores, pooled: Pooled, *, population: int = 2000,
              seed: int = 0) -> pd.DataFrame:
-    """``simulate_store`` for each store (seed ``seed + store``): ``store, week, brand, z``."""
-    return pd.concat([simulate_store(panel, s, pooled, population=population, seed=seed + s)
-                      .assign(store=s) for s in stores], ignore_index=True)
+    """One parameter set's simulated ``store, week, brand, z``."""
+    return simulate_grid(panel, stores, [pooled], population=population, seed=seed)[0]
 
 
 class AgentForecast:

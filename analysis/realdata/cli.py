@@ -20,9 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stores", type=int, default=None, help="first n stores (all)")
     parser.add_argument("--fit-last", type=int, default=120, help="last fitted week")
     parser.add_argument("--last", type=int, default=160, help="last forecast week")
-    parser.add_argument("--population", type=int, default=2000,
+    parser.add_argument("--population", type=int, default=500,
                         help="consumers simulated per store")
     parser.add_argument("--grid", default="1,3,6", help="price sensitivities tried")
+    parser.add_argument("--loss-grid", default="1,2,3", help="loss aversions tried")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("results/validate_real"))
 
@@ -33,13 +34,8 @@ def main(args: argparse.Namespace) -> int:
     from .oj import load_oj_panel
     from .study import Design, markdown, run_study
 
-    try:
-        grid = tuple(float(v) for v in args.grid.split(","))
-    except ValueError:
-        raise ScenarioError("--grid", "grid", "must be numbers separated by commas",
-                            args.grid) from None
-    if any(v <= 0 for v in grid):
-        raise ScenarioError("--grid", "grid", "price sensitivities must be > 0", args.grid)
+    grid = _numbers(args.grid, "--grid", "price sensitivities")
+    loss_grid = _numbers(args.loss_grid, "--loss-grid", "loss aversions")
     if not 40 <= args.fit_last < args.last <= 160:
         raise ScenarioError("--fit-last", "fit_last", "need 40 <= --fit-last < --last <= 160",
                             f"{args.fit_last}, {args.last}")
@@ -49,7 +45,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"campaign-lab: error: {exc}", file=sys.stderr)
         return 2
     design = Design(fit_last=args.fit_last, last=args.last, stores=args.stores,
-                    population=args.population, grid=grid, seed=args.seed)
+                    population=args.population, grid=grid, loss_grid=loss_grid,
+                    seed=args.seed)
     study = run_study(panel, design)
     args.out.mkdir(parents=True, exist_ok=True)
     study.table.to_csv(args.out / "comparison.csv")
@@ -60,3 +57,16 @@ def main(args: argparse.Namespace) -> int:
     print(markdown(study, design))
     print(f"wrote {args.out}/comparison.csv, comparison.md, elasticities.csv")
     return 0
+
+
+def _numbers(text: str, option: str, what: str) -> tuple[float, ...]:
+    """A comma-separated list of positive numbers (``ScenarioError`` naming the option)."""
+    field = option.removeprefix("--").replace("-", "_")
+    try:
+        values = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ScenarioError(option, field, "must be numbers separated by commas",
+                            text) from None
+    if any(not v > 0 for v in values):
+        raise ScenarioError(option, field, f"{what} must be > 0", text)
+    return values

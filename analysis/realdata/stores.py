@@ -23,6 +23,7 @@ from .oj import BRANDS, PRICES, OJPanel
 
 CATEGORY = "orange_juice"
 OUNCES = 64.0
+TICK_HOURS = 24  # prices change weekly and sales are weekly: a daily step loses nothing seen
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,9 @@ def store_scenario(panel: OJPanel, store: int, pooled: Pooled, *, population: in
                      for b in BRANDS],
         "channels": [{"name": "feature", "kind": "content", "budget": 0.0,
                       "cost_model": "cpm", "cost": 1.0, "ctr": 0.01}],
-        "calendar": {"days": days, "phases": [{"name": "weeks", "start_day": 0,
-                                               "end_day": days, "budget_weight": 1.0}]},
+        "calendar": {"days": days, "tick_hours": TICK_HOURS,
+                     "phases": [{"name": "weeks", "start_day": 0, "end_day": days,
+                                 "budget_weight": 1.0}]},
         "prices": {"rows": path},
     }
     return scenarios.validate(raw)

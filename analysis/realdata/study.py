@@ -8,9 +8,10 @@ Two tests, the same models and scores (:mod:`.metrics`):
   and the week after each; fit on everything else.
 
 Models: the fixed-effects log-log regression and the per-store mean (:mod:`.baselines`), and
-the agent model (:mod:`.agent`) with its pooled price sensitivity chosen on a grid by the
-log density of the training rows of the forecast test (a likelihood-free fit of one
-parameter; loss aversion and reference smoothing stay at their priors' centres).
+the agent model (:mod:`.agent`) with its pooled price sensitivity and loss aversion chosen
+on a grid (price sensitivity x loss aversion, each store's grid one batch of worlds) by the
+log density of the training rows of the forecast test (a likelihood-free fit; reference
+smoothing stays at its prior's centre).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .agent import AgentForecast, simulate
+from .agent import AgentForecast, simulate_grid
 from .baselines import fit_fixed_effects, fit_store_mean
 from .metrics import elasticities, log_density, score
 from .oj import OJPanel
@@ -38,9 +39,15 @@ class Design:
     stores: int | None = None  # the first n stores (all: None)
     brands: tuple[int, ...] = SCORED
     deal_share: float = 0.2
-    population: int = 2000
-    grid: tuple[float, ...] = (1.0, 3.0, 6.0)
+    population: int = 500
+    grid: tuple[float, ...] = (1.0, 3.0, 6.0)  # price sensitivities
+    loss_grid: tuple[float, ...] = (1.0, 2.0, 3.0)  # loss aversions
     seed: int = 0
+    cores: int | None = None  # processes for the store simulations (all available)
+
+    def points(self) -> list[tuple[float, float]]:
+        """The fit grid: (price sensitivity, loss aversion) pairs."""
+        return [(p, la) for p in self.grid for la in self.loss_grid]
 
 
 def restrict(panel: OJPanel, design: Design) -> OJPanel:
@@ -69,9 +76,10 @@ def deal_split(table: pd.DataFrame, design: Design) -> tuple[pd.DataFrame, pd.Da
 class Study:
     table: pd.DataFrame  # (test, model) x scores
     elasticities: dict[str, pd.DataFrame]  # model -> brand x price, on the forecast rows
-    price_sensitivity: float
-    grid_lpd: dict[float, float]
+    best: tuple[float, float]  # (price sensitivity, loss aversion)
+    grid_lpd: dict[tuple[float, float], float]
     seconds: float
+    simulated: pd.DataFrame  # the chosen parameters' simulated ``store, week, brand, z``
 
 
 def run_study(panel: OJPanel, design: Design) -> Study:
@@ -80,15 +88,15 @@ def run_study(panel: OJPanel, design: Design) -> Study:
     t = panel.table
     stores = np.unique(t.store)
     splits = {"forecast": forecast_split(t, design), "deals": deal_split(t, design)}
-    simulated, grid_lpd = {}, {}
     fit_train = splits["forecast"][0]
-    for value in design.grid:
-        pooled = replace(Pooled(), price_sensitivity=value)
-        simulated[value] = simulate(panel, stores, pooled, population=design.population,
-                                    seed=design.seed)
-        model = AgentForecast(simulated[value], fit_train)
-        grid_lpd[value] = float(log_density(model.predict(fit_train),
-                                            fit_train.logmove.to_numpy()).mean())
+    points = design.points()
+    runs = simulate_grid(panel, stores, [replace(Pooled(), price_sensitivity=p, loss_aversion=la)
+                                         for p, la in points],
+                         population=design.population, seed=design.seed, cores=design.cores)
+    simulated = dict(zip(points, runs, strict=True))
+    grid_lpd = {point: float(log_density(AgentForecast(sim, fit_train).predict(fit_train),
+                                         fit_train.logmove.to_numpy()).mean())
+                for point, sim in simulated.items()}
     best = max(grid_lpd, key=grid_lpd.get)
     rows, slopes = [], {}
     for split, (train, test) in splits.items():
@@ -110,7 +118,7 @@ def run_study(panel: OJPanel, design: Design) -> Study:
     slopes["agent"] = elasticities(fit_fixed_effects(sim_train).predict, sim_test,
                                    brands=design.brands)
     table = pd.DataFrame(rows).set_index(["test", "model"])
-    return Study(table, slopes, best, grid_lpd, time.perf_counter() - start)
+    return Study(table, slopes, best, grid_lpd, time.perf_counter() - start, simulated[best])
 
 
 def markdown(study: Study, design: Design) -> str:
@@ -119,9 +127,9 @@ def markdown(study: Study, design: Design) -> str:
     cols = ["rows", "lpd", "interval_score", "coverage90", "rmse", "deal_lift_error",
             "after_dip_error", "deal_lift_observed", "after_dip_observed"]
     lines = [f"Design: {design}", "",
-             f"Agent model price sensitivity chosen on {list(design.grid)}: "
-             f"{study.price_sensitivity:g} (training lpd "
-             + ", ".join(f"{k:g}: {v:.3f}" for k, v in study.grid_lpd.items()) + ")",
+             f"Agent model (price sensitivity, loss aversion) chosen on "
+             f"{list(design.grid)} x {list(design.loss_grid)}: {study.best} (training lpd "
+             + ", ".join(f"{k}: {v:.3f}" for k, v in study.grid_lpd.items()) + ")",
              f"Wall time: {study.seconds:.0f} s", "", _block(study.table[cols].round(3)),
              "", "Own- and cross-price elasticities (rows: brand, columns: price) on the "
              "forecast rows:"]
