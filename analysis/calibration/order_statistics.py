@@ -116,7 +116,7 @@ def shop_export(result, *, orders_file: str = "simulated"):
         days, fill_value=0).astype(float)
     for column, key, values in (("orders", "product", "size"), ("gmv", "product", "sum"),
                                 ("source_orders", "source", "size")):
-        names = ([p.name for p in scenario.products] if key == "product"
+        names = ([p.name for p in scenario.own_products] if key == "product"
                  else scenario_sources(scenario))
         table = log.groupby(["day", key], observed=False)["gmv"].agg(values).unstack(key)
         table = table.reindex(index=days, columns=names, fill_value=0).fillna(0)

@@ -61,7 +61,7 @@ class SimulatorSBC:
 
 
 def study_key(small: Scenario, names: tuple[str, ...], *, n: int, seed: int, draws: int,
-              options: FitOptions, evidence: Evidence) -> str:
+              options: FitOptions, evidence: Evidence | None = None) -> str:
     """The key of a study's fits: its scenario, parameters, settings, data kinds and the
     source of the engine, the emulator and the agent model's mapping."""
     return work_key({"scenario": small.model_dump(mode="json"), "names": names, "n": n,

@@ -56,8 +56,8 @@ def test_every_store_refuses_runs_of_other_kernels(tmp_path, edited_kernels):
     before = _keys(scenario)
     z = np.zeros((2, 1))
     batch = tmp_path / "batch_0000.npz"
-    design._save(batch, before["design"], z, np.arange(2), np.ones((2, 1, 3)),
-                 np.ones((2, 1, 3)))
+    design._save(batch, before["design"], z, np.arange(2),
+                 (np.ones((2, 1, 3)), np.ones((2, 1, 3)), np.ones((2, 2, 3)), np.ones((2, 3, 4))))
     logs = {name: ResumableLog(tmp_path / f"{name}.jsonl", before[name])
             for name in ("optimizer", "sbc")}
     for log in logs.values():

@@ -236,22 +236,23 @@ def test_a_controller_needs_two_paid_channels():
 
 @pytest.mark.slow
 def test_observed_earns_more_than_static_on_the_double11_preset():
-    """double11_beauty at 20,000 consumers, 10 common seeds: the observed returns differ
+    """double11_beauty at 20,000 consumers, 16 common seeds: the observed returns differ
     (wechat_crm and douyin_live well above xiaohongshu and search), so observed should earn more
-    GMV for the same total spend. Measured: +4.8% mean, 9 of 10 seeds up, paired t about 5;
-    asserting t > 2.8 (one-sided p < 0.01, 9 d.f.)."""
+    GMV for its spend (the difference is taken against static's GMV scaled to observed's
+    spend, since observed may spend up to 2% more in a seed). Since references follow every
+    price seen the gain is smaller (10 seeds: 8 of 10 up, paired t 2.64), so 16 seeds for
+    the power; asserting t > 2.6 (one-sided p < 0.01, 15 d.f.)."""
     base = scenarios.load("double11_beauty")
-    diff, spend = [], []
-    for seed in range(10):
-        pair = [simulation.run(scenarios.with_overrides(base, {"budget_control.policy": p}),
-                               seed=seed, population=20_000) for p in ("static", "observed")]
-        diff.append(pair[1].summary["gmv"] - pair[0].summary["gmv"])
-        spend.append((pair[0].summary["spend"], pair[1].summary["spend"]))
+    diff = []
+    for seed in range(16):
+        static, observed = (simulation.run(scenarios.with_overrides(
+            base, {"budget_control.policy": p}), seed=seed, population=20_000).summary
+            for p in ("static", "observed"))
+        # the gain is not bought with spend: observed's GMV against static's at the same ROI
+        diff.append(observed["gmv"] - static["gmv"] * observed["spend"] / static["spend"])
     diff = np.array(diff)
     t = diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff)))
-    assert t > 2.8, (diff, t)
-    for static, observed in spend:
-        assert observed == pytest.approx(static, rel=0.01)  # the gain is not bought with spend
+    assert t > 2.6, (diff, t)
 
 
 def test_every_policy_but_static_has_its_return_estimator():
