@@ -166,7 +166,7 @@ def test_bad_arguments_are_refused(mini):
         sobol(mini(), ok, n=4, evaluate=lambda runs, seeds: [], progress=False)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_morris_on_the_simulator_with_replications(mini):
     # Two replications per point on a 10,000-consumer market; the inert parameter's
     # elementary effects are exactly zero under common random numbers.

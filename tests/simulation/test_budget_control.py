@@ -234,7 +234,7 @@ def test_a_controller_needs_two_paid_channels():
     assert err.value.field == "budget_control.policy"
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_observed_earns_more_than_static_on_the_double11_preset():
     """double11_beauty at 20,000 consumers, 16 common seeds: the observed returns differ
     (wechat_crm and douyin_live well above xiaohongshu and search), so observed should earn more

@@ -36,7 +36,7 @@ def _compare(fast, ref):
         assert abs(a.mean() - b.mean()) <= 4 * se + 1e-9, (kpi, a.mean(), b.mean(), se)
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_fast_engine_matches_the_per_agent_reference():
     fast = _kpis("array", range(100, 130))
     ref = _kpis("agents", range(200, 230))

@@ -24,7 +24,7 @@ def test_the_simulated_world_emits_the_media_layout():
     assert series.days_per_period == 1.0
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_mmm_roas_is_scored_against_the_true_incremental_roas():
     """The truth is the channel's mean incremental GMV over the paired counterfactual runs
     per unit of its spend; ``covered`` says whether the MMM's 90% interval holds it, and the

@@ -66,7 +66,7 @@ def test_cli_writes_the_report(tmp_path, capsys):
     assert "markov_1" in capsys.readouterr().out
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_models_track_the_ground_truth_on_mini():
     """20 seeds of mini: every model's share error stays below 0.25 (measured 0.09-0.10).
 

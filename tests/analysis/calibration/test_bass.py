@@ -102,7 +102,7 @@ def test_generalised_bass_recovers_the_effort_effect():
     assert shocks["plain"] > 10 * shocks["general"], shocks
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_durables_against_the_published_estimates():
     """Srinivasan & Mason (1986) series, README table (nonlinear least squares, NLS). The
     negative binomial weighs a year's error relative to its size, where least squares lets
@@ -151,7 +151,7 @@ def cramer_rao_sd_of_m(p: float, q: float, m: float, periods: int) -> float:
     return float(np.sqrt(np.linalg.inv(info)[2, 2]))
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_m_intervals_are_as_wide_as_counting_noise_demands():
     """Poisson counts from known (p 0.02, q 0.4, m): no fit can know m better than counting
     noise allows, so the 90% interval of m must be at least 2 x 1.645 Cramér-Rao sds wide

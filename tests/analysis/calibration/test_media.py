@@ -185,7 +185,7 @@ def _koyck_lambda(series) -> float:
     return float(np.linalg.lstsq(design, y[1:], rcond=None)[0][2])
 
 
-@pytest.mark.slow  # two NUTS fits of 54 points: about 25 s on one core
+@pytest.mark.long  # two NUTS fits of 54 points: about 25 s on one core
 def test_pinkham_carry_over_agrees_with_least_squares(tmp_path):
     """The posterior of ``adstock_alpha`` on the Lydia Pinkham series lands on the
     least-squares estimate of the same mean function, with the default Beta(1, 3) prior and

@@ -172,7 +172,7 @@ def _report(cal, label):
     return lam, summary
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_catsup_gains_outweigh_losses_and_heterogeneity(catsup_fits):
     """Kalyanaram & Winer (1995) generalise that losses weigh more than gains; on Ecdat Catsup,
     with a memory-based reference from the brand's own past prices (Briesch et al. 1997) and
@@ -195,7 +195,7 @@ def test_catsup_gains_outweigh_losses_and_heterogeneity(catsup_fits):
     assert hetero["parameters"]["price_sd"]["hdi_5%"] > 1.0
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_heterogeneous_fit_converges_on_catsup(catsup_fits):
     """The random-coefficient fit meets the calibration convergence rule (base module: every
     reported parameter R-hat <= 1.01, bulk ESS >= 400, no divergence) at 2 x 1,000 draws.
@@ -229,7 +229,7 @@ def test_heterogeneous_fit_converges_on_catsup(catsup_fits):
     assert abs(np.median(lam_hetero) - np.median(lam_homo)) < 0.02
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_price_sd_recovered_on_a_synthetic_panel():
     """Random coefficients with a known spread: 100 households x 30 occasions, price_sd 2
     around price_coef -3 (gain 2, loss 4, memory 0.7); 2 x 500 NUTS draws (35-60 s on one

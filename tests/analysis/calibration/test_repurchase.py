@@ -210,7 +210,7 @@ def test_summary_refuses_a_calibration_end():
         fit_repurchase(CustomerSummary("s", rfm(log)), calibration_end="2024-03-01")
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_cdnow_summary_reproduces_fhl():
     """FHL (2005) on the 2,357-customer sample from its customer summary: the maximum of the
     likelihood (pymc-marketing's MAP under flat priors) is FHL's r .243, alpha 4.414, a .793,
@@ -250,7 +250,7 @@ def test_too_few_repeat_buyers_is_a_data_error():
         fit_repurchase(TransactionLog("one-off", table))
 
 
-@pytest.mark.slow
+@pytest.mark.long
 def test_cdnow_holdout_forecast():
     """CDNOW master (23,570 customers of the Q1-1997 cohort), calibrated on weeks 1-39
     (to 1997-09-30) with NUTS (2 chains x 600 draws, about 35 s), forecast for weeks 40-78.
