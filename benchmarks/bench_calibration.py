@@ -82,7 +82,8 @@ SIMULATOR_TRUTH = {"awareness_half_life_hours": 45.0, "base_utility_shift": 0.5,
                    "loss_aversion": 2.6, "word_of_mouth": 1.6, "anchoring_weight": 0.45}
 
 
-def simulator_fit(population: int, market: int, simulations: int, seed: int):
+def simulator_fit(population: int, market: int, simulations: int, seed: int,
+                  scenario: str = "food_group_buying"):
     """The CLI's five-parameter fit (``FitOptions`` defaults, ``population`` consumers per
     design campaign) of a campaign simulated at known values in a ``market``-consumer
     market, fitted on its first 14 of 21 days; returns (calibration, wall seconds)."""
@@ -91,7 +92,7 @@ def simulator_fit(population: int, market: int, simulations: int, seed: int):
     from analysis.calibration.emulator import FitOptions, fit_simulator
     from analysis.calibration.simulator import overrides
 
-    base = simulation.rescale(scenarios.load("food_group_buying"), market)
+    base = simulation.rescale(scenarios.load(scenario), market)
     truth = scenarios.with_overrides(base, overrides(base, SIMULATOR_TRUTH))
     observed = simulation.run(truth, seed=seed + 1000, log_touchpoints=False)
     daily = observed.timeseries.groupby("day")[["orders", "gmv"]].sum()
@@ -106,14 +107,15 @@ def simulator_fit(population: int, market: int, simulations: int, seed: int):
     return cal, time.perf_counter() - start
 
 
-def simulator_case(population: int, market: int, simulations: int, seed: int) -> None:
+def simulator_case(population: int, market: int, simulations: int, seed: int,
+                   scenario: str = "food_group_buying") -> None:
     """Time the fit; print recovery, contraction, R-hat, ESS and the held-out coverage."""
     from analysis.calibration.emulator import held_out_coverage
 
-    cal, wall = simulator_fit(population, market, simulations, seed)
+    cal, wall = simulator_fit(population, market, simulations, seed, scenario)
     summary = cal.summary()
     d = summary["diagnostics"]
-    print(f"simulator food_group_buying: data from {market:,} consumers, {simulations:,} "
+    print(f"simulator {scenario}: data from {market:,} consumers, {simulations:,} "
           f"design points of {population:,} consumers: {wall:.0f} s; max r_hat "
           f"{d['max_r_hat']:.3f}, min ess {d['min_ess']:.0f}, converged {d['converged']}")
     for name, value in SIMULATOR_TRUTH.items():
@@ -145,7 +147,8 @@ def same_posterior_case(populations: list[int], market: int, simulations: int,
 KINDS = ("daily totals", "+ orders by source", "+ order log")
 
 
-def simulator_information(market: int, simulations: int, seed: int) -> None:
+def simulator_information(market: int, simulations: int, seed: int,
+                          scenario: str = "food_group_buying") -> None:
     """Per parameter, posterior sd / prior sd with each kind of data: daily totals only,
     then orders by source, then the order log too, on one campaign simulated at
     ``SIMULATOR_TRUTH`` in a ``market``-consumer food_group_buying (all 21 days). One
@@ -160,7 +163,7 @@ def simulator_information(market: int, simulations: int, seed: int) -> None:
     from analysis.calibration.order_statistics import shop_export
     from analysis.calibration.simulator import PRIORS, overrides
 
-    base = simulation.rescale(scenarios.load("food_group_buying"), market)
+    base = simulation.rescale(scenarios.load(scenario), market)
     truth = scenarios.with_overrides(base, overrides(base, SIMULATOR_TRUTH))
     daily, orders = shop_export(simulation.run(truth, seed=seed + 1000,
                                                log_touchpoints=False))
@@ -170,7 +173,7 @@ def simulator_information(market: int, simulations: int, seed: int) -> None:
     rows = {}
     for i, (kind, (data, log)) in enumerate(cases.items()):
         start = time.perf_counter()
-        cal = fit_simulator(data, base, order_log=log, store=RESULTS / "simulator_design_all",
+        cal = fit_simulator(data, base, order_log=log, store=RESULTS / f"simulator_design_all_{scenario}",
                             options=options if i == 0 else dataclasses.replace(
                                 options, check_draws=2),
                             report=lambda m, s=start: print(
@@ -190,7 +193,7 @@ def simulator_information(market: int, simulations: int, seed: int) -> None:
 
 
 def simulator_sbc_case(n: int, simulations: int, seed: int, population: int,
-                       market: int) -> None:
+                       market: int, scenario: str = "food_group_buying") -> None:
     """Simulation-based calibration of the agent-model fit over ``n`` prior truths, each
     simulated in a ``market``-consumer market and fitted with a design of ``population``
     consumers per campaign (the regime of real fits when ``market`` is 100 x ``population``),
@@ -200,16 +203,16 @@ def simulator_sbc_case(n: int, simulations: int, seed: int, population: int,
     from analysis.calibration.emulator import FitOptions
     from analysis.calibration.simulator_sbc import simulator_sbc
 
-    base = simulation.rescale(scenarios.load("food_group_buying"), market)
+    base = simulation.rescale(scenarios.load(scenario), market)
     start = time.perf_counter()
     result = simulator_sbc(base, n, options=FitOptions(population=population,
                                                        simulations=simulations, draws=500,
                                                        tune=500, seed=seed),
-                           store=RESULTS / f"simulator_sbc_{population}_{market}",
-                           design_store=RESULTS / f"simulator_design_all_{population}",
+                           store=RESULTS / f"simulator_sbc_{scenario}_{population}_{market}",
+                           design_store=RESULTS / f"simulator_design_all_{scenario}_{population}",
                            progress=lambda d, t: print(f"  {d}/{t} fits", flush=True))
     RESULTS.mkdir(exist_ok=True)
-    result.plot().savefig(RESULTS / "simulator_sbc.png", dpi=90)
+    result.plot().savefig(RESULTS / f"simulator_sbc_{scenario}.png", dpi=90)
     print(f"SBC of the agent-model fit, {n} truths in a {market:,}-consumer market, design "
           f"of {population:,}, {time.perf_counter() - start:.0f} s:")
     for name, p in result.p_values().items():
@@ -226,6 +229,8 @@ def main() -> None:
     parser.add_argument("--information", action="store_true",
                         help="--simulator: posterior sd / prior sd per parameter with each "
                         "kind of data (daily totals, + orders by source, + order log)")
+    parser.add_argument("--scenario", default="food_group_buying",
+                        help="--simulator: the preset (or TOML) whose campaign is fitted")
     parser.add_argument("--population", type=int, default=2000)
     parser.add_argument("--market", type=int, default=200_000,
                         help="--simulator: consumers of the market the data come from")
@@ -242,17 +247,18 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     if args.simulator and args.sbc:
         simulator_sbc_case(args.sbc, args.simulations, args.seed, args.population,
-                           args.market)
+                           args.market, args.scenario)
         return
     if args.simulator and args.information:
-        simulator_information(args.market, args.simulations, args.seed)
+        simulator_information(args.market, args.simulations, args.seed, args.scenario)
         return
     if args.simulator and args.compare_populations:
         same_posterior_case(args.compare_populations, args.market, args.simulations,
                             args.seed)
         return
     if args.simulator:
-        simulator_case(args.population, args.market, args.simulations, args.seed)
+        simulator_case(args.population, args.market, args.simulations, args.seed,
+                       args.scenario)
         return
     options = {"chains": 2, "seed": args.seed}
     options.update({k: v for k, v in (("draws", args.draws), ("tune", args.tune)) if v})

@@ -34,6 +34,12 @@ so that none depends on the size of the market (per 1,000 consumers, shares, rat
   ``log((mean(o_{f+1}, o_{f+2}) + 0.5) / (mean(o_{f-2}, o_{f-1}) + 0.5))``: buyers at the
   flash price lower their reference price, and loss aversion weighs the return to the
   normal price as a loss (the post-promotion dip);
+- per move of an own product's shelf price (``[prices]``, the shop's observed price path),
+  splitting the window into segments of constant prices: ``log((mean o, segment k) + 0.5)
+  / (mean o, segment k-1) + 0.5)``, the daily orders of each segment against the one
+  before, and, with three segments or more, the last against the first (the return to the
+  regular price after a promotion against the weeks before it: reference prices that
+  followed the promotion make the same price a loss, which loss aversion weighs);
 - ``log share after peak`` day (word of mouth and repurchase keep buying going);
 - ``log last week / first week`` orders (persistence after the launch bursts).
 """
@@ -129,13 +135,41 @@ def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False,
     price = ([f"log price / list, {p.name}" for p in scenario.own_products] if by_product
              else ["log price / list"])
     return ["log orders per 1,000", *price, "log share, first third",
-            "log share, last third", "lag-1 acf", *flash, "log share after peak",
+            "log share, last third", "lag-1 acf", *flash,
+            *(name for name, _, _ in price_segment_ratios(scenario, days)),
+            "log share after peak",
             "log last / first week",
             *(order_statistics.source_statistic_names(sources) if sources else []),
             *(order_statistics.REPEAT_NAMES if repeats else [])]
 
 
-GROUPS = {"log orders per 1,000": "level", "log price": "price", "lift": "flash",
+MIN_SEGMENT_DAYS = 2
+"""Shortest run of constant shelf prices that gives a price-segment statistic."""
+
+
+def price_moves(scenario: Scenario, days: int) -> list[int]:
+    """Days inside ``days`` on which an own product's shelf price moves (``[prices]``)."""
+    if scenario.prices is None:
+        return []
+    own = {p.name for p in scenario.own_products}
+    return sorted({r.day for r in scenario.prices.rows if r.product in own and 0 < r.day < days})
+
+
+def price_segment_ratios(scenario: Scenario, days: int) -> list[tuple[str, slice, slice]]:
+    """(name, segment, compared segment) of each price-segment statistic: consecutive runs
+    of constant own shelf prices of at least ``MIN_SEGMENT_DAYS`` days, each against the one
+    before, and the last against the first when there are three or more."""
+    bounds = [0, *price_moves(scenario, days), days]
+    segments = [slice(a, b) for a, b in zip(bounds, bounds[1:]) if b - a >= MIN_SEGMENT_DAYS]
+    pairs = list(zip(segments[1:], segments))
+    if len(segments) >= 3:
+        pairs.append((segments[-1], segments[0]))
+    return [(f"log orders, days {a.start}-{a.stop - 1} / {b.start}-{b.stop - 1}", a, b)
+            for a, b in pairs]
+
+
+GROUPS = {"log orders per 1,000": "level", "log orders, days": "price", "log price": "price",
+          "lift": "flash",
           "dip": "flash", "log share of orders": "source", "log repeats": "repeat",
           "log share of repeats": "repeat"}
 
@@ -182,6 +216,9 @@ def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
         before = o[:, d - 2:d].mean(axis=1) + 0.5
         cols.append(np.log((o[:, d] + 0.5) / before))
         cols.append(np.log((o[:, d + 1:d + 3].mean(axis=1) + 0.5) / before))
+    for _, segment, compared in price_segment_ratios(scenario, days):
+        cols.append(np.log((o[:, segment].mean(axis=1) + 0.5)
+                           / (o[:, compared].mean(axis=1) + 0.5)))
     peak = o.argmax(axis=1)
     after = np.where(np.arange(days)[None, :] > peak[:, None], o, 0.0).sum(axis=1)
     cols.append(np.log((after + 0.5) / (total + 1.0)))

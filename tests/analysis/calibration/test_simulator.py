@@ -59,6 +59,24 @@ def test_flash_sales_give_a_lift_and_a_dip_statistic():
     assert "lift day 12" in got
 
 
+
+def test_a_shop_price_path_gives_segment_statistics():
+    """food_price_return's own price moves on days 7 and 14 split 21 days into three
+    segments: each against the one before, and the return (days 14-20) against the regular
+    weeks before the promotion (days 0-6); a rival's price rows or a preset without an own
+    price path add none."""
+    market = scenarios.load("food_price_return")
+    orders = np.r_[np.full(7, 10.0), np.full(7, 40.0), np.full(7, 4.0)]
+    names = statistic_names(market, 21)
+    got = dict(zip(names, statistics(orders, orders * 40, population=1000,
+                                      scenario=market)[0], strict=True))
+    assert got["log orders, days 7-13 / 0-6"] == pytest.approx(np.log(40.5 / 10.5))
+    assert got["log orders, days 14-20 / 7-13"] == pytest.approx(np.log(4.5 / 40.5))
+    assert got["log orders, days 14-20 / 0-6"] == pytest.approx(np.log(4.5 / 10.5))
+    assert [n for n in statistic_names(market, 14) if n.startswith("log orders, days")] == [
+        "log orders, days 7-13 / 0-6"]  # a 14-day fit window holds one move
+    assert not [n for n in statistic_names(FOOD, 21) if n.startswith("log orders, days")]
+
 def test_statistics_do_not_depend_on_the_size_of_the_market():
     """The same campaign per consumer in a market 100 times larger gives the same
     statistics (within the +0.5 smoothing of empty days)."""
