@@ -38,8 +38,9 @@ so that none depends on the size of the market (per 1,000 consumers, shares, rat
   splitting the window into segments of constant prices: ``log((mean o, segment k) + 0.5)
   / (mean o, segment k-1) + 0.5)``, the daily orders of each segment against the one
   before, and, with three segments or more, the last against the first (the return to the
-  regular price after a promotion against the weeks before it: reference prices that
-  followed the promotion make the same price a loss, which loss aversion weighs);
+  regular price after a promotion against the days before it: reference prices that
+  followed the promotion make the same price a loss, which loss aversion weighs; left out
+  when the two are the first and last weeks, which ``log last / first week`` compares);
 - ``log share after peak`` day (word of mouth and repurchase keep buying going);
 - ``log last week / first week`` orders (persistence after the launch bursts).
 """
@@ -158,11 +159,14 @@ def price_moves(scenario: Scenario, days: int) -> list[int]:
 def price_segment_ratios(scenario: Scenario, days: int) -> list[tuple[str, slice, slice]]:
     """(name, segment, compared segment) of each price-segment statistic: consecutive runs
     of constant own shelf prices of at least ``MIN_SEGMENT_DAYS`` days, each against the one
-    before, and the last against the first when there are three or more."""
+    before, and the last against the first when there are three or more (unless they are
+    the first and last weeks, which ``log last / first week`` already compares)."""
     bounds = [0, *price_moves(scenario, days), days]
     segments = [slice(a, b) for a, b in zip(bounds, bounds[1:]) if b - a >= MIN_SEGMENT_DAYS]
     pairs = list(zip(segments[1:], segments))
-    if len(segments) >= 3:
+    week = min(7, days // 2)
+    weeks = (segments[0] == slice(0, week) and segments[-1] == slice(days - week, days))
+    if len(segments) >= 3 and not weeks:  # else "log last / first week" is this ratio
         pairs.append((segments[-1], segments[0]))
     return [(f"log orders, days {a.start}-{a.stop - 1} / {b.start}-{b.stop - 1}", a, b)
             for a, b in pairs]

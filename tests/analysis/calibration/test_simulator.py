@@ -62,9 +62,9 @@ def test_flash_sales_give_a_lift_and_a_dip_statistic():
 
 def test_a_shop_price_path_gives_segment_statistics():
     """food_price_return's own price moves on days 7 and 14 split 21 days into three
-    segments: each against the one before, and the return (days 14-20) against the regular
-    weeks before the promotion (days 0-6); a rival's price rows or a preset without an own
-    price path add none."""
+    segments, each against the one before (the return against the first week is
+    ``log last / first week``); a path whose segments are not whole weeks also compares the
+    last with the first; a preset without an own price path adds none."""
     market = scenarios.load("food_price_return")
     orders = np.r_[np.full(7, 10.0), np.full(7, 40.0), np.full(7, 4.0)]
     names = statistic_names(market, 21)
@@ -72,7 +72,16 @@ def test_a_shop_price_path_gives_segment_statistics():
                                       scenario=market)[0], strict=True))
     assert got["log orders, days 7-13 / 0-6"] == pytest.approx(np.log(40.5 / 10.5))
     assert got["log orders, days 14-20 / 7-13"] == pytest.approx(np.log(4.5 / 40.5))
-    assert got["log orders, days 14-20 / 0-6"] == pytest.approx(np.log(4.5 / 10.5))
+    assert "log orders, days 14-20 / 0-6" not in got
+    assert got["log last / first week"] == pytest.approx(np.log(28.5 / 70.5))
+    moved = scenarios.with_overrides(market, {"prices.rows": [
+        {"day": 0, "product": "snack_box", "price": 59.9},
+        {"day": 5, "product": "snack_box", "price": 34.9},
+        {"day": 12, "product": "snack_box", "price": 59.9}]})
+    got = dict(zip(statistic_names(moved, 21), statistics(orders, orders * 40,
+                   population=1000, scenario=moved)[0], strict=True))
+    assert got["log orders, days 12-20 / 0-4"] == pytest.approx(
+        np.log((orders[12:].mean() + 0.5) / (orders[:5].mean() + 0.5)))
     assert [n for n in statistic_names(market, 14) if n.startswith("log orders, days")] == [
         "log orders, days 7-13 / 0-6"]  # a 14-day fit window holds one move
     assert not [n for n in statistic_names(FOOD, 21) if n.startswith("log orders, days")]
