@@ -18,7 +18,7 @@ import pandas as pd
 
 import scenarios
 from scenarios import GENERATIONS, Scenario, ScenarioError
-from simulation.result import write_atomic
+from simulation.io import write_atomic
 from simulation.run import run_batch
 
 from .attribution.ground_truth import replication_seeds

@@ -58,7 +58,7 @@ SUBCOMMANDS = {
                 "compare plans (scenarios or budget plans) with a baseline, with "
                 "uncertainty"),
     "optimize": ("analysis.experiments.cli", "optimize_",
-                 "find the budget allocation that maximizes GMV, profit or ROI"),
+                 "find the budget allocation that maximizes GMV, profit or ROAS"),
     "calibrate": ("analysis.calibration.cli", "",
                   "fit a model to observed data with PyMC (bass, media, price, repurchase, "
                   "simulator)"),
@@ -142,7 +142,7 @@ def format_kpis(result) -> str:
     s = result.summary
     head = (f"{s['scenario']} (seed {s['seed']}, {s['population']:,} consumers, "
             f"{s['hours'] // 24} days)\n"
-            f"spend {s['spend']:,.0f}  GMV {s['gmv']:,.0f}  ROI {s['roi'] or 0:.2f}  "
+            f"spend {s['spend']:,.0f}  GMV {s['gmv']:,.0f}  ROAS {s['roas'] or 0:.2f}  "
             f"orders {s['orders']:,.0f}  new customers {s['new_customers']:,}  "
             f"CAC {s['cac'] or 0:,.1f}  repeat {s['repeat_customers']:,}  "
             f"complaint rate {100 * (s['complaint_rate'] or 0):.2f}%\n"
@@ -151,7 +151,7 @@ def format_kpis(result) -> str:
     table = result.kpi_table()
     formats = {"spend": "{:,.0f}", "impressions": "{:,.0f}", "reach": "{:,.0f}",
                "clicks": "{:,.0f}", "orders": "{:,.0f}", "gmv": "{:,.0f}",
-               "roi": "{:.2f}", "cac": "{:,.1f}", "complaints": "{:,.0f}"}
+               "roas": "{:.2f}", "cac": "{:,.1f}", "complaints": "{:,.0f}"}
     shown = table.copy().astype(object)
     for col, fmt in formats.items():
         shown[col] = [("-" if v is None or v != v else fmt.format(v)) for v in table[col]]

@@ -1,4 +1,5 @@
-"""Wall time of each calibration model on the shipped data sets (issue 4).
+"""Wall time of each calibration model (Bass, price, media, repurchase) on the shipped data
+sets, and with ``--simulator`` of the agent model's fit.
 
 Each row is one NUTS fit (2 chains with each model's default draws: 1,000 tuning and 2,000
 kept for Bass, 1,000 and 1,000 for the others, on this machine's 2 cores), including model
@@ -89,8 +90,8 @@ def simulator_fit(population: int, market: int, simulations: int, seed: int,
     market, fitted on its first 14 of 21 days; returns (calibration, wall seconds)."""
     import scenarios
     import simulation
+    from analysis.calibration.agent_model import overrides
     from analysis.calibration.emulator import FitOptions, fit_simulator
-    from analysis.calibration.simulator import overrides
 
     base = simulation.rescale(scenarios.load(scenario), market)
     truth = scenarios.with_overrides(base, overrides(base, SIMULATOR_TRUTH))
@@ -159,9 +160,9 @@ def simulator_information(market: int, simulations: int, seed: int,
 
     import scenarios
     import simulation
+    from analysis.calibration.agent_model import PRIORS, overrides
     from analysis.calibration.emulator import FitOptions, fit_simulator
     from analysis.calibration.order_statistics import shop_export
-    from analysis.calibration.simulator import PRIORS, overrides
 
     base = simulation.rescale(scenarios.load(scenario), market)
     truth = scenarios.with_overrides(base, overrides(base, SIMULATOR_TRUTH))

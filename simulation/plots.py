@@ -77,7 +77,7 @@ def spend_vs_gmv(result) -> Figure:
 
 def draw_spend_vs_gmv(ax, by_channel: dict, *, gmv_label: str = "GMV", fontsize: int = 8,
                       rotation: int = 20) -> None:
-    """Spend and GMV bars per paid channel on ``ax``, each annotated with its ROI
+    """Spend and GMV bars per paid channel on ``ax``, each annotated with its ROAS
     (GMV / spend); the app draws its side-by-side panels with it too."""
     names = [n for n in by_channel if n != "organic"]
     spend = np.array([by_channel[n]["spend"] for n in names])
@@ -87,6 +87,6 @@ def draw_spend_vs_gmv(ax, by_channel: dict, *, gmv_label: str = "GMV", fontsize:
     ax.bar(x + 0.2, gmv, 0.4, label=gmv_label, color="#188038")
     for xi, s, g in zip(x, spend, gmv, strict=True):
         if s > 0:
-            ax.annotate(f"ROI {g / s:.1f}", (xi, max(s, g)), ha="center", va="bottom",
+            ax.annotate(f"ROAS {g / s:.1f}", (xi, max(s, g)), ha="center", va="bottom",
                         fontsize=fontsize)
     ax.set_xticks(x, names, rotation=rotation, ha="right", fontsize=fontsize)

@@ -13,8 +13,7 @@ import pandas as pd
 
 from scenarios.schema import GENERATIONS, Scenario
 
-from . import plots
-from .io import package_version, write_atomic  # noqa: F401 (re-exported for old imports)
+from .io import package_version, write_atomic
 from .social_metrics import by_source
 
 
@@ -92,8 +91,8 @@ class RunResult:
             "gmv": gmv,
             "margin": float(totals["margin"]),
             "profit": float(totals["margin"]) - spend,
-            "roi": _ratio(gmv, spend),
-            "profit_roi": _ratio(float(totals["margin"]) - spend, spend),
+            "roas": _ratio(gmv, spend),  # return on ad spend: GMV / spend
+            "roi": _ratio(float(totals["margin"]) - spend, spend),  # (margin - spend) / spend
             "cac": _ratio(spend, new_customers),
             "buyers": int(len(buyers)),
             "new_customers": new_customers,
@@ -136,7 +135,7 @@ class RunResult:
                 "orders": float(row["orders"]),
                 "cvr": _ratio(row["orders"], row["clicks"]),
                 "gmv": float(row["gmv"]),
-                "roi": _ratio(row["gmv"], row["spend"]),
+                "roas": _ratio(row["gmv"], row["spend"]),
                 "new_buyers": float(row["new_buyers"]),
                 "returning_buyers": float(row["returning_buyers"]),
                 "cac": _ratio(row["spend"], row["new_buyers"]),
@@ -146,13 +145,14 @@ class RunResult:
         return out
 
     def kpi_table(self) -> pd.DataFrame:
-        """Per source: spend, impressions, clicks, orders, GMV, ROI, CAC (for printing)."""
+        """Per source: spend, impressions, clicks, orders, GMV, ROAS (GMV / spend), CAC (for
+        printing)."""
         rows = {k: v for k, v in self.summary["by_channel"].items()}
         table = pd.DataFrame(rows).T[["spend", "impressions", "reach", "clicks", "orders",
-                                      "gmv", "roi", "cac", "complaints"]]
+                                      "gmv", "roas", "cac", "complaints"]]
         s = self.summary
         table.loc["total"] = [s["spend"], s["impressions"], s["reach"], s["clicks"],
-                              s["orders"], s["gmv"], s["roi"], s["cac"], s["complaints"]]
+                              s["orders"], s["gmv"], s["roas"], s["cac"], s["complaints"]]
         return table
 
     def cascade_tree(self, cascade: int) -> pd.DataFrame:
@@ -172,22 +172,30 @@ class RunResult:
         """Metrics per hour, summed over sources and segments."""
         return self.timeseries.groupby("hour").sum(numeric_only=True).drop(columns="day")
 
-    # -- plots -------------------------------------------------------------------------
+    # -- plots (``plots`` imports matplotlib: imported here, not by the engine's workers) --
     def plot_timeline(self):
         """Hourly orders and GMV with phases shaded and events marked (a Figure)."""
+        from . import plots
+
         return plots.timeline(self)
 
     def plot_funnel(self):
         """Impressions -> clicks -> orders per channel (a Figure)."""
+        from . import plots
+
         return plots.funnel(self)
 
     def plot_spend_vs_gmv(self):
-        """Spend and GMV per channel (a Figure)."""
+        """Spend and GMV per channel, each with its ROAS (a Figure)."""
+        from . import plots
+
         return plots.spend_vs_gmv(self)
 
     # -- saving --------------------------------------------------------------------------
     def save(self, out_dir: str | Path, *, touchpoints: bool = False) -> Path:
         """Write summary.json, timeseries.parquet, orders.parquet and PNG plots atomically."""
+        from . import plots
+
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         write_atomic(out / "summary.json",

@@ -64,11 +64,16 @@ def test_run_writes_summary_timeseries_and_plots(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "total" in out.stdout and "video" in out.stdout
     summary = json.loads((tmp_path / "summary.json").read_text())
-    for key in ("spend", "impressions", "clicks", "orders", "gmv", "roi", "cac",
+    for key in ("spend", "impressions", "clicks", "orders", "gmv", "roas", "roi", "cac",
                 "new_customers", "repeat_customers", "complaint_rate", "by_channel",
                 "by_segment", "scenario", "seed", "version"):
         assert key in summary
     assert summary["seed"] == 3 and summary["scenario"] == "mini"
+    assert "profit_roi" not in summary and "ROAS" in out.stdout
+    assert summary["roas"] == pytest.approx(summary["gmv"] / summary["spend"])
+    assert summary["roi"] == pytest.approx(summary["profit"] / summary["spend"])
+    assert summary["by_channel"]["video"]["roas"] == pytest.approx(
+        summary["by_channel"]["video"]["gmv"] / summary["by_channel"]["video"]["spend"])
     shares = summary["bias_shares"]
     ts_sum = pd.read_parquet(tmp_path / "timeseries.parquet")[["decisions", "decisions_loss"]].sum()
     assert shares["loss"] == pytest.approx(ts_sum["decisions_loss"] / ts_sum["decisions"])

@@ -19,9 +19,9 @@ from simulation.io import write_atomic
 
 from . import figures
 
-LABELS = {"gmv": "GMV", "orders": "orders", "roi": "ROI", "cac": "CAC",
-          "new_customers": "new customers", "complaint_rate": "complaint rate",
-          "spend": "spend", "profit": "profit"}
+LABELS = {"gmv": "GMV", "orders": "orders", "roas": "ROAS (GMV / spend)",
+          "roi": "ROI (profit / spend)", "cac": "CAC", "new_customers": "new customers",
+          "complaint_rate": "complaint rate", "spend": "spend", "profit": "profit"}
 
 
 def kpi_table(outcome) -> pd.DataFrame:
@@ -48,7 +48,7 @@ def _number(kpi: str, value: float) -> str:
         return "-"
     if kpi == "complaint_rate":
         return f"{100 * value:.2f}%"
-    if kpi == "roi":
+    if kpi in ("roas", "roi"):
         return f"{value:.2f}"
     if kpi == "cac":
         return f"{value:,.1f}"

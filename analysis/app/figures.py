@@ -65,7 +65,7 @@ def funnel(outcome) -> Figure:
 
 
 def spend_vs_gmv(outcome) -> Figure:
-    """Spend and GMV per channel, with each channel's ROI."""
+    """Spend and GMV per channel, with each channel's ROAS (GMV / spend)."""
     fig, panels = _panels(outcome, 3.8)
     for name, ax in panels:
         plots.draw_spend_vs_gmv(ax, outcome.details[name]["by_channel"], fontsize=8,

@@ -35,7 +35,7 @@ from analysis.experiments.tasks import RunTask, kpi_row, simulate
 from analysis.parallel import available_cores, end_with_parent
 from scenarios import Scenario
 
-KPIS = ("gmv", "orders", "roi", "cac", "new_customers", "complaint_rate", "spend", "profit")
+KPIS = ("gmv", "orders", "roas", "cac", "new_customers", "complaint_rate", "spend", "profit")
 FUNNEL = ("spend", "impressions", "clicks", "orders", "gmv")
 
 

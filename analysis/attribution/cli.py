@@ -94,7 +94,7 @@ def _load_lift_tests(paths: list[Path], scenario) -> dict:
 
 
 def _score_lift_tests(scenario, args, out: Path, lift_tests: dict) -> None:
-    from simulation.result import write_atomic
+    from simulation.io import write_atomic
 
     from .mmm import plot_roas_variants, score_with_lift_tests
 

@@ -23,9 +23,9 @@ from simulation.io import write_atomic
 
 from ..parallel import ordered_map
 from . import agent_model
+from .agent_model import PRIORS, overrides
 from .order_statistics import repeat_counts
 from .priors import from_z
-from .simulator import PRIORS, overrides
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ simulations amortised by an emulator, as in Wilkinson 2014 and Järvenpää et a
 1. **Design.** ``N`` parameter points in prior coordinates ``z`` (a scrambled Sobol sequence
    through the normal quantile, over the prior) are simulated once each, in batches of
    worlds (:mod:`analysis.calibration.design`), and summarised by the statistics of
-   :mod:`analysis.calibration.simulator`. A further ``M`` points are simulated ``R`` times
+   :mod:`analysis.calibration.agent_model`. A further ``M`` points are simulated ``R`` times
    each to measure how far the emulator's mean misses (its lack of fit), and a few points
    at the observed market's own size measure how far its statistics sit from the emulator
    (the simulator is not exactly size-free: a 2,000-consumer market may have no KOL at
@@ -49,11 +49,7 @@ from scenarios import Scenario
 
 from ..parallel import START_METHOD
 from ..seeds import replication_seeds, stream_of
-from .base import Calibration, PosteriorCheck
-from .design import Design, fingerprint, run_design
-from .order_statistics import repeat_counts, scenario_sources
-from .priors import Prior, from_z, to_z, transformed_normal
-from .simulator import (
+from .agent_model import (
     PARAMETERS,
     PRIORS,
     baseline,
@@ -61,6 +57,10 @@ from .simulator import (
     statistic_names,
     statistics,
 )
+from .base import Calibration, PosteriorCheck
+from .design import Design, fingerprint, run_design
+from .order_statistics import repeat_counts, scenario_sources
+from .priors import Prior, from_z, to_z, transformed_normal
 
 # seed streams of a fit (analysis.seeds), one per purpose
 DESIGN, LACK_OF_FIT, MODE_STARTS, CHECK_DRAWS, CHECK_RUNS, SIZE_CHECK = range(6)
@@ -435,7 +435,7 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
     """NUTS on the emulated likelihood, its covariance fixed at the posterior mode (so the
     statistics can be whitened once and every step is a polynomial and a sum of squares).
 
-    With ``groups`` (each statistic's group, :func:`~analysis.calibration.simulator.
+    With ``groups`` (each statistic's group, :func:`~analysis.calibration.agent_model.
     statistic_groups`) and ``opt.discrepancy_scale``, the likelihood gains a model
     discrepancy, one ``tau_g ~ HalfNormal(discrepancy_scale)`` per group, estimated with the
     parameters (Kennedy & O'Hagan 2001): statistic ``j`` of group ``g`` may miss by

@@ -4,11 +4,13 @@
         [--posterior DIR] [--population N] [--workers N | --scheduler ADDRESS] [--out DIR]
     campaign-lab sensitivity SCENARIO --uncertain PATH=LOW:HIGH ... [--method sobol|morris]
         [-n N] [--kpi K ...] [--replications R] [--workers N] [--out DIR]
-    campaign-lab optimize SCENARIO --budget B [--objective gmv|profit|roi]
+    campaign-lab optimize SCENARIO --budget B [--objective gmv|profit|roas]
         [--floor channel=share ...] [--cap channel=share ...] [--max-gmv-below-spend-probability P]
         [--evaluations N] [--replications R] [--population N] [--workers N] [--out DIR]
 
 Runs are stored under ``DIR/store`` as they finish; rerunning the same command resumes.
+``roas`` is GMV / spend and ``roi`` (a KPI) profit / spend; the objective ``roi`` (GMV /
+spend before it was renamed ``roas``) is refused with the new name.
 """
 
 from __future__ import annotations
@@ -23,7 +25,14 @@ from simulation.io import write_atomic
 
 from ..errors import UsageError
 from .compare import DEFAULT_KPIS, compare, format_table
-from .optimize import OBJECTIVES, Constraints, SearchOptions, optimize
+from .optimize import (
+    OBJECTIVES,
+    RENAMED_OBJECTIVES,
+    Constraints,
+    SearchOptions,
+    objective_problem,
+    optimize,
+)
 from .plans import load_plan
 from .store import RunStore
 from .tasks import check_kpis
@@ -53,7 +62,8 @@ def compare_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--posterior", type=Path, default=None, metavar="DIR",
                         help="a calibration's output folder: runs use its posterior draws")
     parser.add_argument("--kpi", action="append", default=None,
-                        help="KPIs to compare (default gmv, profit, roi, orders, ...)")
+                        help="KPIs to compare (default gmv, profit, roas, orders, ...; "
+                        "roas = GMV / spend, roi = profit / spend)")
     _common(parser, replications=20)
 
 
@@ -94,7 +104,8 @@ def compare_main(args) -> int:
 def optimize_add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", help="preset name or TOML file")
     parser.add_argument("--budget", type=float, required=True, help="total paid media budget")
-    parser.add_argument("--objective", choices=OBJECTIVES, default="profit")
+    parser.add_argument("--objective", type=_objective, choices=OBJECTIVES, default="profit",
+                        help="what to maximize (default profit; roas = GMV / spend)")
     parser.add_argument("--floor", action="append", default=[], metavar="CHANNEL=SHARE")
     parser.add_argument("--cap", action="append", default=[], metavar="CHANNEL=SHARE")
     parser.add_argument("--by-period", action="store_true",
@@ -197,6 +208,13 @@ def sensitivity_main(args) -> int:
     print(result.indices.round(3).to_string(index=False))
     print(f"wrote {out}/sensitivity.json and sensitivity.png")
     return 0
+
+
+def _objective(value: str) -> str:
+    """``--objective``'s type: a renamed objective is refused with its new name."""
+    if value in RENAMED_OBJECTIVES:
+        raise argparse.ArgumentTypeError(objective_problem(value))
+    return value
 
 
 def _shares(items: list[str], option: str) -> dict[str, float]:

@@ -11,7 +11,7 @@ every KPI but spend, CAC, complaints and opt-outs), a tie counting one half,
 
 so that a plan no different from the baseline gets 0.5 (no evidence either way), not 0,
 and P(better) of B over A is 1 - P(better) of A over B. Pairs where the KPI is undefined
-(ROI or CAC of a run with no spend or no new customer) are left out.
+(ROAS, ROI or CAC of a run with no spend or no new customer) are left out.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from .store import RunStore
 from .tasks import RunTask, check_kpis
 
 LOWER_IS_BETTER = {"spend", "cac", "complaints", "complaint_rate", "optouts"}
-DEFAULT_KPIS = ("gmv", "profit", "roi", "orders", "new_customers", "cac", "spend")
+DEFAULT_KPIS = ("gmv", "profit", "roas", "orders", "new_customers", "cac", "spend")
 LEVEL = 0.90
 
 

@@ -57,8 +57,8 @@ from scipy import stats
 
 from scenarios import Scenario
 from scenarios.schema import TIERS
+from simulation.io import write_atomic
 from simulation.model import Holdout
-from simulation.result import write_atomic
 from simulation.run import rescale, run_batch
 from simulation.streams import Streams
 from simulation.worlds import build as build_worlds

@@ -1,7 +1,7 @@
 """Budget optimization on the simulator: the allocation of a paid media budget over channels,
 and optionally over the calendar's periods (flighting), that maximizes expected GMV, profit
-or ROI under the total, per-channel floors and caps, a per-period pacing limit and
-optionally a risk limit.
+or ROAS (GMV / spend) under the total, per-channel floors and caps, a per-period pacing limit
+and optionally a risk limit.
 
 Levers are the paid (CPM and CPC) channels (``scenarios.budget_levers``); commission
 channels stay as the scenario has them. With ``by_period`` a lever is a channel's spend in
@@ -52,7 +52,8 @@ from .runner import run_tasks
 from .store import RunStore
 from .tasks import RunTask
 
-OBJECTIVES = ("gmv", "profit", "roi")
+OBJECTIVES = ("gmv", "profit", "roas")  # roas = GMV / spend
+RENAMED_OBJECTIVES = {"roi": "roas"}  # GMV / spend was called "roi"; refused with the new name
 SEARCH, FINAL, PROPOSALS = 0, 1, 2  # seed streams (analysis.seeds)
 CANDIDATES_PER_BATCH = 4  # allocations simulated in one batched pass (a round has 8)
 PENALTY = 1e3  # per unit of risk above the limit, relative to the objective's scale
@@ -271,13 +272,22 @@ def simulate_allocations(scenarios: list[Scenario], seeds: list[int]) -> np.ndar
     return np.column_stack([batch.totals(m) for m in ("gmv", "margin", "spend")])
 
 
+def objective_problem(name: str) -> str:
+    """Why ``name`` is not an objective (naming the new name of a renamed one)."""
+    allowed = ", ".join(OBJECTIVES)
+    if name in RENAMED_OBJECTIVES:
+        return (f"{name!r} (GMV / spend) is now called {RENAMED_OBJECTIVES[name]!r}; "
+                f"allowed: {allowed}")
+    return f"must be one of {allowed}"
+
+
 def objective_value(totals: np.ndarray, objective: str,
                     max_gmv_below_spend_probability: float | None) -> tuple[float, float]:
     """(mean objective, its standard error) over replications (rows of GMV, margin,
     spend), with the risk penalty when P(GMV < spend) exceeds the limit."""
     gmv, margin, spend = totals.T
     value = {"gmv": gmv, "profit": margin - spend,
-             "roi": np.divide(gmv, spend, out=np.zeros_like(gmv), where=spend > 0)}[objective]
+             "roas": np.divide(gmv, spend, out=np.zeros_like(gmv), where=spend > 0)}[objective]
     mean = float(value.mean())
     se = float(value.std(ddof=1) / np.sqrt(len(value))) if len(value) > 1 else 0.0
     if max_gmv_below_spend_probability is not None:
@@ -296,8 +306,8 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     opt = options or SearchOptions()
     started = time.perf_counter()
     if opt.objective not in OBJECTIVES:
-        raise UsageError("--objective", "objective", f"must be one of {OBJECTIVES}",
-                            opt.objective)
+        raise UsageError("--objective", "objective", objective_problem(opt.objective),
+                         opt.objective)
     levers = Levers(budget_levers(scenario),
                     [p.name for p in scenario.calendar.phases] if opt.by_period else None)
     if not levers.channels:
@@ -366,7 +376,7 @@ def optimize(scenario: Scenario, constraints: Constraints, store: RunStore, *,
     tasks = [RunTask(p.name, p.apply(scenario), int(sd), opt.population)
              for sd in final for p in (input_plan, recommended)]
     rows = run_tasks(tasks, store=store, workers=opt.workers, progress=opt.progress)
-    comparison = summarise(rows, "input", ("gmv", "profit", "roi", "orders", "spend"))
+    comparison = summarise(rows, "input", ("gmv", "profit", "roas", "orders", "spend"))
     table = pd.DataFrame([{"round": h["round"], **{
         f"{c}|{p}" if levers.periods else c: v for (c, p), v in zip(
             [(c, p) for c in levers.channels for p in (levers.periods or [""])],

@@ -28,7 +28,8 @@ from simulation.fingerprint import code_fingerprint, file_digest, input_fingerpr
 
 from ..errors import UsageError
 
-KPIS = ("gmv", "orders", "spend", "margin", "profit", "roi", "profit_roi", "cac",
+# roas = GMV / spend (return on ad spend), roi = profit / spend = (margin - spend) / spend
+KPIS = ("gmv", "orders", "spend", "margin", "profit", "roas", "roi", "cac",
         "new_customers", "repeat_customers", "buyers", "reach", "complaints", "complaint_rate",
         "optouts")
 

@@ -1,6 +1,6 @@
 r"""The regressions a planner already has, fitted brand by brand on the training rows.
 
-Fixed-effects log-log regression (the issue's baseline; Montgomery 1997 style):
+Fixed-effects log-log regression (the planner's baseline; Montgomery 1997 style):
 
 .. math::
 

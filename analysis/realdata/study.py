@@ -1,4 +1,5 @@
-"""The held-out comparison of issue 20: the agent model against the regression a planner has.
+"""The held-out comparison on Dominick's orange juice: the agent model against the
+regression a planner has (figures: docs/real_market.md).
 
 Two tests, the same models and scores (:mod:`.metrics`):
 

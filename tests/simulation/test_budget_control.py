@@ -248,7 +248,7 @@ def test_observed_earns_more_than_static_on_the_double11_preset():
         static, observed = (simulation.run(scenarios.with_overrides(
             base, {"budget_control.policy": p}), seed=seed, population=20_000).summary
             for p in ("static", "observed"))
-        # the gain is not bought with spend: observed's GMV against static's at the same ROI
+        # the gain is not bought with spend: observed's GMV against static's at the same ROAS
         diff.append(observed["gmv"] - static["gmv"] * observed["spend"] / static["spend"])
     diff = np.array(diff)
     t = diff.mean() / (diff.std(ddof=1) / np.sqrt(len(diff)))

@@ -105,10 +105,15 @@ def test_spend_plan_rows_sum_to_budgets_and_follow_phase_weights(mini):
 
 
 def test_summary_has_the_promised_keys(mini_run):
-    keys = {"spend", "impressions", "clicks", "orders", "gmv", "roi", "cac", "new_customers",
-            "repeat_customers", "complaint_rate", "by_channel", "by_segment", "scenario",
-            "seed", "version"}
-    assert keys <= set(mini_run.summary)
+    keys = {"spend", "impressions", "clicks", "orders", "gmv", "roas", "roi", "cac",
+            "new_customers", "repeat_customers", "complaint_rate", "by_channel", "by_segment",
+            "scenario", "seed", "version"}
+    s = mini_run.summary
+    assert keys <= set(s) and "profit_roi" not in s
+    # roas: return on ad spend, GMV / spend; roi: return on investment, profit / spend
+    assert s["roas"] == pytest.approx(s["gmv"] / s["spend"])
+    assert s["roi"] == pytest.approx((s["margin"] - s["spend"]) / s["spend"])
+    assert all("roas" in c and "roi" not in c for c in s["by_channel"].values())
     assert set(mini_run.summary["by_segment"]) == {"gen_z", "millennial", "gen_x", "silver"}
 
 

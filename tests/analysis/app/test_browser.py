@@ -66,7 +66,7 @@ def test_a_budget_change_and_run_update_the_kpis_and_the_plots(page, tmp_path):
     _set(page, "wechat_groups budget", 40000)
     page.locator(".cl-total").filter(has_text="110,000").wait_for()
     first = _run(page, "variant 1")
-    for kpi in ("GMV", "orders", "ROI", "CAC", "new customers", "complaint rate"):
+    for kpi in ("GMV", "orders", "ROAS (GMV / spend)", "CAC", "new customers", "complaint rate"):
         assert kpi in first
     assert "baseline" in first and "P(better)" in first
     images = page.locator(".cl-plots img")

@@ -32,8 +32,8 @@ def test_the_table_is_the_compare_command_s(pair, tmp_path):
     theirs = cli.table.set_index(["plan", "kpi"]).sort_index()
     assert np.allclose(ours.to_numpy(float), theirs.to_numpy(float), equal_nan=True)
     rows = {r["KPI"]: r for r in export.kpi_rows(outcome)}
-    assert set(rows) == {"GMV", "orders", "ROI", "CAC", "new customers", "complaint rate",
-                         "spend", "profit"}
+    assert set(rows) == {"GMV", "orders", "ROAS (GMV / spend)", "CAC", "new customers",
+                         "complaint rate", "spend", "profit"}
     assert rows["spend"]["P(better)"] == "0.00"  # more budget spent: worse on spend
     for make in figures.FIGURES.values():
         assert len(make(outcome).axes) == 2  # baseline and variant side by side

@@ -171,11 +171,12 @@ def _toml(text: str) -> dict:
 
 
 def test_objective_counts_the_risk_limit():
-    totals = np.array([[100.0, 60.0, 80.0], [300.0, 150.0, 100.0]])  # ROI 1.25 and 3
+    totals = np.array([[100.0, 60.0, 80.0], [300.0, 150.0, 100.0]])  # ROAS 1.25 and 3
     assert objective_value(totals, "profit", None)[0] == pytest.approx(15.0)
-    risky = np.array([[50.0, 40.0, 80.0], [300.0, 150.0, 100.0]])  # P(ROI < 1) = 0.5
+    risky = np.array([[50.0, 40.0, 80.0], [300.0, 150.0, 100.0]])  # P(ROAS < 1) = 0.5
     assert objective_value(risky, "profit", 0.1)[0] < objective_value(risky, "profit",
                                                                       None)[0]
+    assert objective_value(totals, "roas", None)[0] == pytest.approx((1.25 + 3) / 2)
 
 
 def test_an_interrupted_optimization_resumes_without_simulating_again(tmp_path, monkeypatch):
@@ -273,3 +274,16 @@ def test_optimize_has_no_scheduler_option(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["optimize", str(MINI), "--budget", "100", "--scheduler", "tcp://x:8786"])
     assert exit_.value.code == 2 and "--scheduler" in capsys.readouterr().err
+
+
+def test_the_old_roi_objective_is_refused_with_its_new_name(capsys, tmp_path):
+    """GMV / spend was the objective ``roi``; it is ``roas`` now (``roi`` is the KPI profit /
+    spend), so the old name is refused before any run, naming the new one."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["optimize", str(MINI), "--budget", "100", "--objective", "roi"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2
+    assert "'roi' (GMV / spend) is now called 'roas'; allowed: gmv, profit, roas" in err
+    with pytest.raises(ValueError, match="is now called 'roas'"):
+        optimize(scenarios.load(MINI), Constraints(100.0), RunStore(tmp_path),
+                 options=SearchOptions(objective="roi"))

@@ -77,17 +77,17 @@ def test_a_plan_compared_with_itself_differs_by_exactly_zero(tmp_path, mini):
 def test_p_better_on_a_known_paired_sample_counts_a_tie_as_one_half():
     """By hand: GMV differences 2, 0, -1, 5, 0 are 2 wins and 2 ties in 5 pairs, so
     (2 + 2/2) / 5 = 0.6; spend (lower is better) -1, -1, -1, 1, 0 gives (3 + 1/2) / 5 = 0.7;
-    ROI 1, -0.5, undefined, 0, 0 leaves the undefined pair out: (1 + 2/2) / 4 = 0.5."""
+    ROAS 1, -0.5, undefined, 0, 0 leaves the undefined pair out: (1 + 2/2) / 4 = 0.5."""
     nan = float("nan")
     runs = pd.DataFrame({
         "plan": ["a"] * 5 + ["b"] * 5, "seed": list(range(5)) * 2, "draw": -1,
         "gmv": [10, 20, 30, 40, 50, 12, 20, 29, 45, 50],
         "spend": [5, 5, 5, 5, 5, 4, 4, 4, 6, 5],
-        "roi": [1, 1, nan, 1, 1, 2, 0.5, 1, 1, 1],
+        "roas": [1, 1, nan, 1, 1, 2, 0.5, 1, 1, 1],
     })
-    kpis = ("gmv", "spend", "roi")
+    kpis = ("gmv", "spend", "roas")
     b = summarise(runs, "a", kpis).set_index(["plan", "kpi"]).loc["b"]
-    assert b["p_better"].to_dict() == {"gmv": 0.6, "spend": 0.7, "roi": 0.5}
+    assert b["p_better"].to_dict() == {"gmv": 0.6, "spend": 0.7, "roas": 0.5}
     assert b.loc["gmv", "diff"] == pytest.approx(1.2)
     a = summarise(runs, "b", kpis).set_index(["plan", "kpi"]).loc["a"]
     assert (a["p_better"] + b["p_better"]).tolist() == [1.0, 1.0, 1.0]  # ties split evenly
