@@ -104,6 +104,22 @@ class ArrayConsumers:
         self.opted_out[opted, channel] = True
         return Delivery(ids, delivered, clicked, complained, opted)
 
+    def placeholder(self, channel: int, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """A public-service ad in place of ``counts[i]`` of ``channel``'s impressions to
+        consumer ``ids[i]`` (a paid lift-test control): it fills the slots the channel's own
+        ads would have (consent, opt-outs and the daily frequency cap, which it counts
+        against) and nothing else (no ad-stock, click, complaint or price seen). Returns the
+        impressions placed per consumer: what the channel pays for."""
+        ch = self.scenario.channels[channel]
+        allowed = ~self.opted_out[ids, channel]
+        if ch.requires_consent:
+            allowed &= self.pop.consent[ids]
+        cap = self.worlds.at(self._channel[channel]["frequency_cap"], ids)
+        room = np.maximum(cap - self.contacts[ids, channel], 0)
+        placed = np.where(allowed, np.minimum(counts, room), 0)
+        self.contacts[ids, channel] += placed.astype(np.int16)
+        return placed
+
     def affinity(self, channel: int, ids: np.ndarray) -> np.ndarray:
         world = self.worlds.world[ids]
         gen = self._gen_affinity[channel][world, self.pop.generation[ids]]

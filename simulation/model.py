@@ -61,7 +61,12 @@ class Holdout:
     The channel still draws its impressions as usual (the same random numbers as without the
     holdout); those that land on an excluded consumer are not delivered. ``paid``: they are
     bought all the same (a public-service ad in their place, so the budget's pacing and what
-    the other consumers see do not change); else the channel saves their cost.
+    the other consumers see do not change); else the channel saves their cost. The
+    public-service ad fills only the slots the channel's ad would have: consent, opt-outs
+    and the daily frequency cap apply to it and it counts against the cap
+    (``ArrayConsumers.placeholder``). Charging every withheld impression instead, capped or
+    not, overspends on the control and starves the treated of the carried-over budget (8%
+    fewer impressions to them in silver_wechat_crm's members' days, docs/lift_tests.md).
     """
 
     channel: str
@@ -266,8 +271,9 @@ class CampaignModel(mesa.Model):
         withheld = np.zeros(self.worlds.k)  # paid for, not delivered (a lift test's control)
         for holdout in self.holdouts.get(c, ()):
             keep = holdout.keep(ids, hour)
-            if holdout.paid:
-                withheld += self.worlds.sum_by_world(ids[~keep], counts[~keep])
+            if holdout.paid:  # the slots the ads would have filled, frequency cap and all
+                placed = self.consumers.placeholder(c, ids[~keep], counts[~keep])
+                withheld += self.worlds.sum_by_world(ids[~keep], placed)
             ids, counts = ids[keep], counts[keep]
         d = self.consumers.receive(c, ids, counts, hour, rng=rng)
         shown = quote(self.scenario, self.calendar, self.shelf, self.product_of[c], hour)

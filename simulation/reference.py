@@ -76,6 +76,15 @@ class ConsumerAgent(mesa.Agent):
             self.opted_out[c] = True
         return delivered, bool(clicked), bool(complained), bool(opted)
 
+    def placeholder(self, c: int, ch: Channel, count: int) -> int:
+        """Impressions of a public-service ad placed in ``count`` of channel ``c``'s slots
+        (as ``ArrayConsumers.placeholder``)."""
+        if self.opted_out[c] or (ch.requires_consent and not self.consent):
+            return 0
+        placed = min(count, max(ch.frequency_cap - self.contacts[c], 0))
+        self.contacts[c] += placed
+        return placed
+
     def needs(self, product: int, hour: int, hour_weight: float, tick: int,
               rng: np.random.Generator) -> bool:
         """Own-need visit to ``product``'s category in the tick [hour, hour + tick)
@@ -188,6 +197,12 @@ class AgentConsumers:
         return Delivery(np.array(reached, dtype=np.int64), np.array(impressions, dtype=np.int16),
                         np.array(clicked, dtype=bool), np.array(complained, dtype=np.int64),
                         np.array(opted, dtype=np.int64))
+
+    def placeholder(self, channel: int, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        ch = self.scenario.channels[channel]
+        return np.array([self.agents[i].placeholder(channel, ch, count)
+                         for i, count in zip(ids.tolist(), counts.tolist(), strict=True)],
+                        dtype=np.int64)
 
     def own_need(self, product: int, hour: int, hour_weight: float, *,
                  rng: np.random.Generator) -> np.ndarray:
