@@ -27,22 +27,25 @@ so that none depends on the size of the market (per 1,000 consumers, shares, rat
   per-product columns (``orders_<product>``, ``gmv_<product>``) replace it by the exact
   ``log price / list, <product>``: ``log(sum g_p / sum o_p / L_p)`` with each product's
   own orders ``o_p``, GMV ``g_p`` and list price ``L_p``;
-- ``log share, first third`` and ``last third`` of the orders (timing: carry-over);
-- ``lag-1 acf`` of daily orders (carry-over again);
-- per flash sale on day ``f`` (with two days on each side inside the window): its ``lift``,
-  ``log((o_f + 0.5) / (mean(o_{f-2}, o_{f-1}) + 0.5))``, and the ``dip`` after it,
-  ``log((mean(o_{f+1}, o_{f+2}) + 0.5) / (mean(o_{f-2}, o_{f-1}) + 0.5))``: buyers at the
-  flash price lower their reference price, and loss aversion weighs the return to the
-  normal price as a loss (the post-promotion dip);
-- per move of an own product's shelf price (``[prices]``, the shop's observed price path),
-  splitting the window into segments of constant prices: ``log((mean o, segment k) + 0.5)
-  / (mean o, segment k-1) + 0.5)``, the daily orders of each segment against the one
-  before, and, with three segments or more, the last against the first (the return to the
-  regular price after a promotion against the days before it: reference prices that
-  followed the promotion make the same price a loss, which loss aversion weighs; left out
-  when the two are the first and last weeks, which ``log last / first week`` compares);
-- ``log share after peak`` day (word of mouth and repurchase keep buying going);
-- ``log last week / first week`` orders (persistence after the launch bursts).
+- ``share, first third`` and ``last third`` of the orders (timing: carry-over);
+- per flash sale on day ``f`` (with two days on each side inside the window), shares of the
+  orders of its five days ``f-2..f+2``: ``flash share day f``, the flash day's, and
+  ``after-flash share day f``, days ``f+1`` and ``f+2``'s (buyers at the flash price lower
+  their reference price, and loss aversion weighs the return to the normal price as a loss:
+  the post-promotion dip);
+- per run of constant own shelf prices (``[prices]``, the shop's observed price path, split
+  at each move of an own product's price), but the last: ``share, days a-b``, its share of
+  the window's orders (a deep promotion pulls orders into its days; after it, reference
+  prices that followed the promotion make the regular price a loss, which loss aversion
+  weighs);
+- ``share, last of first + last week`` (persistence after the launch bursts).
+
+Every statistic but the level is a share or a ratio of sums, never the log of a small count:
+its mean is then the same in a 2,000-consumer design campaign as in a 200,000-consumer
+market (a ``log(count + 0.5)`` is not: with a few orders a day the offset and the log's
+curvature move its mean, and the fit would count that gap as model misfit). For the same
+reason there is no autocorrelation (counting noise shrinks it in a small market) and no
+share after the busiest day (which day that is depends on the noise).
 """
 
 from __future__ import annotations
@@ -132,14 +135,14 @@ def statistic_names(scenario: Scenario, days: int, *, by_product: bool = False,
                     sources: list[str] | None = None, repeats: bool = False) -> list[str]:
     """Names of the statistics of ``days`` days (``by_product``: of per-product series;
     ``sources``: with orders by these sources; ``repeats``: with an order log's repeats)."""
-    flash = [n for d in flash_days(scenario, days) for n in (f"lift day {d}", f"dip day {d}")]
+    flash = [n for d in flash_days(scenario, days)
+             for n in (f"flash share day {d}", f"after-flash share day {d}")]
     price = ([f"log price / list, {p.name}" for p in scenario.own_products] if by_product
              else ["log price / list"])
-    return ["log orders per 1,000", *price, "log share, first third",
-            "log share, last third", "lag-1 acf", *flash,
-            *(name for name, _, _ in price_segment_ratios(scenario, days)),
-            "log share after peak",
-            "log last / first week",
+    return ["log orders per 1,000", *price, "share, first third",
+            "share, last third", *flash,
+            *(name for name, _ in price_segments(scenario, days)),
+            "share, last of first + last week",
             *(order_statistics.source_statistic_names(sources) if sources else []),
             *(order_statistics.REPEAT_NAMES if repeats else [])]
 
@@ -156,26 +159,18 @@ def price_moves(scenario: Scenario, days: int) -> list[int]:
     return sorted({r.day for r in scenario.prices.rows if r.product in own and 0 < r.day < days})
 
 
-def price_segment_ratios(scenario: Scenario, days: int) -> list[tuple[str, slice, slice]]:
-    """(name, segment, compared segment) of each price-segment statistic: consecutive runs
-    of constant own shelf prices of at least ``MIN_SEGMENT_DAYS`` days, each against the one
-    before, and the last against the first when there are three or more (unless they are
-    the first and last weeks, which ``log last / first week`` already compares)."""
+def price_segments(scenario: Scenario, days: int) -> list[tuple[str, slice]]:
+    """(name, days) of each price-segment statistic: the runs of constant own shelf prices of
+    at least ``MIN_SEGMENT_DAYS`` days, but the last (with it the shares would add up to
+    one)."""
     bounds = [0, *price_moves(scenario, days), days]
     segments = [slice(a, b) for a, b in zip(bounds, bounds[1:]) if b - a >= MIN_SEGMENT_DAYS]
-    pairs = list(zip(segments[1:], segments))
-    week = min(7, days // 2)
-    weeks = (segments[0] == slice(0, week) and segments[-1] == slice(days - week, days))
-    if len(segments) >= 3 and not weeks:  # else "log last / first week" is this ratio
-        pairs.append((segments[-1], segments[0]))
-    return [(f"log orders, days {a.start}-{a.stop - 1} / {b.start}-{b.stop - 1}", a, b)
-            for a, b in pairs]
+    return [(f"share, days {a.start}-{a.stop - 1}", a) for a in segments[:-1]]
 
 
-GROUPS = {"log orders per 1,000": "level", "log orders, days": "price", "log price": "price",
-          "lift": "flash",
-          "dip": "flash", "log share of orders": "source", "log repeats": "repeat",
-          "log share of repeats": "repeat"}
+GROUPS = {"log orders per 1,000": "level", "share, days": "price", "log price": "price",
+          "flash share": "flash", "after-flash share": "flash", "share of orders": "source",
+          "repeats per buyer": "repeat", "share of repeats": "repeat"}
 
 
 def statistic_groups(names: list[str]) -> list[str]:
@@ -208,31 +203,33 @@ def statistics(orders: np.ndarray, gmv: np.ndarray, *, population: int,
         price_cols = [_log_price_over_list(o.sum(axis=1), g.sum(axis=1), mean_list)]
     days = o.shape[1]
     total = o.sum(axis=1)
+
+    def share(part):
+        return np.divide(part, total, out=np.zeros_like(total), where=total > 0)
+
     cols = [np.log((total + 0.5) / population * 1000), *price_cols]
     thirds = np.array_split(np.arange(days), 3)
     for part in (thirds[0], thirds[-1]):
-        cols.append(np.log((o[:, part].sum(axis=1) + 0.5) / (total + 1.0)))
-    centred = o - o.mean(axis=1, keepdims=True)
-    denom = (centred ** 2).sum(axis=1)
-    cols.append(np.divide((centred[:, 1:] * centred[:, :-1]).sum(axis=1), denom,
-                          out=np.zeros(len(o)), where=denom > 0))
+        cols.append(share(o[:, part].sum(axis=1)))
     for d in flash_days(scenario, days):
-        before = o[:, d - 2:d].mean(axis=1) + 0.5
-        cols.append(np.log((o[:, d] + 0.5) / before))
-        cols.append(np.log((o[:, d + 1:d + 3].mean(axis=1) + 0.5) / before))
-    for _, segment, compared in price_segment_ratios(scenario, days):
-        cols.append(np.log((o[:, segment].mean(axis=1) + 0.5)
-                           / (o[:, compared].mean(axis=1) + 0.5)))
-    peak = o.argmax(axis=1)
-    after = np.where(np.arange(days)[None, :] > peak[:, None], o, 0.0).sum(axis=1)
-    cols.append(np.log((after + 0.5) / (total + 1.0)))
+        window = o[:, d - 2:d + 3].sum(axis=1)
+        cols.append(_ratio(o[:, d], window))
+        cols.append(_ratio(o[:, d + 1:d + 3].sum(axis=1), window))
+    for _, segment in price_segments(scenario, days):
+        cols.append(share(o[:, segment].sum(axis=1)))
     week = min(7, days // 2)
-    cols.append(np.log((o[:, -week:].sum(axis=1) + 0.5) / (o[:, :week].sum(axis=1) + 0.5)))
+    first, last = o[:, :week].sum(axis=1), o[:, -week:].sum(axis=1)
+    cols.append(_ratio(last, first + last))
     if by_source is not None:
         cols.extend(order_statistics.source_statistics(by_source, sources).T)
     if repeats is not None:
         cols.extend(order_statistics.repeat_statistics(repeats).T)
     return np.column_stack(cols)
+
+
+def _ratio(a, b):
+    """``a / b`` elementwise; 0 where ``b`` is 0."""
+    return np.divide(a, b, out=np.zeros_like(a, dtype=np.float64), where=b > 0)
 
 
 def _log_price_over_list(orders, gmv, list_price):

@@ -6,18 +6,19 @@ shop's data, so the emulator and the observed values measure one thing:
 
 - **orders by source** (``source_orders_<source>`` columns, or the engine's per-source
   metric): for ``organic`` and each social source of the scenario (``kol``, ``koc``,
-  ``friend``, ``group_buy``) ``log(o_s / o + FLOOR)``, its share of all orders ``o`` (word
+  ``friend``, ``group_buy``) ``o_s / o``, its share of all orders ``o`` (word
   of mouth and group-buy sharing move the social shares);
 - **repeat purchases** (an order log, :func:`repeat_counts`): a repeat is an order of a
   product the customer ordered before in the log; compared with the unit price of the
   customer's previous order of that product it is *above*, *below* or at the same price.
-  ``log(R / B + FLOOR)`` (repeats ``R`` per first-time buyer ``B``) and the shares of repeats
-  above and below the previous price, ``log(U / R + FLOOR)`` and ``log(D / R + FLOOR)``: a
+  ``R / B`` (repeats ``R`` per first-time buyer ``B``) and the shares of repeats above and
+  below the previous price, ``U / R`` and ``D / R``: a
   buyer's reference price moves toward the price paid, so a later higher price is a loss
   that loss aversion weighs, and a displayed original price (anchoring) softens it.
 
-``FLOOR`` (0.2% of orders) keeps a share of zero finite without making the statistic depend
-on the size of the market (a ``+0.5`` count would).
+Shares and ratios of sums, not their logs: their means do not depend on the size of the
+market (the log of a share of a few orders would, through its curvature), so a small
+design campaign's statistics estimate a large market's.
 """
 
 from __future__ import annotations
@@ -26,10 +27,9 @@ import numpy as np
 
 from scenarios.social import SOCIAL_SOURCES
 
-FLOOR = 0.002
 ORGANIC = "organic"
-REPEAT_NAMES = ("log repeats per buyer", "log share of repeats above previous price",
-                "log share of repeats below previous price")
+REPEAT_NAMES = ("repeats per buyer", "share of repeats above previous price",
+                "share of repeats below previous price")
 COUNTS = ("buyers", "repeats", "above", "below")
 """Columns of :func:`repeat_counts`' daily counts."""
 
@@ -48,7 +48,7 @@ def source_statistic_sources(sources: list[str]) -> list[str]:
 
 
 def source_statistic_names(sources: list[str]) -> list[str]:
-    return [f"log share of orders, {s}" for s in source_statistic_sources(sources)]
+    return [f"share of orders, {s}" for s in source_statistic_sources(sources)]
 
 
 def source_statistics(by_source: np.ndarray, sources: list[str]) -> np.ndarray:
@@ -58,7 +58,7 @@ def source_statistics(by_source: np.ndarray, sources: list[str]) -> np.ndarray:
     total = counts.sum(axis=1, keepdims=True)
     share = np.divide(counts, total, out=np.zeros_like(counts), where=total > 0)
     keep = [sources.index(s) for s in source_statistic_sources(sources)]
-    return np.log(share[:, keep] + FLOOR)
+    return share[:, keep]
 
 
 def repeat_counts(customer: np.ndarray, hour: np.ndarray, product: np.ndarray,
@@ -94,7 +94,7 @@ def repeat_statistics(counts: np.ndarray) -> np.ndarray:
     buyers, repeats, above, below = np.asarray(counts, dtype=np.float64).sum(axis=1).T
 
     def ratio(a, b):
-        return np.log(np.divide(a, b, out=np.zeros_like(a), where=b > 0) + FLOOR)
+        return np.divide(a, b, out=np.zeros_like(a), where=b > 0)
 
     return np.column_stack([ratio(repeats, buyers), ratio(above, repeats),
                             ratio(below, repeats)])

@@ -7,7 +7,6 @@ import simulation
 from analysis.calibration.design import Design, batch_repeat_counts, daily_by_source
 from analysis.calibration.emulator import Evidence, observed_series
 from analysis.calibration.order_statistics import (
-    FLOOR,
     repeat_counts,
     repeat_statistics,
     scenario_sources,
@@ -33,9 +32,8 @@ def test_repeat_counts_of_a_known_log():
     assert counts[0, 4].tolist() == [0, 1, 1, 0]  # hour 100 is day 4: the rise back
     assert counts[0, 1].tolist() == [1, 1, 0, 1]  # hour 40 the cut, hour 30 a first buy
     stats = repeat_statistics(counts)
-    np.testing.assert_allclose(stats[0], np.log([3 / 4 + FLOOR, 1 / 3 + FLOOR,
-                                                 1 / 3 + FLOOR]))
-    np.testing.assert_allclose(stats[1], np.log([FLOOR] * 3))  # no repeats: the floor
+    np.testing.assert_allclose(stats[0], [3 / 4, 1 / 3, 1 / 3])
+    np.testing.assert_allclose(stats[1], [0.0] * 3)  # no repeats: no shares
 
 
 def test_source_shares_are_organic_and_social_only():
@@ -47,7 +45,7 @@ def test_source_shares_are_organic_and_social_only():
     by_source[0, sources.index("group_buy")] = [20, 20]
     by_source[0, sources.index("organic")] = [0, 0]
     got = source_statistics(by_source, sources)[0]
-    np.testing.assert_allclose(got, np.log([FLOOR, FLOOR, FLOOR, FLOOR, 0.4 + FLOOR]))
+    np.testing.assert_allclose(got, [0.0, 0.0, 0.0, 0.0, 0.4])
     # the same shares in a market 100 times larger give the same statistics
     np.testing.assert_allclose(source_statistics(by_source * 100, sources)[0], got)
 

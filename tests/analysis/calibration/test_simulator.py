@@ -33,6 +33,7 @@ from analysis.cli import main
 from ...conftest import DATA, MINI, with_second_product
 
 FOOD = scenarios.load("food_group_buying")
+PRICE_RETURN = scenarios.load("food_price_return")
 
 
 def test_statistics_of_a_known_series():
@@ -43,9 +44,8 @@ def test_statistics_of_a_known_series():
     got = dict(zip(names, stats, strict=True))
     assert got["log orders per 1,000"] == pytest.approx(np.log(75.5))
     assert got["log price / list"] == pytest.approx(np.log(40.0 / 59.9))
-    assert got["log share, first third"] == pytest.approx(np.log(75.5 / 76.0))  # days 0-6
-    assert got["log share after peak"] == pytest.approx(np.log(15.5 / 76.0))  # peak day 2
-    assert got["log last / first week"] == pytest.approx(np.log(0.5 / 75.5))
+    assert got["share, first third"] == pytest.approx(75 / 75)  # days 0-6
+    assert got["share, last of first + last week"] == 0.0
 
 
 def test_flash_sales_give_a_lift_and_a_dip_statistic():
@@ -54,46 +54,58 @@ def test_flash_sales_give_a_lift_and_a_dip_statistic():
     names = statistic_names(FOOD, 21)
     got = dict(zip(names, statistics(orders, orders * 40, population=1000,
                                       scenario=FOOD)[0], strict=True))
-    assert got["lift day 5"] == pytest.approx(np.log(30.5 / 10.5))
-    assert got["dip day 5"] == pytest.approx(np.log(5.5 / 10.5))
-    assert "lift day 12" in got
+    assert got["flash share day 5"] == pytest.approx(30 / 60)  # days 3-7: 10 10 30 4 6
+    assert got["after-flash share day 5"] == pytest.approx(10 / 60)
+    assert "flash share day 12" in got
 
 
 
 def test_a_shop_price_path_gives_segment_statistics():
-    """food_price_return's own price moves on days 7 and 14 split 21 days into three
-    segments, each against the one before (the return against the first week is
-    ``log last / first week``); a path whose segments are not whole weeks also compares the
-    last with the first; a preset without an own price path adds none."""
+    """food_price_return's own price moves on days 7 and 14 split the window into runs of
+    constant prices: each run's share of the orders but the last (the shares add up to
+    one); a 14-day fit window holds one move; a preset without an own price path adds none."""
     market = scenarios.load("food_price_return")
     orders = np.r_[np.full(7, 10.0), np.full(7, 40.0), np.full(7, 4.0)]
-    names = statistic_names(market, 21)
-    got = dict(zip(names, statistics(orders, orders * 40, population=1000,
-                                      scenario=market)[0], strict=True))
-    assert got["log orders, days 7-13 / 0-6"] == pytest.approx(np.log(40.5 / 10.5))
-    assert got["log orders, days 14-20 / 7-13"] == pytest.approx(np.log(4.5 / 40.5))
-    assert "log orders, days 14-20 / 0-6" not in got
-    assert got["log last / first week"] == pytest.approx(np.log(28.5 / 70.5))
-    moved = scenarios.with_overrides(market, {"prices.rows": [
-        {"day": 0, "product": "snack_box", "price": 59.9},
-        {"day": 5, "product": "snack_box", "price": 34.9},
-        {"day": 12, "product": "snack_box", "price": 59.9}]})
-    got = dict(zip(statistic_names(moved, 21), statistics(orders, orders * 40,
-                   population=1000, scenario=moved)[0], strict=True))
-    assert got["log orders, days 12-20 / 0-4"] == pytest.approx(
-        np.log((orders[12:].mean() + 0.5) / (orders[:5].mean() + 0.5)))
-    assert [n for n in statistic_names(market, 14) if n.startswith("log orders, days")] == [
-        "log orders, days 7-13 / 0-6"]  # a 14-day fit window holds one move
-    assert not [n for n in statistic_names(FOOD, 21) if n.startswith("log orders, days")]
+    got = dict(zip(statistic_names(market, 21), statistics(orders, orders * 40,
+                   population=1000, scenario=market)[0], strict=True))
+    assert got["share, days 0-6"] == pytest.approx(70 / 378)
+    assert got["share, days 7-13"] == pytest.approx(280 / 378)
+    assert "share, days 14-20" not in got
+    assert [n for n in statistic_names(market, 14) if n.startswith("share, days")] == [
+        "share, days 0-6"]
+    assert not [n for n in statistic_names(FOOD, 21) if n.startswith("share, days")]
+
 
 def test_statistics_do_not_depend_on_the_size_of_the_market():
     """The same campaign per consumer in a market 100 times larger gives the same
-    statistics (within the +0.5 smoothing of empty days)."""
+    statistics (within the level's +0.5)."""
     rng = np.random.default_rng(0)
     orders = rng.poisson(40, size=21).astype(float)
     small = statistics(orders, orders * 45, population=2000, scenario=FOOD)
     large = statistics(orders * 100, orders * 4500, population=200_000, scenario=FOOD)
     assert np.abs(small - large).max() < 0.02
+
+
+def test_statistics_of_a_small_market_estimate_a_large_one():
+    """The emulator is fitted to 2,000-consumer campaigns and matched to a 200,000-consumer
+    market, so each statistic's mean over small markets must equal its value in the large
+    one. Daily orders Poisson around a food_price_return-like shape (a quiet week, a
+    promotion, a tail of a few orders a day at 2,000 consumers): over 4,000 small markets
+    every mean is within 4 standard errors (+0.005 for the O(1/n) bias of a ratio) of the
+    large market's statistic. A log of a small count (the former ``log((x + 0.5) / (y +
+    0.5))`` segment and flash ratios) misses by 0.1-0.6."""
+    market = scenarios.load("food_price_return")
+    days = market.calendar.days
+    rate = np.r_[np.full(7, 3.0), np.full(7, 25.0), np.full(days - 14, 0.6)]  # per day, n=2,000
+    rate[5] *= 3  # the flash sale
+    orders = np.random.default_rng(1).poisson(rate, size=(4000, days)).astype(float)
+    small = statistics(orders, orders * 40, population=2000, scenario=market)
+    large = statistics(rate * 100, rate * 4000, population=200_000, scenario=market)[0]
+    names = statistic_names(market, days)
+    gap = small.mean(axis=0) - large
+    se = small.std(axis=0) / np.sqrt(len(small))
+    keep = [i for i, n in enumerate(names) if n != "log orders per 1,000"]  # log of the total
+    assert (np.abs(gap[keep]) < 4 * se[keep] + 0.005).all(), dict(zip(names, gap))
 
 
 def test_per_product_price_statistics_use_each_list_price_whatever_the_market_size():
@@ -225,7 +237,7 @@ def test_cli_fits_the_agent_model_end_to_end_and_resumes(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     assert set(summary["meta"]["contraction"]) == set(PRIORS)
     stats = summary["meta"]["statistics"]
-    assert "log share of orders, group_buy" in stats and "log repeats per buyer" in stats
+    assert "share of orders, group_buy" in stats and "repeats per buyer" in stats
     assert set(summary["meta"]["discrepancy_sd"]) >= {"level", "source", "repeat"}
     draws = scenario_draws(out, 3, seed=1)
     changed = scenarios.with_overrides(market, draws[0])
@@ -363,21 +375,24 @@ def test_cli_simulator_needs_a_scenario(tmp_path, capsys):
     assert "needs the scenario" in capsys.readouterr().err
 
 
-INFORMED = ("awareness_half_life_hours", "base_utility_shift")
-"""Parameters the daily series, orders by source and the order log inform on the current
-engine (docs/calibration.md); the recovery test holds the fit to learning them."""
+INFORMED = ("awareness_half_life_hours", "base_utility_shift", "word_of_mouth",
+            "anchoring_weight")
+"""Parameters that food_price_return's daily series, orders by source and order log inform
+(docs/calibration.md: posterior sd / prior sd <= 0.5 at 200,000 consumers); the recovery
+test holds the fit to learning them. Loss aversion (0.68 there) is not among them."""
 
 
 @pytest.mark.long
 def test_recovery_with_truths_two_to_three_prior_sds_out(tmp_path):
-    """Data (daily series, orders by source, order log) from a 20,000-consumer market at
-    truths 2-3 prior sds from the prior centres, fitted with 2,048 simulated campaigns of
-    2,000 consumers. Every parameter in ``INFORMED`` must be learnt: posterior sd / prior sd
+    """Data (daily series, orders by source, order log) of food_price_return from a
+    200,000-consumer market at truths 2-3 prior sds from the prior centres, fitted with
+    the CLI's 8,192 simulated campaigns of 2,000 consumers (a market 100 times the
+    design's). Every parameter in ``INFORMED`` must be learnt: posterior sd / prior sd
     below 0.5 and the 90% interval covering the truth, which a posterior left at the prior
     cannot do from 2-3 sds out (planted: the model's loss aversion or half-life frozen, or
     the statistics replaced by a constant, fails it). The others must cover the truth or be
     reported as not informed; NUTS must converge."""
-    market = simulation.rescale(FOOD, 20_000)
+    market = PRICE_RETURN
     z = {"awareness_half_life_hours": -2.5, "base_utility_shift": 2.2, "loss_aversion": 2.0,
          "word_of_mouth": 2.5, "anchoring_weight": -2.0}
     truth = {n: float(from_z(PRIORS[n], v)) for n, v in z.items()}
@@ -385,8 +400,7 @@ def test_recovery_with_truths_two_to_three_prior_sds_out(tmp_path):
                          log_touchpoints=False)
     daily, log = shop_export(run)
     cal = fit_simulator(daily, market, order_log=log,
-                        options=FitOptions(simulations=2048, draws=1000, tune=1000, seed=2,
-                                           check_draws=4))
+                        options=FitOptions(draws=1000, tune=1000, seed=2, check_draws=4))
     summary = cal.summary()
     contraction = cal.meta["contraction"]
     print(json.dumps({"contraction": contraction, "parameters": summary["parameters"],
@@ -410,7 +424,7 @@ def test_simulation_based_calibration_of_the_agent_model_fit(tmp_path):
     family-wise false alarm rate of 0.5% over five parameters)."""
     from analysis.calibration.simulator_sbc import simulator_sbc
 
-    base = simulation.rescale(FOOD, 50_000)
+    base = simulation.rescale(PRICE_RETURN, 50_000)
     result = simulator_sbc(base, 100, options=FitOptions(population=500, simulations=2048,
                                                          draws=500, tune=500),
                            store=tmp_path)
