@@ -26,7 +26,14 @@ simulations amortised by an emulator, as in Wilkinson 2014 and Järvenpää et a
    ``diag(tau_g^2)``, one half-normal ``tau_g`` per group of statistics (level, price,
    timing, flash, source, repeat), is estimated with the parameters (Kennedy & O'Hagan
    2001), so data with effects the model lacks widen the posterior rather than pin it.
-4. **Check.** Posterior draws are simulated at the observed market's size, so the
+4. **Refinement.** A second design, half as many points, is simulated around the first
+   posterior (its mean, ``refine_width`` posterior sds each way, never wider than the
+   prior's design), the emulator, its lack of fit and the size check are fitted again there,
+   and the posterior is sampled again: a cubic over the whole prior is biased where the
+   truth lies in the prior's tails (measured: truths 2-3 prior sds out missed by the
+   one-stage fit, covered by the two-stage one; ``test_recovery_with_truths_two_to_three_
+   prior_sds_out``).
+5. **Check.** Posterior draws are simulated at the observed market's size, so the
    predictive spread carries that market's counting noise (not a small market's, scaled).
 
 The result is an ordinary :class:`~analysis.calibration.base.Calibration` (InferenceData,
@@ -38,7 +45,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -92,10 +99,14 @@ class Emulator:
     lack_of_fit: np.ndarray  # (S,) variance the mean misses by, at design scale
     design_size: int
     gram_inv: np.ndarray  # (F, F) inverse of the design's feature Gram matrix (leverage)
+    centre: np.ndarray | float = 0.0  # the polynomials are in u = (z - centre) / scale
+    scale: np.ndarray | float = 1.0
 
     @classmethod
-    def fit(cls, z: np.ndarray, stats: np.ndarray, *, degree: int = 3) -> Emulator:
+    def fit(cls, z: np.ndarray, stats: np.ndarray, *, degree: int = 3, centre=0.0,
+            scale=1.0) -> Emulator:
         mean_terms, var_terms = monomials(z.shape[1], degree), monomials(z.shape[1], 2)
+        z = (z - centre) / scale
         phi = features(z, mean_terms)
         ridge = 1e-8 * len(z) * np.eye(phi.shape[1])
         coef = np.linalg.solve(phi.T @ phi + ridge, phi.T @ stats)
@@ -106,13 +117,17 @@ class Emulator:
         standard = resid / np.sqrt(np.exp(phi2 @ var_coef))
         corr = np.corrcoef(standard, rowvar=False)
         return cls(mean_terms, coef, var_terms, var_coef, corr,
-                   np.zeros(stats.shape[1]), len(z), np.linalg.inv(phi.T @ phi + ridge))
+                   np.zeros(stats.shape[1]), len(z), np.linalg.inv(phi.T @ phi + ridge),
+                   centre, scale)
+
+    def _u(self, z):
+        return (z - self.centre) / self.scale
 
     def mean(self, z: np.ndarray) -> np.ndarray:
-        return features(z, self.mean_terms) @ self.mean_coef
+        return features(self._u(z), self.mean_terms) @ self.mean_coef
 
     def variance(self, z: np.ndarray) -> np.ndarray:
-        return np.exp(features(z, self.var_terms) @ self.var_coef)
+        return np.exp(features(self._u(z), self.var_terms) @ self.var_coef)
 
     def with_lack_of_fit(self, z: np.ndarray, replicates: np.ndarray) -> Emulator:
         """Measure the mean's misfit on points ``z`` (M, P) simulated R times each
@@ -121,9 +136,7 @@ class Emulator:
         r = replicates.shape[1]
         err = (replicates.mean(axis=1) - self.mean(z)) ** 2
         noise = self.variance(z) * (1.0 / r + len(self.mean_terms) / self.design_size)
-        lof = np.maximum((err - noise).mean(axis=0), 0.0)
-        return Emulator(self.mean_terms, self.mean_coef, self.var_terms, self.var_coef,
-                        self.corr, lof, self.design_size, self.gram_inv)
+        return replace(self, lack_of_fit=np.maximum((err - noise).mean(axis=0), 0.0))
 
     def with_size_discrepancy(self, z: np.ndarray, replicates: np.ndarray,
                               scale: float) -> Emulator:
@@ -134,8 +147,7 @@ class Emulator:
         err = (replicates.mean(axis=1) - self.mean(z)) ** 2
         noise = self.variance(z) * (scale / r + len(self.mean_terms) / self.design_size)
         gap = np.maximum((err - noise).mean(axis=0), 0.0)
-        return Emulator(self.mean_terms, self.mean_coef, self.var_terms, self.var_coef,
-                        self.corr, self.lack_of_fit + gap, self.design_size, self.gram_inv)
+        return replace(self, lack_of_fit=self.lack_of_fit + gap)
 
     def covariance(self, z: np.ndarray, scale: float) -> np.ndarray:
         """Covariance of the statistics at one point ``z`` with the simulation noise scaled by
@@ -173,6 +185,8 @@ class Emulator:
         for f, t in enumerate(self.mean_terms):
             for i in t:
                 exponents[f, i] += 1
+        z = (z - np.asarray(self.centre, dtype=np.float64)) / np.asarray(self.scale,
+                                                                            dtype=np.float64)
         powers = pt.stack([pt.ones_like(z), z, z ** 2, z ** 3])  # (4, P)
         return pt.prod(powers[exponents, np.arange(p)[None, :]], axis=1)
 
@@ -212,6 +226,8 @@ class FitOptions:
     size_replicates: int = 2
     discrepancy_scale: float | None = 0.1  # half-normal scale of the model discrepancy's sd
     # per statistic group; None: no discrepancy term (the model taken as exact)
+    refine: bool = True  # a second, local design around the first posterior (see fit_simulator)
+    refine_width: float = 3.0  # the local design spreads z over this many posterior sds
 
     @property
     def lof_points(self) -> int:
@@ -278,14 +294,20 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
     evidence = Evidence(_by_product(daily, scenario),
                         tuple(scenario_sources(scenario)) if _has_sources(daily) else None,
                         order_log is not None)
-    emulator, _, kept = build_emulator(scenario, names, opt, evidence=evidence,
-                                           store=store, say=say)
-    stat_names = [n for n, k in zip(evidence.names(scenario, fit_days), kept, strict=True) if k]
-    observed = evidence.statistics(observed_design, scenario, fit_days, n_obs)[0][kept]
-    say(f"emulator fitted ({time.perf_counter() - started:.0f} s); sampling the posterior")
     chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
-    idata = sample_posterior(names, chosen, emulator, observed, opt.population / n_obs, opt,
-                             groups=statistic_groups(stat_names))
+    region = None
+    for stage in ("prior", "local")[:1 + opt.refine]:
+        emulator, _, kept = build_emulator(
+            scenario, names, opt, evidence=evidence, region=region, say=say,
+            store=None if store is None else store if region is None else store / "local")
+        stat_names = [n for n, k in zip(evidence.names(scenario, fit_days), kept, strict=True)
+                      if k]
+        observed = evidence.statistics(observed_design, scenario, fit_days, n_obs)[0][kept]
+        say(f"emulator fitted over the {stage} ({time.perf_counter() - started:.0f} s); "
+            "sampling the posterior")
+        idata = sample_posterior(names, chosen, emulator, observed, opt.population / n_obs,
+                                 opt, groups=statistic_groups(stat_names))
+        region = local_region(idata, names, opt.refine_width, opt.design_width)
     say(f"simulating {opt.check_draws} posterior draws at the observed {n_obs:,} consumers "
         "for the predictive check")
     check = _predictive_check(idata, names, scenario, daily, opt)
@@ -310,24 +332,45 @@ def _discrepancy_means(idata) -> dict[str, float]:
             for v in idata.posterior.data_vars if str(v).startswith("discrepancy_")}
 
 
+def local_region(idata, names: tuple[str, ...], width: float, limit: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(centre, scale) in ``z`` of a design around a posterior: its mean, and ``width``
+    posterior sds (at most ``limit``, the prior design's own spread; at least 0.1)."""
+    z = np.column_stack([to_z(PRIORS[n], idata.posterior[n].values.ravel()) for n in names])
+    return z.mean(axis=0), np.clip(width * z.std(axis=0), 0.1, limit)
+
+
 def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, *,
                    evidence: Evidence = Evidence(), store: Path | None = None,
+                   region: tuple[np.ndarray, np.ndarray] | None = None,
                    say: Callable[[str], None] = lambda _m: None
                    ) -> tuple[Emulator, Scenario, np.ndarray]:
     """Simulate the design (resuming from ``store``) and fit the emulator of the statistics
     ``evidence`` asks for; also returns the scenario at the simulated population and which
     statistics were kept (a statistic constant over the whole design, such as the share of
-    a source no design world has, informs nothing and is dropped)."""
+    a source no design world has, informs nothing and is dropped).
+
+    The design covers the prior (widened by ``opt.design_width``), or, with ``region``
+    (centre, scale), the points ``centre + scale z``: half as many, where a first posterior
+    lies. A polynomial fitted over the whole prior is biased where the truth sits in the
+    prior's tails (a saturating effect, a kink); fitted where the posterior is, it is not,
+    and its lack of fit and size check are measured there too (Wilkinson 2014's
+    history matching, in one step)."""
     import simulation
 
     fit_days = opt.fit_days or scenario.calendar.days
     n_obs = scenario.market.population
     small = simulation.rescale(scenario, opt.population) \
         if opt.population != n_obs else scenario
+    if region is not None:
+        opt = replace(opt, simulations=opt.simulations // 2, seed=opt.seed + 1)
+    centre, scale = region if region is not None else (0.0, opt.design_width)
     key = fingerprint(small, names, {"simulations": opt.simulations, "seed": opt.seed,
                                      "width": opt.design_width,
+                                     "region": None if region is None else
+                                     [np.asarray(r).round(12).tolist() for r in region],
                                      "lof": [opt.lof_points, opt.lack_of_fit_replicates]})
-    z, seeds = _design_points(len(names), opt)
+    z, seeds = _design_points(len(names), opt, centre, scale)
 
     def progress(done: int, total: int, elapsed: float) -> None:
         left = elapsed / done * (total - done) if done else float("nan")
@@ -343,7 +386,8 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     n_design = opt.simulations
     kept = stats[:n_design].std(axis=0) > 1e-9
     stats = stats[:, kept]
-    emulator = Emulator.fit(design.z[:n_design], stats[:n_design])
+    emulator = Emulator.fit(design.z[:n_design], stats[:n_design], centre=centre,
+                            scale=scale if region is not None else 1.0)
     reps = stats[n_design:].reshape(opt.lof_points, opt.lack_of_fit_replicates, -1)
     emulator = emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates], reps)
     if n_obs <= opt.population:
@@ -353,7 +397,8 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     # the observed market's statistics sit from the emulator, at its own size, and count
     # that as part of the misfit, so data from a large market are not over-trusted.
     rng = np.random.default_rng(stream_of(opt.seed, SIZE_CHECK))
-    points = rng.standard_normal((opt.size_points, len(names)))
+    points = centre + (1.0 if region is None else scale) * rng.standard_normal(
+        (opt.size_points, len(names)))
     z_big = np.repeat(points, opt.size_replicates, axis=0)
     seeds_big = rng.integers(0, 2**31 - 1, size=len(z_big))
     say(f"simulating {len(z_big)} campaigns of {n_obs:,} consumers for the size check")
@@ -414,12 +459,16 @@ def _check_inputs(daily: pd.DataFrame, scenario: Scenario, parameters) -> None:
                          f"{scenario.calendar.days}")
 
 
-def _design_points(p: int, opt: FitOptions) -> tuple[np.ndarray, np.ndarray]:
-    """Sobol design over the prior (widened), then the lack-of-fit points, each repeated."""
+def _design_points(p: int, opt: FitOptions, centre=0.0, scale=None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Sobol design ``centre + scale z`` (default: over the prior, widened), then the
+    lack-of-fit points, each repeated (over the prior, or inside the design's region)."""
+    scale = opt.design_width if scale is None else scale
     sobol = qmc.Sobol(p, scramble=True, seed=opt.seed).random(opt.simulations)
-    z = norm.ppf(np.clip(sobol, 1e-6, 1 - 1e-6)) * opt.design_width
+    z = centre + norm.ppf(np.clip(sobol, 1e-6, 1 - 1e-6)) * scale
     rng = np.random.default_rng(stream_of(opt.seed, LACK_OF_FIT))
-    checks = rng.standard_normal((opt.lof_points, p))
+    spread = 1.0 if np.ndim(centre) == 0 else scale
+    checks = centre + spread * rng.standard_normal((opt.lof_points, p))
     z = np.vstack([z, np.repeat(checks, opt.lack_of_fit_replicates, axis=0)])
     seeds = np.array(replication_seeds(opt.seed, len(z), stream=DESIGN))
     return z, seeds

@@ -255,7 +255,8 @@ def test_after_a_deep_promotion_the_regular_price_is_a_loss_that_loss_aversion_w
 def test_presets_report_where_the_biases_act():
     """summary.json's bias shares: at least two presets have >= 10% of purchase decisions
     facing a loss (double11_beauty: the return to list after Double 11; food_group_buying:
-    a rival's one-week cut and return), and every share is a proportion."""
+    a rival's one-week cut and return; food_price_return: our own group-buying week and
+    the return to the regular price), and every share is a proportion."""
     shares = {}
     for name in scenarios.preset_names():
         s = run(scenarios.load(name), 3, population=5_000, log_touchpoints=False).summary
@@ -263,6 +264,7 @@ def test_presets_report_where_the_biases_act():
         assert all(0 <= v <= 1 for v in s["bias_shares"].values())
     assert shares["double11_beauty"]["loss"] >= 0.10
     assert shares["food_group_buying"]["loss"] >= 0.10
+    assert shares["food_price_return"]["loss"] >= 0.10
 
 
 def two_product_category(rows=None):
