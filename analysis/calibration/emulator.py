@@ -296,14 +296,14 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
                         order_log is not None)
     chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
     region = None
-    for stage in ("prior", "local")[:1 + opt.refine]:
+    for stage in ("the prior", "the first posterior")[:1 + opt.refine]:
         emulator, _, kept = build_emulator(
             scenario, names, opt, evidence=evidence, region=region, say=say,
             store=None if store is None else store if region is None else store / "local")
         stat_names = [n for n, k in zip(evidence.names(scenario, fit_days), kept, strict=True)
                       if k]
         observed = evidence.statistics(observed_design, scenario, fit_days, n_obs)[0][kept]
-        say(f"emulator fitted over the {stage} ({time.perf_counter() - started:.0f} s); "
+        say(f"emulator fitted over {stage} ({time.perf_counter() - started:.0f} s); "
             "sampling the posterior")
         idata = sample_posterior(names, chosen, emulator, observed, opt.population / n_obs,
                                  opt, groups=statistic_groups(stat_names))
