@@ -10,6 +10,9 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 QUICK = {"01_what_if.ipynb", "02_kol_vs_koc.ipynb"}  # the others take 30-60 s each (smoke size)
+LONG = {"04_budget_plans.ipynb", "05_attribution.ipynb", "07_lift_tests.ipynb"}
+"""Run by ``make test-long`` only: 60-75 s each on 2 cores, what kept CI over 15 minutes; their
+commands (optimize, attribute, experiment) are run end to end by the CLI tests."""
 
 
 def test_there_are_notebooks():
@@ -37,7 +40,8 @@ def kernel_env(tmp_path_factory):
 
 
 @pytest.mark.parametrize("path", [
-    p if p.name in QUICK else pytest.param(p, marks=pytest.mark.slow) for p in NOTEBOOKS
+    p if p.name in QUICK else pytest.param(
+        p, marks=pytest.mark.long if p.name in LONG else pytest.mark.slow) for p in NOTEBOOKS
 ], ids=lambda p: p.name)
 def test_notebook_executes(path, kernel_env):
     nb = nbformat.read(path, as_version=4)

@@ -73,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="simulator: take the model as exact (no model-discrepancy term "
                         "in the likelihood; posteriors narrower and over-confident when the "
                         "data have effects the model lacks)")
+    parser.add_argument("--one-stage", action="store_true",
+                        help="simulator: fit once, with the emulator over the whole prior "
+                        "(about 40%% faster; biased where the truth lies in the prior's "
+                        "tails); default: a second, local design around the first posterior")
     parser.add_argument("--prior-from", type=Path, action="append", metavar="DIR",
                         help="simulator: a price or media calibration folder whose posterior "
                         "becomes the prior of the matching parameter (repeatable)")
@@ -236,7 +240,7 @@ def _fit_simulator(args: argparse.Namespace, options: dict) -> Calibration:
                              draws=options.get("draws", 1000), tune=options.get("tune", 1000),
                              fit_days=args.fit_days, check_draws=args.check_draws,
                              discrepancy_scale=None if args.no_discrepancy
-                             else FitOptions.discrepancy_scale)
+                             else FitOptions.discrepancy_scale, refine=not args.one_stage)
     started = time.perf_counter()
 
     def report(message: str) -> None:

@@ -251,16 +251,17 @@ def test_cli_fits_the_agent_model_end_to_end_and_resumes(tmp_path, capsys):
 def test_cli_fits_two_products_on_per_product_price_statistics(tmp_path):
     """A two-product market's data with per-product columns, at the smallest sizes: the fit
     summarises each product's price paid over its own list price; without the discrepancy
-    term, none is sampled."""
+    term, none is sampled; ``--one-stage`` fits once (no local design)."""
     two = simulation.rescale(with_second_product(FOOD), 3000)
     scenario_file, data, _ = _shop_files(tmp_path, two, {})
     out = tmp_path / "fit"
     status = main(["calibrate", "--model", "simulator", "--data", str(data), "--scenario",
                    str(scenario_file), "--population", "500", "--simulations", "256",
                    "--draws", "200", "--tune", "300", "--out", str(out), "--cores", "1",
-                   "--check-draws", "2", "--no-discrepancy"])
+                   "--check-draws", "2", "--no-discrepancy", "--one-stage"])
     assert status in (0, 1)
     assert (out / "posterior.nc").is_file()
+    assert not (out / "simulations" / "local").exists()
     stats = json.loads((out / "summary.json").read_text())["meta"]["statistics"]
     assert [n for n in stats if n.startswith("log price")] == [
         "log price / list, snack_box", "log price / list, premium"]
