@@ -379,8 +379,9 @@ def test_cli_simulator_needs_a_scenario(tmp_path, capsys):
 INFORMED = ("awareness_half_life_hours", "base_utility_shift", "word_of_mouth",
             "anchoring_weight")
 """Parameters that food_price_return's daily series, orders by source and order log inform
-(docs/calibration.md: posterior sd / prior sd <= 0.5 at 200,000 consumers); the recovery
-test holds the fit to learning them. Loss aversion (0.68 there) is not among them."""
+(docs/calibration.md: posterior sd / prior sd 0.43, 0.19, 0.11, 0.54 at 200,000 consumers
+with truths 1 prior sd out); the recovery test holds the fit to learning them. Loss aversion
+(0.70 there) is not among them."""
 
 
 @pytest.mark.long
