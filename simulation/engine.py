@@ -71,14 +71,8 @@ class ArrayConsumers:
         Consent, opt-outs and the daily frequency cap decide how many arrive; those that do
         add ad-stock, may be clicked, and past the consumer's tolerance may cause complaints.
         """
-        ch = self.scenario.channels[channel]
         own = self._channel[channel]
-        allowed = ~self.opted_out[ids, channel]
-        if ch.requires_consent:
-            allowed &= self.pop.consent[ids]
-        cap = self.worlds.at(own["frequency_cap"], ids)
-        room = np.maximum(cap - self.contacts[ids, channel], 0)
-        delivered = np.where(allowed, np.minimum(counts, room), 0)
+        delivered = self.slots(channel, ids, counts)
         keep = delivered > 0
         ids, delivered = ids[keep], delivered[keep].astype(np.int16)
         behaviour = self.behaviour_of(ids)
@@ -104,19 +98,23 @@ class ArrayConsumers:
         self.opted_out[opted, channel] = True
         return Delivery(ids, delivered, clicked, complained, opted)
 
+    def slots(self, channel: int, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """How many of ``counts[i]`` impressions of ``channel`` can reach consumer ``ids[i]``:
+        consent, opt-outs and the daily frequency cap."""
+        allowed = ~self.opted_out[ids, channel]
+        if self.scenario.channels[channel].requires_consent:
+            allowed &= self.pop.consent[ids]
+        cap = self.worlds.at(self._channel[channel]["frequency_cap"], ids)
+        room = np.maximum(cap - self.contacts[ids, channel], 0)
+        return np.where(allowed, np.minimum(counts, room), 0)
+
     def placeholder(self, channel: int, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """A public-service ad in place of ``counts[i]`` of ``channel``'s impressions to
         consumer ``ids[i]`` (a paid lift-test control): it fills the slots the channel's own
         ads would have (consent, opt-outs and the daily frequency cap, which it counts
         against) and nothing else (no ad-stock, click, complaint or price seen). Returns the
         impressions placed per consumer: what the channel pays for."""
-        ch = self.scenario.channels[channel]
-        allowed = ~self.opted_out[ids, channel]
-        if ch.requires_consent:
-            allowed &= self.pop.consent[ids]
-        cap = self.worlds.at(self._channel[channel]["frequency_cap"], ids)
-        room = np.maximum(cap - self.contacts[ids, channel], 0)
-        placed = np.where(allowed, np.minimum(counts, room), 0)
+        placed = self.slots(channel, ids, counts)
         self.contacts[ids, channel] += placed.astype(np.int16)
         return placed
 

@@ -57,9 +57,7 @@ class ConsumerAgent(mesa.Agent):
     def receive(self, c: int, ch: Channel, count: int, behaviour: Behaviour,
                 rng: np.random.Generator) -> tuple[int, bool, bool, bool]:
         """(impressions delivered, clicked, complained, opted out) for ``count`` offered."""
-        if self.opted_out[c] or (ch.requires_consent and not self.consent):
-            return 0, False, False, False
-        delivered = min(count, max(ch.frequency_cap - self.contacts[c], 0))
+        delivered = self.slots(c, ch, count)
         if delivered == 0:
             return 0, False, False, False
         self.adstock += ch.awareness_per_impression * delivered
@@ -76,12 +74,17 @@ class ConsumerAgent(mesa.Agent):
             self.opted_out[c] = True
         return delivered, bool(clicked), bool(complained), bool(opted)
 
+    def slots(self, c: int, ch: Channel, count: int) -> int:
+        """How many of ``count`` impressions of channel ``c`` can reach this consumer:
+        consent, opt-outs and the daily frequency cap."""
+        if self.opted_out[c] or (ch.requires_consent and not self.consent):
+            return 0
+        return min(count, max(ch.frequency_cap - self.contacts[c], 0))
+
     def placeholder(self, c: int, ch: Channel, count: int) -> int:
         """Impressions of a public-service ad placed in ``count`` of channel ``c``'s slots
         (as ``ArrayConsumers.placeholder``)."""
-        if self.opted_out[c] or (ch.requires_consent and not self.consent):
-            return 0
-        placed = min(count, max(ch.frequency_cap - self.contacts[c], 0))
+        placed = self.slots(c, ch, count)
         self.contacts[c] += placed
         return placed
 

@@ -364,13 +364,15 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
         if opt.population != n_obs else scenario
     if region is not None:
         opt = replace(opt, simulations=opt.simulations // 2, seed=opt.seed + 1)
-    centre, scale = region if region is not None else (0.0, opt.design_width)
+    # design points at centre + spread z; lack-of-fit and size checks, and the emulator's
+    # coordinates, at centre + unit z: over the prior the design is wider than the prior
+    centre, spread, unit = (0.0, opt.design_width, 1.0) if region is None else (*region, region[1])
     key = fingerprint(small, names, {"simulations": opt.simulations, "seed": opt.seed,
                                      "width": opt.design_width,
                                      "region": None if region is None else
                                      [np.asarray(r).round(12).tolist() for r in region],
                                      "lof": [opt.lof_points, opt.lack_of_fit_replicates]})
-    z, seeds = _design_points(len(names), opt, centre, scale)
+    z, seeds = _design_points(len(names), opt, centre, spread, unit)
 
     def progress(done: int, total: int, elapsed: float) -> None:
         left = elapsed / done * (total - done) if done else float("nan")
@@ -386,8 +388,7 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     n_design = opt.simulations
     kept = stats[:n_design].std(axis=0) > 1e-9
     stats = stats[:, kept]
-    emulator = Emulator.fit(design.z[:n_design], stats[:n_design], centre=centre,
-                            scale=scale if region is not None else 1.0)
+    emulator = Emulator.fit(design.z[:n_design], stats[:n_design], centre=centre, scale=unit)
     reps = stats[n_design:].reshape(opt.lof_points, opt.lack_of_fit_replicates, -1)
     emulator = emulator.with_lack_of_fit(design.z[n_design::opt.lack_of_fit_replicates], reps)
     if n_obs <= opt.population:
@@ -397,8 +398,7 @@ def build_emulator(scenario: Scenario, names: tuple[str, ...], opt: FitOptions, 
     # the observed market's statistics sit from the emulator, at its own size, and count
     # that as part of the misfit, so data from a large market are not over-trusted.
     rng = np.random.default_rng(stream_of(opt.seed, SIZE_CHECK))
-    points = centre + (1.0 if region is None else scale) * rng.standard_normal(
-        (opt.size_points, len(names)))
+    points = centre + unit * rng.standard_normal((opt.size_points, len(names)))
     z_big = np.repeat(points, opt.size_replicates, axis=0)
     seeds_big = rng.integers(0, 2**31 - 1, size=len(z_big))
     say(f"simulating {len(z_big)} campaigns of {n_obs:,} consumers for the size check")
@@ -459,16 +459,14 @@ def _check_inputs(daily: pd.DataFrame, scenario: Scenario, parameters) -> None:
                          f"{scenario.calendar.days}")
 
 
-def _design_points(p: int, opt: FitOptions, centre=0.0, scale=None
+def _design_points(p: int, opt: FitOptions, centre, spread, unit
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Sobol design ``centre + scale z`` (default: over the prior, widened), then the
-    lack-of-fit points, each repeated (over the prior, or inside the design's region)."""
-    scale = opt.design_width if scale is None else scale
+    """Sobol design ``centre + spread z``, then the lack-of-fit points ``centre + unit z``,
+    each repeated."""
     sobol = qmc.Sobol(p, scramble=True, seed=opt.seed).random(opt.simulations)
-    z = centre + norm.ppf(np.clip(sobol, 1e-6, 1 - 1e-6)) * scale
+    z = centre + norm.ppf(np.clip(sobol, 1e-6, 1 - 1e-6)) * spread
     rng = np.random.default_rng(stream_of(opt.seed, LACK_OF_FIT))
-    spread = 1.0 if np.ndim(centre) == 0 else scale
-    checks = centre + spread * rng.standard_normal((opt.lof_points, p))
+    checks = centre + unit * rng.standard_normal((opt.lof_points, p))
     z = np.vstack([z, np.repeat(checks, opt.lack_of_fit_replicates, axis=0)])
     seeds = np.array(replication_seeds(opt.seed, len(z), stream=DESIGN))
     return z, seeds
