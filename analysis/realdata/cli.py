@@ -24,6 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="consumers simulated per store")
     parser.add_argument("--grid", default="1,3,6", help="price sensitivities tried")
     parser.add_argument("--loss-grid", default="1,2,3", help="loss aversions tried")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="keep the best point of the grid (default: a finer grid around "
+                             "the maximum of a quadratic surface, then the surface's maximum)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("results/validate_real"))
 
@@ -46,7 +49,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     design = Design(fit_last=args.fit_last, last=args.last, stores=args.stores,
                     population=args.population, grid=grid, loss_grid=loss_grid,
-                    seed=args.seed)
+                    refine=not args.no_refine, seed=args.seed)
     study = run_study(panel, design)
     args.out.mkdir(parents=True, exist_ok=True)
     study.table.to_csv(args.out / "comparison.csv")

@@ -9,10 +9,11 @@ Two tests, the same models and scores (:mod:`.metrics`):
   and the week after each; fit on everything else.
 
 Models: the fixed-effects log-log regression and the per-store mean (:mod:`.baselines`), and
-the agent model (:mod:`.agent`) with its pooled price sensitivity and loss aversion chosen
-on a grid (price sensitivity x loss aversion, each store's grid one batch of worlds) by the
-log density of the training rows of the forecast test (a likelihood-free fit; reference
-smoothing stays at its prior's centre).
+the agent model (:mod:`.agent`) with its pooled price sensitivity and loss aversion fitted by
+the log density of the training rows of the forecast test (a likelihood-free fit; reference
+smoothing stays at its prior's centre): a coarse grid, a finer grid around the maximum of a
+quadratic surface through it, and the maximum of the surface through both
+(:mod:`.surface`); each store's grid is one batch of worlds.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .baselines import fit_fixed_effects, fit_store_mean
 from .metrics import elasticities, log_density, score
 from .oj import OJPanel
 from .stores import Pooled
+from .surface import Point, Surface, refined_grid
 
 SCORED = (5, 1, 8)
 
@@ -43,6 +45,7 @@ class Design:
     population: int = 500
     grid: tuple[float, ...] = (1.0, 3.0, 6.0)  # price sensitivities
     loss_grid: tuple[float, ...] = (1.0, 2.0, 3.0)  # loss aversions
+    refine: bool = True  # a finer grid and the surface's maximum after the coarse grid
     seed: int = 0
     cores: int | None = None  # processes for the store simulations (all available)
 
@@ -77,8 +80,9 @@ def deal_split(table: pd.DataFrame, design: Design) -> tuple[pd.DataFrame, pd.Da
 class Study:
     table: pd.DataFrame  # (test, model) x scores
     elasticities: dict[str, pd.DataFrame]  # model -> brand x price, on the forecast rows
-    best: tuple[float, float]  # (price sensitivity, loss aversion)
-    grid_lpd: dict[tuple[float, float], float]
+    best: Point  # (price sensitivity, loss aversion) the forecasts use
+    grid_lpd: dict[Point, float]  # training lpd of every point evaluated, in order
+    stationary: bool  # best is the fitted surface's maximum (False: the best point evaluated)
     seconds: float
     simulated: pd.DataFrame  # the chosen parameters' simulated ``store, week, brand, z``
 
@@ -90,15 +94,31 @@ def run_study(panel: OJPanel, design: Design) -> Study:
     stores = np.unique(t.store)
     splits = {"forecast": forecast_split(t, design), "deals": deal_split(t, design)}
     fit_train = splits["forecast"][0]
-    points = design.points()
-    runs = simulate_grid(panel, stores, [replace(Pooled(), price_sensitivity=p, loss_aversion=la)
-                                         for p, la in points],
-                         population=design.population, seed=design.seed, cores=design.cores)
-    simulated = dict(zip(points, runs, strict=True))
-    grid_lpd = {point: float(log_density(AgentForecast(sim, fit_train).predict(fit_train),
-                                         fit_train.logmove.to_numpy()).mean())
-                for point, sim in simulated.items()}
-    best = max(grid_lpd, key=grid_lpd.get)
+    simulated: dict[Point, pd.DataFrame] = {}
+    grid_lpd: dict[Point, float] = {}
+
+    def evaluate(points: list[Point]) -> None:
+        points = [p for p in points if p not in simulated]
+        if not points:
+            return
+        runs = simulate_grid(panel, stores, [replace(Pooled(), price_sensitivity=p,
+                                                     loss_aversion=la) for p, la in points],
+                             population=design.population, seed=design.seed,
+                             cores=design.cores)
+        for point, sim in zip(points, runs, strict=True):
+            simulated[point] = sim
+            grid_lpd[point] = float(log_density(AgentForecast(sim, fit_train).predict(
+                fit_train), fit_train.logmove.to_numpy()).mean())
+
+    coarse = design.points()
+    evaluate(coarse)
+    best, stationary = max(grid_lpd, key=grid_lpd.get), False
+    if design.refine and len(grid_lpd) >= 6:
+        centre, _ = Surface.fit(grid_lpd).maximum()
+        evaluate(refined_grid(centre, coarse))
+        best, stationary = Surface.fit(grid_lpd).maximum()
+        best = (round(best[0], 4), round(best[1], 4))
+        evaluate([best])
     rows, slopes = [], {}
     for split, (train, test) in splits.items():
         models = {"agent": AgentForecast(simulated[best], train).predict,
@@ -119,7 +139,8 @@ def run_study(panel: OJPanel, design: Design) -> Study:
     slopes["agent"] = elasticities(fit_fixed_effects(sim_train).predict, sim_test,
                                    brands=design.brands)
     table = pd.DataFrame(rows).set_index(["test", "model"])
-    return Study(table, slopes, best, grid_lpd, time.perf_counter() - start, simulated[best])
+    return Study(table, slopes, best, grid_lpd, stationary, time.perf_counter() - start,
+                 simulated[best])
 
 
 def markdown(study: Study, design: Design) -> str:
@@ -128,9 +149,11 @@ def markdown(study: Study, design: Design) -> str:
     cols = ["rows", "lpd", "interval_score", "coverage90", "rmse", "deal_lift_error",
             "after_dip_error", "deal_lift_observed", "after_dip_observed"]
     lines = [f"Design: {design}", "",
-             f"Agent model (price sensitivity, loss aversion) chosen on "
-             f"{list(design.grid)} x {list(design.loss_grid)}: {study.best} (training lpd "
-             + ", ".join(f"{k}: {v:.3f}" for k, v in study.grid_lpd.items()) + ")",
+             f"Agent model (price sensitivity, loss aversion): {study.best} ("
+             + ("maximum of the quadratic surface of the training lpd" if study.stationary
+                else "best point evaluated") + f"); coarse grid {list(design.grid)} x "
+             f"{list(design.loss_grid)}; training lpd per point: "
+             + ", ".join(f"{k}: {v:.3f}" for k, v in study.grid_lpd.items()),
              f"Wall time: {study.seconds:.0f} s", "", _block(study.table[cols].round(3)),
              "", "Own- and cross-price elasticities (rows: brand, columns: price) on the "
              "forecast rows:"]

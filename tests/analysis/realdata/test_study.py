@@ -16,7 +16,7 @@ from analysis.realdata.stores import Pooled
 from .conftest import OJ, OJ_DEMO
 
 SMALL = ["--stores", "2", "--fit-last", "46", "--last", "49", "--population", "200",
-         "--grid", "3", "--loss-grid", "1,2"]
+         "--grid", "2,4", "--loss-grid", "1,2,3"]
 
 
 def own_elasticity(panel: OJPanel, stores, pooled: Pooled, brand: int) -> float:
@@ -82,7 +82,11 @@ def test_validate_real_writes_the_comparison(tmp_path, capsys):
     assert set(table.index) == {(s, m) for s in ("forecast", "deals")
                                 for m in ("agent", "regression", "store_mean")}
     assert np.isfinite(table.lpd).all() and table.coverage90.between(0, 1).all()
-    assert (out / "comparison.md").read_text().count("```") >= 8
+    md = (out / "comparison.md").read_text()
+    assert md.count("```") >= 8
+    # six coarse points, a finer 3 x 3 grid around the surface's maximum, the chosen point
+    evaluated = md.split("training lpd per point: ")[1].splitlines()[0].count("): ")
+    assert 7 <= evaluated <= 16, md
     elastic = pd.read_csv(out / "elasticities.csv")
     assert set(elastic.model) == {"agent", "regression", "store_mean"}
 
