@@ -23,9 +23,10 @@ simulations amortised by an emulator, as in Wilkinson 2014 and Järvenpää et a
    (they are per-consumer rates and shares), so data from a large market are matched with
    the noise of that market, not of the small simulated one; ``F / N`` (features over
    design points) is the emulator's own estimation noise. A model discrepancy
-   ``diag(tau_g^2)``, one half-normal ``tau_g`` per group of statistics (level, price,
-   timing, flash, source, repeat), is estimated with the parameters (Kennedy & O'Hagan
-   2001), so data with effects the model lacks widen the posterior rather than pin it.
+   ``diag((tau_g u_j)^2)``, one half-normal ``tau_g`` per group of statistics (level,
+   price, timing, flash, source, repeat) in units ``u_j`` of each statistic's spread over
+   the prior, is estimated with the parameters (Kennedy & O'Hagan 2001), so data with
+   effects the model lacks widen the posterior rather than pin it.
 4. **Refinement.** A second design, half as many points, is simulated around the first
    posterior (its mean, ``refine_width`` posterior sds each way, never wider than the
    prior's design), the emulator, its lack of fit and the size check are fitted again there,
@@ -101,6 +102,7 @@ class Emulator:
     gram_inv: np.ndarray  # (F, F) inverse of the design's feature Gram matrix (leverage)
     centre: np.ndarray | float = 0.0  # the polynomials are in u = (z - centre) / scale
     scale: np.ndarray | float = 1.0
+    signal_sd: np.ndarray | None = None  # (S,) sd of the fitted mean over the design
 
     @classmethod
     def fit(cls, z: np.ndarray, stats: np.ndarray, *, degree: int = 3, centre=0.0,
@@ -118,7 +120,7 @@ class Emulator:
         corr = np.corrcoef(standard, rowvar=False)
         return cls(mean_terms, coef, var_terms, var_coef, corr,
                    np.zeros(stats.shape[1]), len(z), np.linalg.inv(phi.T @ phi + ridge),
-                   centre, scale)
+                   centre, scale, (phi @ coef).std(axis=0))
 
     def _u(self, z):
         return (z - self.centre) / self.scale
@@ -295,18 +297,22 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
                         tuple(scenario_sources(scenario)) if _has_sources(daily) else None,
                         order_log is not None)
     chosen = {n: (priors or {}).get(n, PRIORS[n]) for n in names}
-    region = None
+    region, units = None, {}
     for stage in ("the prior", "the first posterior")[:1 + opt.refine]:
         emulator, _, kept = build_emulator(
             scenario, names, opt, evidence=evidence, region=region, say=say,
             store=None if store is None else store if region is None else store / "local")
         stat_names = [n for n, k in zip(evidence.names(scenario, fit_days), kept, strict=True)
                       if k]
+        # the discrepancy's unit is each statistic's spread over the prior (a local design
+        # spans only the posterior's neighbourhood, which would shrink it)
+        units = {**dict(zip(stat_names, emulator.signal_sd, strict=True)), **units}
         observed = evidence.statistics(observed_design, scenario, fit_days, n_obs)[0][kept]
         say(f"emulator fitted over {stage} ({time.perf_counter() - started:.0f} s); "
             "sampling the posterior")
         idata = sample_posterior(names, chosen, emulator, observed, opt.population / n_obs,
-                                 opt, groups=statistic_groups(stat_names))
+                                 opt, groups=statistic_groups(stat_names),
+                                 units=np.array([units[n] for n in stat_names]))
         region = local_region(idata, names, opt.refine_width, opt.design_width)
     say(f"simulating {opt.check_draws} posterior draws at the observed {n_obs:,} consumers "
         "for the predictive check")
@@ -321,6 +327,7 @@ def fit_simulator(daily: pd.DataFrame, scenario: Scenario, *,
             "statistics": stat_names, "observed_statistics": observed.tolist(),
             "constant_statistics_dropped": dropped, "contraction": contraction,
             "discrepancy_sd": _discrepancy_means(idata),
+            "discrepancy_unit": {n: float(units[n]) for n in stat_names},
             "priors": {n: p.to_dict() for n, p in chosen.items()},
             "lack_of_fit": dict(zip(stat_names, emulator.lack_of_fit.tolist(), strict=True)),
             "wall_seconds": time.perf_counter() - started, **baseline(scenario)}
@@ -478,17 +485,37 @@ def _prior_sd(prior: Prior) -> float:
 
 
 def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observed: np.ndarray,
-                     scale: float, opt: FitOptions, *, groups: list[str] | None = None):
-    """NUTS on the emulated likelihood, its covariance fixed at the posterior mode (so the
-    statistics can be whitened once and every step is a polynomial and a sum of squares).
+                     scale: float, opt: FitOptions, *, groups: list[str] | None = None,
+                     units: np.ndarray | None = None):
+    """NUTS on the emulated likelihood (:func:`posterior_model`)."""
+    import pymc as pm
+
+    model, initvals = posterior_model(names, priors, emulator, observed, scale, opt,
+                                      groups=groups, units=units)
+    with model:
+        return pm.sample(draws=opt.draws, tune=opt.tune, chains=opt.chains,
+                         cores=min(opt.cores, opt.chains), random_seed=opt.seed,
+                         initvals=initvals, target_accept=0.95, progressbar=False,
+                         compute_convergence_checks=False, mp_ctx=START_METHOD)
+
+
+def posterior_model(names, priors: dict[str, Prior], emulator: Emulator, observed: np.ndarray,
+                    scale: float, opt: FitOptions, *, groups: list[str] | None = None,
+                    units: np.ndarray | None = None):
+    """The PyMC model of the emulated likelihood and its initial values (at the mode): the
+    covariance fixed at the posterior mode (so the statistics can be whitened once and every
+    step is a polynomial and a sum of squares).
 
     With ``groups`` (each statistic's group, :func:`~analysis.calibration.agent_model.
     statistic_groups`) and ``opt.discrepancy_scale``, the likelihood gains a model
     discrepancy, one ``tau_g ~ HalfNormal(discrepancy_scale)`` per group, estimated with the
     parameters (Kennedy & O'Hagan 2001): statistic ``j`` of group ``g`` may miss by
-    ``tau_g``; in the whitened coordinates ``W s`` its variance adds ``(W**2) @ tau**2``
-    (the diagonal of ``W diag(tau**2) W'``), so statistics the model cannot match widen the
-    posterior instead of pinning it to a wrong value."""
+    ``tau_g u_j``, ``u_j`` its unit (``units``; default the spread of its emulated mean over
+    the prior's design, ``Emulator.signal_sd``: a miss is measured against how far the
+    parameters can move the statistic, so one scale serves a share of orders and a log
+    level alike); in the whitened coordinates ``W s`` its variance adds
+    ``(W**2) @ (tau u)**2`` (the diagonal of ``W diag((tau u)**2) W'``), so statistics the
+    model cannot match widen the posterior instead of pinning it to a wrong value."""
     import pymc as pm
     import pytensor.tensor as pt
     from scipy.stats import norm as normal
@@ -506,7 +533,7 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
     mode = emulator.mode(observed, scale, starts, log_prior)
     chol = np.linalg.cholesky(emulator.covariance(mode, scale))
     whiten = np.linalg.inv(chol)
-    with pm.Model():
+    with pm.Model() as model:
         # non-centred: each parameter is its prior's transform of a standard normal, so NUTS
         # moves in the emulator's own coordinates
         z, initvals = [], {}
@@ -532,14 +559,12 @@ def sample_posterior(names, priors: dict[str, Prior], emulator: Emulator, observ
             labels = list(dict.fromkeys(groups))
             tau = pt.stack([pm.HalfNormal(f"discrepancy_{g}", sigma=opt.discrepancy_scale)
                             for g in labels])
-            variance = inflation + pt.dot(whiten ** 2,
-                                          tau[np.array([labels.index(g) for g in groups])] ** 2)
+            unit = emulator.signal_sd if units is None else np.asarray(units)
+            miss = tau[np.array([labels.index(g) for g in groups])] * unit
+            variance = inflation + pt.dot(whiten ** 2, miss ** 2)
         pm.Normal("whitened_statistics", mu=mean, sigma=pt.sqrt(variance),
                   observed=whiten @ observed)
-        return pm.sample(draws=opt.draws, tune=opt.tune, chains=opt.chains,
-                         cores=min(opt.cores, opt.chains), random_seed=opt.seed,
-                         initvals=initvals, target_accept=0.95, progressbar=False,
-                         compute_convergence_checks=False, mp_ctx=START_METHOD)
+    return model, initvals
 
 
 def _predictive_check(idata, names, scenario: Scenario, daily: pd.DataFrame,

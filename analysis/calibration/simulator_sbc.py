@@ -5,7 +5,8 @@
 fits use, where the likelihood's noise is the design's scaled by ``n_sim / n_obs``), or the
 design's population itself. With a model-discrepancy term (``options.discrepancy_scale``)
 each truth also draws its discrepancy sds from their prior and adds that noise to its
-statistics, so the data come from the model being fitted. Each data set is fitted with the
+statistics (in the fit's units: each statistic's spread over the prior's design), so the
+data come from the model being fitted. Each data set is fitted with the
 same emulator (:mod:`analysis.calibration.emulator`, its design simulated once); the rank
 of every truth among ``L`` thinned posterior draws is recorded.
 If the fit is calibrated, each parameter's ranks are uniform on ``0..L``: a chi-squared
@@ -100,7 +101,8 @@ def simulator_sbc(scenario: Scenario, n: int, *, names: tuple[str, ...] = tuple(
         labels = list(dict.fromkeys(groups))
         tau = np.abs(rng.normal(0.0, options.discrepancy_scale, size=(n, len(labels))))
         index = np.array([labels.index(g) for g in groups])
-        observed = observed + tau[:, index] * rng.standard_normal(observed.shape)
+        observed = observed + tau[:, index] * emulator.signal_sd * rng.standard_normal(
+            observed.shape)
     prior_sd = {k: float(np.std(from_z(PRIORS[k],
         np.random.default_rng(0).standard_normal(20_000)))) for k in names}
     log = None if store is None else ResumableLog(

@@ -368,6 +368,41 @@ def test_the_discrepancy_term_widens_a_posterior_the_model_cannot_match():
     assert (np.abs(wide_mean - truth) / wide_sd < 2).all(), result  # honest
 
 
+def test_the_discrepancy_is_measured_in_each_statistics_own_units():
+    """A statistic's units must not change the posterior: the discrepancy of statistic j is
+    ``tau_g u_j`` with ``u_j`` its spread over the design, so multiplying one statistic (its
+    design values and the observed one) by 1,000 leaves the posterior density unchanged
+    (compared at 30 points of parameters and discrepancy sds, exact up to rounding). In
+    absolute units (every ``u_j = 1``, the planted bug) the rescaled statistic's allowed
+    miss shrinks a thousandfold against its spread and the density changes shape (NUTS
+    then gave posterior sds 0.20 and 0.19 against 0.36 and 0.37)."""
+    from analysis.calibration.emulator import posterior_model
+
+    rng = np.random.default_rng(1)
+    names = ("base_utility_shift", "awareness_half_life_hours")
+    weights = np.array([[1.0, 0.6], [0.4, -0.5], [0.1, 0.2], [0.2, 0.3]])
+    z = rng.standard_normal((2048, 2))
+    stats = z @ weights.T + 0.2 * rng.standard_normal((2048, 4))
+    observed = weights @ np.array([0.4, -0.3]) + 0.02 * rng.standard_normal(4)
+    factor = np.array([1000.0, 1.0, 1.0, 1.0])
+    options = FitOptions(discrepancy_scale=0.5)
+
+    def log_density(stats, observed, units=None):
+        model, _ = posterior_model(names, {n: PRIORS[n] for n in names}, Emulator.fit(z, stats),
+                                   observed, 0.01, options, groups=["a", "a", "b", "b"],
+                                   units=units)
+        logp = model.compile_logp()
+        points = np.random.default_rng(2).standard_normal((30, 4))
+        keys = [v.name for v in model.value_vars]  # two z's and two log discrepancy sds
+        return np.array([logp(dict(zip(keys, p, strict=True))) for p in points])
+
+    plain = log_density(stats, observed)
+    rescaled = log_density(stats * factor, observed * factor)
+    assert np.allclose(rescaled - rescaled[0], plain - plain[0], atol=1e-6), (plain, rescaled)
+    absolute = log_density(stats * factor, observed * factor, units=np.ones(4))
+    assert np.abs((absolute - absolute[0]) - (plain - plain[0])).max() > 1.0  # the bug shows
+
+
 def test_cli_simulator_needs_a_scenario(tmp_path, capsys):
     data = tmp_path / "campaign.csv"
     pd.DataFrame({"date": pd.date_range("2026-01-01", periods=5), "spend_video": 1.0,
@@ -436,3 +471,7 @@ def test_simulation_based_calibration_of_the_agent_model_fit(tmp_path):
     assert len(result.ranks) == 100
     p = result.p_values()
     assert min(p.values()) > 0.001, p
+    # uniform ranks are no evidence if the posterior is the prior: the data must inform
+    # what the fit claims they inform (docs/calibration.md)
+    contraction = dict(zip(result.names, result.contraction.mean(axis=0), strict=True))
+    assert all(contraction[n] < 0.6 for n in INFORMED), contraction
