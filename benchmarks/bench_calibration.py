@@ -216,8 +216,10 @@ def simulator_sbc_case(n: int, simulations: int, seed: int, population: int,
     result.plot().savefig(RESULTS / f"simulator_sbc_{scenario}.png", dpi=90)
     print(f"SBC of the agent-model fit, {n} truths in a {market:,}-consumer market, design "
           f"of {population:,}, {time.perf_counter() - start:.0f} s:")
-    for name, p in result.p_values().items():
-        print(f"  {name:<28} rank uniformity p = {p:.3f}")
+    contraction = result.contraction.mean(axis=0)
+    for (name, p), c in zip(result.p_values().items(), contraction, strict=True):
+        print(f"  {name:<28} rank uniformity p = {p:.3f}   mean posterior sd / prior sd "
+              f"{c:.2f}")
 
 
 def main() -> None:

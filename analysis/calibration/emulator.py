@@ -142,14 +142,24 @@ class Emulator:
 
     def with_size_discrepancy(self, z: np.ndarray, replicates: np.ndarray,
                               scale: float) -> Emulator:
-        """Add to the lack of fit the squared gap between the emulator (fitted at the design's
-        population) and the mean statistics of a larger market (``replicates``: (M, R, S),
-        with noise ``scale`` times the design's), beyond what their noise explains."""
-        r = replicates.shape[1]
-        err = (replicates.mean(axis=1) - self.mean(z)) ** 2
-        noise = self.variance(z) * (scale / r + len(self.mean_terms) / self.design_size)
-        gap = np.maximum((err - noise).mean(axis=0), 0.0)
-        return replace(self, lack_of_fit=self.lack_of_fit + gap)
+        """Correct the emulator (fitted at the design's population) to a larger market whose
+        mean statistics at points ``z`` are ``replicates`` ((M, R, S), with noise ``scale``
+        times the design's): shift each statistic's mean by its average gap, and add to
+        the lack of fit what the gap varies beyond its noise plus the shift's own error.
+
+        The gap is systematic (finite-size effects shift a social source's share the same
+        way at every point); counted only as variance it would leave the bias in the
+        posterior (SBC at 100x: word of mouth's ranks piled at the low end, p < 0.001)."""
+        m, r = replicates.shape[:2]
+        gap = replicates.mean(axis=1) - self.mean(z)
+        noise = (self.variance(z) * (scale / r + len(self.mean_terms) / self.design_size)
+                 ).mean(axis=0)
+        offset = gap.mean(axis=0)
+        spread = ((gap - offset) ** 2).sum(axis=0) / max(m - 1, 1) - noise
+        coef = self.mean_coef.copy()
+        coef[self.mean_terms.index(())] += offset
+        return replace(self, mean_coef=coef,
+                       lack_of_fit=self.lack_of_fit + np.maximum(spread, 0.0) + noise / m)
 
     def covariance(self, z: np.ndarray, scale: float) -> np.ndarray:
         """Covariance of the statistics at one point ``z`` with the simulation noise scaled by

@@ -192,6 +192,36 @@ def test_the_emulator_recovers_a_known_mean_variance_and_lack_of_fit():
     assert len(monomials(5, 3)) == 56
 
 
+def test_the_size_check_removes_a_systematic_gap_of_the_large_market():
+    """A large market whose statistics sit a fixed amount (0.3, 15 noise sds of the large
+    market) above the small campaigns' at every point, as a social source's share does when
+    KOL accounts round to none in the small one: the size check shifts the emulator by the
+    gap, so the posterior mode of data from the large market lands on the truth (within 4
+    sds of the mode's own error, 0.01 here), and only the shift's error and the gap's
+    variation count as misfit. Counting the gap as variance only (the planted bug, the
+    earlier rule) leaves the mode 0.3 / 0.5 = 0.6 off in the first parameter."""
+    rng = np.random.default_rng(3)
+    slopes = np.array([[0.5, 0.1], [0.0, 0.4], [0.2, 0.2]])
+    z = rng.standard_normal((4000, 2))
+    small_sd, scale = 0.2, 0.01  # the large market's noise is 0.1 x the small one's
+    em = Emulator.fit(z, z @ slopes.T + small_sd * rng.standard_normal((4000, 3)))
+    gap = np.array([0.3, 0.0, 0.0])
+    points = rng.standard_normal((8, 2))
+    big = (points @ slopes.T + gap)[:, None, :] + np.sqrt(scale) * small_sd * \
+        rng.standard_normal((8, 2, 3))
+    sized = em.with_size_discrepancy(points, big, scale)
+    truth = np.array([0.4, -0.7])
+    observed = truth @ slopes.T + gap
+
+    def flat(z):
+        return 0.0
+
+    starts = rng.standard_normal((16, 2))
+    assert np.allclose(sized.mean(truth[None, :])[0], observed, atol=0.03)
+    assert np.abs(sized.mode(observed, scale, starts, flat) - truth).max() < 0.05
+    assert sized.lack_of_fit.max() < 0.01
+
+
 def _shop_files(tmp_path, scenario, truth, seed=99):
     """A scenario file and a shop's exports (daily series with orders by source, and the
     order log with ISO date/times) simulated from ``scenario`` at ``truth``."""
