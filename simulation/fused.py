@@ -71,46 +71,38 @@ def affinity(ids, world, generation, tier, by_generation, by_tier):
 
 @njit(cache=True, nogil=True)
 def unique_counts(ids, scratch):
-    """``np.unique(ids, return_counts=True)`` of ids in ``0 .. len(scratch) - 1``: counted
-    in ``scratch`` (int64 zeros, left as given), then the distinct ids sorted, or, when
-    they are many, read off ``scratch`` in order."""
-    distinct = np.empty(len(ids), dtype=np.int64)
+    """``np.unique(ids, return_counts=True)`` of many ids in ``0 .. len(scratch) - 1``:
+    counted in ``scratch`` (int64 zeros, left as given), then read off it in order. One pass
+    over ``scratch``: cheaper than NumPy's sort only when ``ids`` are a sizeable fraction of
+    it (a quarter or more)."""
     m = 0
-    for i in range(len(ids)):
-        c = ids[i]
+    for c in ids:
         if scratch[c] == 0:
-            distinct[m] = c
             m += 1
         scratch[c] += 1
-    if m < len(scratch) // 16:  # few: sorting them is cheaper than a pass over scratch
-        distinct = np.sort(distinct[:m])
-    else:
-        j = 0
-        for c in range(len(scratch)):
-            if scratch[c]:
-                distinct[j] = c
-                j += 1
-        distinct = distinct[:m]
+    distinct = np.empty(m, dtype=np.int64)
     counts = np.empty(m, dtype=np.int64)
-    for j in range(m):
-        counts[j] = scratch[distinct[j]]
-        scratch[distinct[j]] = 0
+    j = 0
+    for c in range(len(scratch)):
+        if scratch[c]:
+            distinct[j], counts[j] = c, scratch[c]
+            scratch[c] = 0
+            j += 1
     return distinct, counts
 
 
 @njit(cache=True, nogil=True)
-def draw_members(per_cell, start, size, uniforms, members, scratch):
+def draw_members(per_cell, start, size, uniforms, members):
     """Consumers drawn uniformly within cells, ``per_cell[j]`` from cell j (members
     ``members[start[j]:start[j] + size[j]]``), the i-th draw picking member
-    ``floor(uniforms[i] x size)`` of its cell: as ``unique_counts``, the distinct ids
-    (sorted) and how often each was drawn."""
+    ``floor(uniforms[i] x size)`` of its cell."""
     ids = np.empty(len(uniforms), dtype=np.int64)
     i = 0
     for j in range(len(per_cell)):
         for _ in range(per_cell[j]):
             ids[i] = members[start[j] + np.int64(uniforms[i] * np.float64(size[j]))]
             i += 1
-    return unique_counts(ids, scratch)
+    return ids
 
 
 @njit(cache=True, nogil=True)
@@ -133,7 +125,7 @@ def add_to_cells(row, cell, ids, weights, scratch):
 def first_of_each_pair(n, src, dst):
     """Indices of the first occurrence of each distinct (src, dst) pair, ordered by src then
     dst: ``np.unique(src * n + dst, return_index=True)[1]``, by a counting sort on src and
-    a stable sort of each source's targets."""
+    a stable sort of each source's targets (few in a follow graph)."""
     start = np.zeros(n + 1, dtype=np.int64)
     for s in src:
         start[s + 1] += 1
@@ -147,7 +139,15 @@ def first_of_each_pair(n, src, dst):
     m = 0
     for s in range(n):
         own = order[start[s]:start[s + 1]]
-        own = own[np.argsort(dst[own], kind="mergesort")]
+        if len(own) > 32:
+            own = own[np.argsort(dst[own], kind="mergesort")]
+        else:  # insertion sort, stable: ties keep their order
+            for j in range(1, len(own)):
+                e, k = own[j], j
+                while k > 0 and dst[own[k - 1]] > dst[e]:
+                    own[k] = own[k - 1]
+                    k -= 1
+                own[k] = e
         for j in range(len(own)):
             if j == 0 or dst[own[j]] != dst[own[j - 1]]:
                 first[m] = own[j]

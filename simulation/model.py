@@ -122,8 +122,11 @@ class ChannelSampler:
         if n.sum() <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         per_cell = rng.multinomial(n, p).ravel()
-        return fused.draw_members(per_cell, self._start, self._size.ravel(),
-                                  rng.random(per_cell.sum()), self._members, self._scratch)
+        ids = fused.draw_members(per_cell, self._start, self._size.ravel(),
+                                 rng.random(per_cell.sum()), self._members)
+        if len(ids) < len(self._members) // 4:  # NumPy's sort is the cheaper count
+            return np.unique(ids, return_counts=True)
+        return fused.unique_counts(ids, self._scratch)
 
 
 def _cell_weight(channel, generation: str, tier: str) -> float:
