@@ -94,12 +94,13 @@ def main() -> None:
             med = {k: statistics.median(p[k] for p in pairs) for k in ("base", "new", "ratio")}
             report["cases"][case] = {"consumers": size, "worlds": worlds, "pairs": pairs,
                                      "median": med}
+            ratios = ", ".join(f"{p['ratio']:.2f}" for p in pairs)
             label = (f"{size:,} consumers" if case == "run"
                      else f"{worlds} worlds x {size:,} consumers")
             print(f"{label}: base {med['base']:.1f} s ({steps / med['base'] / 1e6:.1f} M "
                   f"agent-steps/s), new {med['new']:.1f} s ({steps / med['new'] / 1e6:.1f} M/s); "
                   f"speed-up {med['ratio']:.2f}x (median of {args.repeats} pairs: "
-                  f"{', '.join(f'{p['ratio']:.2f}' for p in pairs)})", flush=True)
+                  f"{ratios})", flush=True)
     report["load_average_end"] = os.getloadavg()
     print(f"load average {report['load_average_start'][0]:.1f} at the start, "
           f"{report['load_average_end'][0]:.1f} at the end")
