@@ -64,7 +64,7 @@ def child(tree: Path | None, case: str, size: int, worlds: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--base", required=True, help="git revision to compare with")
+    parser.add_argument("--base", help="git revision to compare with (required)")
     parser.add_argument("--population", type=int, default=200_000)
     parser.add_argument("--worlds", type=int, default=256)
     parser.add_argument("--world-population", type=int, default=2000)
@@ -74,6 +74,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(measure(args.one[0], int(args.one[1]), int(args.one[2]))))
         return
+    if not args.base:
+        parser.error("--base is required")
     cases = {"run": (args.population, 1), "batch": (args.world_population, args.worlds)}
     report = {"command": " ".join([Path(sys.executable).name, *sys.argv]),
               "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
