@@ -8,8 +8,9 @@ so that a drifting machine load hits both alike.
 The base revision's ``simulation`` and ``scenarios`` are exported with ``git archive`` into a
 temporary directory and imported from there (first on ``PYTHONPATH``); each measurement is a
 fresh subprocess that first runs a 2,000-consumer warm-up (imports, compiled code loaded
-from its disk cache), then the timed run. Figures go to stdout and
-benchmarks/results/fused.json.
+from its disk cache), then the timed run. Rates are per CPU second of the timed run (the
+process's own, one thread: less disturbed by other load than wall time, also reported).
+Figures go to stdout and benchmarks/results/fused.json.
 """
 
 from __future__ import annotations
@@ -39,17 +40,17 @@ def measure(case: str, size: int, worlds: int) -> dict:
     if case == "run":
         s = simulation.rescale(scenarios.load("double11_beauty"), size)
         simulation.run(s, seed=0, population=2000)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         simulation.run(s, seed=1)
         consumers = size
     else:
         s = simulation.rescale(scenarios.load("food_group_buying"), size)
         simulation.run_batch([s] * 2, [0, 1])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         simulation.run_batch([s] * worlds, list(range(worlds)))
         consumers = size * worlds
-    wall = time.perf_counter() - started
-    return {"wall_seconds": wall, "agent_steps": consumers * s.calendar.hours,
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "agent_steps": consumers * s.calendar.hours,
             "module": simulation.__file__}
 
 
@@ -90,19 +91,21 @@ def main() -> None:
                 new = child(None, case, size, worlds)
                 old = child(Path(tmp), case, size, worlds)
                 assert old["module"].startswith(tmp) and not new["module"].startswith(tmp)
-                pairs.append({"base": old["wall_seconds"], "new": new["wall_seconds"],
-                              "ratio": old["wall_seconds"] / new["wall_seconds"]})
+                pairs.append({"base": old["cpu_seconds"], "new": new["cpu_seconds"],
+                              "ratio": old["cpu_seconds"] / new["cpu_seconds"],
+                              "wall_ratio": old["wall_seconds"] / new["wall_seconds"]})
             steps = new["agent_steps"]
-            med = {k: statistics.median(p[k] for p in pairs) for k in ("base", "new", "ratio")}
+            med = {k: statistics.median(p[k] for p in pairs)
+                   for k in ("base", "new", "ratio", "wall_ratio")}
             report["cases"][case] = {"consumers": size, "worlds": worlds, "pairs": pairs,
                                      "median": med}
             ratios = ", ".join(f"{p['ratio']:.2f}" for p in pairs)
             label = (f"{size:,} consumers" if case == "run"
                      else f"{worlds} worlds x {size:,} consumers")
-            print(f"{label}: base {med['base']:.1f} s ({steps / med['base'] / 1e6:.1f} M "
-                  f"agent-steps/s), new {med['new']:.1f} s ({steps / med['new'] / 1e6:.1f} M/s); "
-                  f"speed-up {med['ratio']:.2f}x (median of {args.repeats} pairs: "
-                  f"{ratios})", flush=True)
+            print(f"{label}: base {med['base']:.1f} CPU s ({steps / med['base'] / 1e6:.1f} M "
+                  f"agent-steps/s), new {med['new']:.1f} CPU s ({steps / med['new'] / 1e6:.1f} "
+                  f"M/s); speed-up {med['ratio']:.2f}x (median of {args.repeats} pairs: "
+                  f"{ratios}; wall {med['wall_ratio']:.2f}x)", flush=True)
     report["load_average_end"] = os.getloadavg()
     print(f"load average {report['load_average_start'][0]:.1f} at the start, "
           f"{report['load_average_end'][0]:.1f} at the end")
