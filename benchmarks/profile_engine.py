@@ -1,7 +1,7 @@
 """Where an hour's time goes: cProfile of one run at 1,000,000 consumers (double11_beauty)
 or of one batch of 256 x 2,000 worlds (food_group_buying), top entries by own time.
 
-    .venv/bin/python benchmarks/profile_engine.py 1m|worlds [--top 22]
+    .venv/bin/python benchmarks/profile_engine.py 1m|worlds [--top 22] [--population 200000]
 """
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("case", choices=("1m", "worlds"))
     parser.add_argument("--top", type=int, default=22)
+    parser.add_argument("--population", type=int, default=1_000_000,
+                        help="consumers of the single run (case 1m)")
     args = parser.parse_args()
     profile = cProfile.Profile()
     started = time.perf_counter()
     if args.case == "1m":
         s = scenarios.load("double11_beauty")
-        consumers = 1_000_000
+        consumers = args.population
         profile.runcall(simulation.run, s, seed=1, population=consumers)
     else:
         s = scenarios.load("food_group_buying")

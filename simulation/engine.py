@@ -15,6 +15,7 @@ import numpy as np
 
 from scenarios.schema import GENERATIONS, TIERS, Behaviour
 
+from . import fused
 from . import kernels as k
 from .outcomes import EMPTY_IDS, Decision, Delivery, Offer, Purchases, PurchaseState
 from .shelf import category_members
@@ -38,6 +39,9 @@ class ArrayConsumers:
         self._channel = [{f: worlds.values(lambda s, c=c, f=f: getattr(s.channels[c], f))
                           for f in ("frequency_cap", "awareness_per_impression", "ctr")}
                          for c in range(n_channels)]
+        self._cap = [worlds.per_world(c["frequency_cap"], np.int64) for c in self._channel]
+        self._per_impression = [worlds.per_world(c["awareness_per_impression"])
+                                for c in self._channel]
         self._gen_affinity = [np.array([[s.channels[c].affinity[g] for g in GENERATIONS]
                                         for s in worlds.scenarios]) for c in range(n_channels)]
         self._tier_affinity = [np.array([[s.channels[c].tier_affinity[t] for t in TIERS]
@@ -72,41 +76,38 @@ class ArrayConsumers:
         add ad-stock, may be clicked, and past the consumer's tolerance may cause complaints.
         """
         own = self._channel[channel]
-        delivered = self.slots(channel, ids, counts)
+        delivered, before = self._fill_slots(channel, ids, counts, self.contacts_total)
         keep = delivered > 0
-        ids, delivered = ids[keep], delivered[keep].astype(np.int16)
-        behaviour = self.behaviour_of(ids)
+        ids, delivered, before = ids[keep], delivered[keep], before[keep]
+        world, pop = self.worlds.world, self.pop
+        half_life = self.worlds.at(self._behaviour["awareness_half_life_hours"], ids)
+        decay = k.adstock_decay(hour - self.adstock_hour[ids], half_life)
+        fused.add_adstock(ids, decay, self._per_impression[channel], world, delivered, hour,
+                          self.adstock, self.adstock_hour)
 
-        self.adstock[ids] = (
-            self._adstock_now(ids, hour)
-            + self.worlds.at(own["awareness_per_impression"], ids) * delivered
-        )
-        self.adstock_hour[ids] = hour
-        before = self.contacts_total[ids]
-        self.contacts[ids, channel] += delivered
-        self.contacts_total[ids] += delivered
-
-        affinity = self.affinity(channel, ids)
+        affinity = fused.affinity(ids, world, pop.generation, pop.tier,
+                                  self._gen_affinity[channel], self._tier_affinity[channel])
         ctr = self.worlds.at(own["ctr"], ids)
         clicked = rng.random(len(ids)) < k.click_probability(ctr, affinity, delivered)
-        excess = k.excess_contacts(before, delivered, self.pop.contact_tolerance[ids])
-        p_complain = k.complaint_probability(excess, behaviour.complaint_probability)
-        is_complaint = rng.random(len(ids)) < p_complain
+        excess = k.excess_contacts(before, delivered, pop.contact_tolerance[ids])
+        per_contact = self.worlds.at(self._behaviour["complaint_probability"], ids)
+        is_complaint = rng.random(len(ids)) < k.complaint_probability(excess, per_contact)
         complained = ids[is_complaint]
-        p_optout = np.broadcast_to(behaviour.optout_probability, ids.shape)[is_complaint]
+        optout = self.worlds.at(self._behaviour["optout_probability"], ids)
+        p_optout = np.broadcast_to(optout, ids.shape)[is_complaint]
         opted = complained[rng.random(len(complained)) < p_optout]
         self.opted_out[opted, channel] = True
         return Delivery(ids, delivered, clicked, complained, opted)
 
-    def slots(self, channel: int, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
-        """How many of ``counts[i]`` impressions of ``channel`` can reach consumer ``ids[i]``:
-        consent, opt-outs and the daily frequency cap."""
-        allowed = ~self.opted_out[ids, channel]
-        if self.scenario.channels[channel].requires_consent:
-            allowed &= self.pop.consent[ids]
-        cap = self.worlds.at(self._channel[channel]["frequency_cap"], ids)
-        room = np.maximum(cap - self.contacts[ids, channel], 0)
-        return np.where(allowed, np.minimum(counts, room), 0)
+    def _fill_slots(self, channel: int, ids: np.ndarray, counts: np.ndarray,
+                    contacts_total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """How many of ``counts[i]`` impressions of ``channel`` reach consumer ``ids[i]``
+        (consent, opt-outs and the daily frequency cap; ``fused.fill_slots``), counted in
+        today's contacts; and the day's total contacts before."""
+        return fused.fill_slots(ids, counts, channel, self.opted_out, self.pop.consent,
+                                self.scenario.channels[channel].requires_consent,
+                                self._cap[channel], self.worlds.world, self.contacts,
+                                contacts_total)
 
     def placeholder(self, channel: int, ids: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """A public-service ad in place of ``counts[i]`` of ``channel``'s impressions to
@@ -114,15 +115,7 @@ class ArrayConsumers:
         ads would have (consent, opt-outs and the daily frequency cap, which it counts
         against) and nothing else (no ad-stock, click, complaint or price seen). Returns the
         impressions placed per consumer: what the channel pays for."""
-        placed = self.slots(channel, ids, counts)
-        self.contacts[ids, channel] += placed.astype(np.int16)
-        return placed
-
-    def affinity(self, channel: int, ids: np.ndarray) -> np.ndarray:
-        world = self.worlds.world[ids]
-        gen = self._gen_affinity[channel][world, self.pop.generation[ids]]
-        tier = self._tier_affinity[channel][world, self.pop.tier[ids]]
-        return gen * tier
+        return self._fill_slots(channel, ids, counts, NO_CONTACTS)[0]
 
     def behaviour_of(self, ids: np.ndarray) -> SimpleNamespace:
         """The behaviour parameters of consumers ``ids`` (scalars where worlds agree)."""
@@ -259,6 +252,9 @@ class ArrayConsumers:
     def give_coupons(self, ids: np.ndarray, product: int, value: float, until: int) -> None:
         self.coupon_value[ids, product] = np.maximum(self.coupon_value[ids, product], value)
         self.coupon_until[ids, product] = until
+
+
+NO_CONTACTS = np.empty(0, dtype=np.int16)  # a placeholder does not count in the day's total
 
 
 def _select(value, mask: np.ndarray):

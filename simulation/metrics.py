@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import fused
 from .population import N_SEGMENTS, segment_labels
 
 METRICS = (
@@ -32,6 +33,9 @@ METRICS = (
 )
 
 
+NO_WEIGHTS = np.empty(0)  # fused.add_to_cells counts one per consumer
+
+
 class Recorder:
     """Accumulates metric arrays (slots, sources, worlds x segments) and append-only logs.
 
@@ -47,6 +51,7 @@ class Recorder:
         self.cells = n_worlds * N_SEGMENTS
         shape = (-(-hours // every), len(sources), self.cells)
         self.values = {m: np.zeros(shape) for m in METRICS}
+        self._scratch = np.zeros(self.cells)  # fused.add_to_cells
         self._touchpoints: list[tuple[np.ndarray, ...]] = []
         self._orders: list[tuple[np.ndarray, ...]] = []
 
@@ -54,8 +59,9 @@ class Recorder:
         """Add one per consumer in ``ids`` (or ``weights``) to its segment's cell."""
         if len(ids) == 0:
             return
-        counts = np.bincount(self.segment[ids], weights=weights, minlength=self.cells)
-        self.values[metric][hour // self.every, source] += counts
+        weights = NO_WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
+        fused.add_to_cells(self.values[metric][hour // self.every, source], self.segment, ids,
+                           weights, self._scratch)
 
     def add_total(self, metric: str, hour: int, source: int, amount, ids) -> None:
         """Spread each world's source-level ``amount`` (spend; scalar or (K,)) over its

@@ -29,6 +29,7 @@ from scenarios.schema import (
 )
 from scenarios.social import SOCIAL_SOURCES
 
+from . import fused
 from . import network as graphs
 from . import pacing
 from .budget_control import start_budget_control
@@ -99,6 +100,7 @@ class ChannelSampler:
         self._members = np.argsort(cell, kind="stable")
         self._size = np.bincount(cell, minlength=worlds.k * n_cells).reshape(worlds.k, n_cells)
         self._start = np.concatenate([[0], np.cumsum(self._size)[:-1]])
+        self._scratch = np.zeros(len(self._members), dtype=np.int64)  # fused.unique_counts
         self._p, self._mean_weight = [], []
         for c in range(len(worlds.scenario.channels)):
             weight = np.array([[_cell_weight(s.channels[c], g, t)
@@ -120,15 +122,11 @@ class ChannelSampler:
         if n.sum() <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
         per_cell = rng.multinomial(n, p).ravel()
-        cell = np.repeat(np.arange(len(per_cell)), per_cell)
-        size = self._size.ravel()[cell]
-        pick = self._start[cell] + (rng.random(len(cell)) * size).astype(np.int64)
-        ids = self._members[pick]
-        if len(ids) < len(self._members) // 16:  # few draws: sorting them is cheaper
+        ids = fused.draw_members(per_cell, self._start, self._size.ravel(),
+                                 rng.random(per_cell.sum()), self._members)
+        if len(ids) < len(self._members) // 4:  # NumPy's sort is the cheaper count
             return np.unique(ids, return_counts=True)
-        counts = np.bincount(ids, minlength=len(self._members))
-        hit = np.flatnonzero(counts)
-        return hit, counts[hit]
+        return fused.unique_counts(ids, self._scratch)
 
 
 def _cell_weight(channel, generation: str, tier: str) -> float:

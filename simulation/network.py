@@ -15,6 +15,8 @@ import numpy as np
 
 from scenarios.social import Network as NetworkSettings
 
+from . import fused
+
 TIE_KOL, TIE_KOC, TIE_FRIEND = 0, 1, 2
 ROLE_CONSUMER, ROLE_KOL, ROLE_KOC = 0, 1, 2  # FollowGraph.role
 TIE_NAMES = ("kol", "koc", "friend")
@@ -61,12 +63,12 @@ def from_edges(n: int, src: np.ndarray, dst: np.ndarray, tie: np.ndarray,
     """CSR graph from edge arrays; drops self-loops and duplicate (src, dst) pairs."""
     src, dst, tie = (np.asarray(a) for a in (src, dst, tie))
     keep = src != dst
-    key = src[keep].astype(np.int64) * n + dst[keep]
-    key, first = np.unique(key, return_index=True)
+    src, dst = src[keep].astype(np.int64), dst[keep].astype(np.int64)
+    first = fused.first_of_each_pair(n, src, dst)
     tie = tie[keep][first]
     if weight is not None:
         weight = np.asarray(weight, dtype=np.float32)[keep][first]
-    src, dst = key // n, key % n
+    src, dst = src[first], dst[first]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
     return FollowGraph(n=n, indptr=indptr, indices=dst.astype(np.int32),

@@ -68,6 +68,10 @@ class Worlds:
             return vals[0]
         return np.asarray(vals, dtype=np.float64)
 
+    def per_world(self, value, dtype=np.float64) -> np.ndarray:
+        """A ``values`` result as a (K,) array of ``dtype`` (a compiled loop's lookup)."""
+        return np.ascontiguousarray(np.broadcast_to(np.asarray(value, dtype=dtype), (self.k,)))
+
     def at(self, value, ids: np.ndarray):
         """A ``values`` result for consumers ``ids``: the scalar, or each one's world's."""
         if np.ndim(value) == 0:
