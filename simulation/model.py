@@ -245,15 +245,16 @@ class CampaignModel(mesa.Model):
 
     # -- channels ------------------------------------------------------------------------
     def _serve(self, c: int, hour: int) -> Delivery | None:
-        """Channel ``c``'s impressions this hour in every world that still has budget."""
+        """Channel ``c``'s impressions this hour in every world that still has budget (or
+        that owns it)."""
         ch = self.scenario.channels[c]
         rng = self.streams(f"channel:{ch.name}")
-        active = self.remaining[:, c] > 0
+        # an owned channel has no budget to run out of
+        active = (self.remaining[:, c] > 0) | (ch.cost_model is CostModel.owned)
         if not active.any():
             return None
-        commission = ch.cost_model is CostModel.commission
         carry = self.carry[:, c]
-        if commission:
+        if not ch.reach_bought:
             wanted = self.capacity[:, c, hour] + carry
             n = np.where(active, wanted.astype(np.int64), 0)
             carry[active] = (wanted - n)[active]
@@ -290,7 +291,7 @@ class CampaignModel(mesa.Model):
             cost = impressions * self.cost[c] / 1000
         else:
             cost = np.zeros(worlds.k)
-        if not commission:
+        if ch.reach_bought:
             cost = np.minimum(cost + withheld * unit, np.maximum(affordable, cost))
             served = n > 0
             carry[served] = np.minimum(affordable - cost, self.day_plan[:, c, hour])[served]

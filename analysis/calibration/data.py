@@ -80,6 +80,9 @@ class DataError(ValueError):
             where.append(f"row {row}")
         super().__init__(f"{', '.join(where)}: {problem}")
 
+    def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
+        return type(self), (self.file, self.column, self.row, self.problem)
+
 
 @dataclass(frozen=True)
 class AdoptionSeries:
