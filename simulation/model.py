@@ -1,11 +1,12 @@
 """The Mesa model of one campaign: consumers, channels and the calendar, hour by hour.
 
 ``CampaignModel`` owns the population, the random streams and the recorder. Each tick
-(``step``; an hour unless ``calendar.tick_hours`` says otherwise) every channel buys impressions with its paced budget under its cost model and
-delivers them to consumers drawn by affinity and targeting; clicks and own-need visits then
-trigger purchase decisions. The consumers' rules run in one of two interchangeable
-backends: ``ArrayConsumers`` (column arrays, the default) or ``AgentConsumers`` (one Mesa
-agent per consumer, the reference).
+(``step``; an hour unless ``calendar.tick_hours`` says otherwise) every channel buys
+impressions with its paced budget under its cost model (commission and owned channels serve
+their capacity instead) and delivers them to consumers drawn by affinity and targeting;
+clicks and own-need visits then trigger purchase decisions. The consumers' rules run in
+one of two interchangeable backends: ``ArrayConsumers`` (column arrays, the default) or
+``AgentConsumers`` (one Mesa agent per consumer, the reference).
 """
 
 from __future__ import annotations

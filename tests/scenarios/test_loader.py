@@ -69,6 +69,12 @@ def test_segment_defaults_merge_with_overrides(mini):
         ('channel = "video"', 'channel = "tv"', "calendar.events[live].channel",
          "unknown channel 'tv'"),
         ("cost = 0.15", "cost = 1.5", "channels[affiliate].cost", "commission rate"),
+        ('cost_model = "commission"', 'cost_model = "owned"', "channels[affiliate].cost",
+         "an owned channel has no cost"),
+        ("daily_impressions = 800", "daily_impressions = 800\nschedule = [{ day = 9, level = 1 "
+         "}]", "channels[affiliate].schedule[0].day", "outside the calendar"),
+        ("daily_impressions = 800", "daily_impressions = 800\nschedule = [{ day = 2, level = 1 "
+         "}, { day = 1, level = 0 }]", "channels[affiliate].schedule[1].day", "must be after"),
         ("[segments.millennial]", "[segments.millennial]\nneed_rte = 1",
          "segments.millennial.need_rte", "did you mean 'need_rate'"),
         ("[segments.millennial]", "[segments.boomer]", "segments", "unknown generations"),

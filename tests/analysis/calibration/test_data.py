@@ -145,6 +145,23 @@ def test_media_loads_and_prefers_gmv(tmp_path):
     assert m.days_per_period == 1.0
 
 
+def test_channel_with_impressions_and_no_spend_is_unpaid(tmp_path):
+    frame = _media_frame().assign(impressions_feature=[0, 500] * 15)
+    m = load_media(_csv(tmp_path, frame.to_csv(index=False)))
+    assert m.channels == ("tv", "search", "feature") and m.unpaid == ("feature",)
+    assert (m.spend[:, 2] == 0).all() and m.impressions[:, 2].sum() == 7500
+    none = _csv(tmp_path, frame.assign(impressions_feature=0).to_csv(index=False), "z.csv")
+    with pytest.raises(DataError, match="no impressions at all") as err:
+        load_media(none)
+    _check(err, none, "impressions_feature", None)
+    bad = frame.assign(impressions_feature=frame.impressions_feature.where(frame.index != 4,
+                                                                         -1))
+    path = _csv(tmp_path, bad.to_csv(index=False), "n.csv")
+    with pytest.raises(DataError, match="negative") as err:
+        load_media(path)
+    _check(err, path, "impressions_feature", 5)
+
+
 @pytest.mark.parametrize(("edit", "column", "row", "problem"), [
     (lambda f: f.drop(columns="gmv"), "gmv", None, "outcome"),
     (lambda f: f.rename(columns={"spend_tv": "spent_tv"}), "spent_tv", None, "unexpected"),
