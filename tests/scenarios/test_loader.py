@@ -1,5 +1,7 @@
 """Scenario loading: presets validate, and every kind of bad input gets one clear message."""
 
+import pickle
+
 import pytest
 from pydantic import ValidationError
 
@@ -202,3 +204,11 @@ def test_social_events_need_a_network(tmp_path):
     path.write_text(text[:start] + text[end:])
     with pytest.raises(ScenarioError, match="needs a \\[network\\] section"):
         scenarios.load(path)
+
+
+def test_scenario_error_crosses_process_boundaries():
+    """Store scenarios are validated in worker processes; their errors are pickled back."""
+    err = pickle.loads(pickle.dumps(ScenarioError("a.toml", "channels[x].cost", "bad", 3)))
+    assert (err.source, err.field, err.problem, err.value) == ("a.toml", "channels[x].cost",
+                                                                 "bad", 3)
+    assert str(err) == "a.toml: field `channels[x].cost`: bad (got 3)"

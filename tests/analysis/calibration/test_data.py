@@ -1,6 +1,7 @@
 """Data loading: the shipped data sets load, and every kind of bad file gets one message that
 names the file, the column and the row."""
 
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -143,6 +144,12 @@ def test_media_loads_and_prefers_gmv(tmp_path):
     assert m.outcome_name == "gmv" and m.spend.shape == (30, 2)
     assert m.impressions is not None and np.isnan(m.impressions[:, 1]).all()
     assert m.days_per_period == 1.0
+
+
+def test_data_error_crosses_process_boundaries():
+    err = pickle.loads(pickle.dumps(DataError("f.csv", "feat", 4, "allowed: 0 to 1")))
+    assert (err.file, err.column, err.row, err.problem) == ("f.csv", "feat", 4,
+                                                           "allowed: 0 to 1")
 
 
 def test_channel_with_impressions_and_no_spend_is_unpaid(tmp_path):
