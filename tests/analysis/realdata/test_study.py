@@ -44,8 +44,9 @@ def own_price_slopes(panel: OJPanel, simulated: pd.DataFrame) -> np.ndarray:
 def test_simulated_sales_answer_prices_in_small_stores(oj_panel):
     """Stores 2 and 5, weeks 40-70 (daily tick), 1,000 consumers, price sensitivity 6: the
     within-store slope of simulated log sales on own log price, averaged over the 11
-    brands, is -6.5 (measured 2026-12-03, seed 1; the same slope of the data: -3.2). A
-    price-blind model (sensitivity 1e-6: -0.9, what is left is the deal frame) or a
+    brands, is -5.9 (measured 2026-12-07 with feature ads acting, seed 1; -6.5 without
+    them; the same slope of the data: -3.2). A price-blind model (sensitivity 1e-6: -1.1,
+    what is left is the deal frame and the features that come with price cuts) or a
     constant forecast (slope 0) fails the bound of -3."""
     t = oj_panel.table
     stores = [2, 5]
