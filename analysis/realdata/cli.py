@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--population", type=int, default=500,
                         help="consumers simulated per store")
     parser.add_argument("--grid", default="1,3,6", help="price sensitivities tried")
-    parser.add_argument("--loss-grid", default="1,2,3", help="loss aversions tried")
+    parser.add_argument("--loss-grid", default="0.1,0.5,1", help="loss aversions tried")
     parser.add_argument("--no-refine", action="store_true",
                         help="keep the best point of the grid (default: a finer grid around "
                              "the maximum of a quadratic surface, then the surface's maximum)")
