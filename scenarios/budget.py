@@ -47,10 +47,11 @@ def is_budget_lever(channel: Any) -> bool:
 
     A CPM or CPC channel buys its impressions or clicks with its budget, so the budget is a
     lever. A commission channel is paid a share of the GMV it brings; its ``budget`` only caps
-    those commissions, so it is not one: plans, the optimizer and the controller leave it as
-    the scenario has it. This is the one place the rule is written.
+    those commissions, so it is not one, nor is an owned channel's (no spend): plans, the
+    optimizer and the controller leave them as the scenario has them. This is the one place
+    the rule is written.
     """
-    return channel.cost_model != "commission"
+    return channel.cost_model in ("cpm", "cpc")
 
 
 def budget_levers(scenario: Any) -> list[str]:
@@ -126,7 +127,7 @@ def check_budget_control(control: BudgetControl, channels: Sequence[Any], hours:
             raise problem(f"budget_control.floors.{name}", f"unknown channel {name!r}; "
                           f"allowed: {sorted(paid)}")
         if name not in paid:
-            raise problem(f"budget_control.floors.{name}", "a commission channel has no "
+            raise problem(f"budget_control.floors.{name}", "a commission or owned channel has no "
                           f"budget to reallocate; allowed: {sorted(paid)}")
     if control.policy == "static":
         return

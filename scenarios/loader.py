@@ -31,6 +31,9 @@ class ScenarioError(ValueError):
         where = f"field `{field}`: " if field else ""
         super().__init__(f"{source}: {where}{problem}{shown}")
 
+    def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
+        return type(self), (self.source, self.field, self.problem, self.value)
+
 
 def _short(value: Any, limit: int = 80) -> str:
     text = repr(value)

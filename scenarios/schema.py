@@ -323,12 +323,20 @@ class ChannelKind(StrEnum):
     social = "social"
     wechat_crm = "wechat_crm"
     affiliate = "affiliate"
+    display = "display"
 
 
 class CostModel(StrEnum):
     cpm = "cpm"
     cpc = "cpc"
     commission = "commission"
+    owned = "owned"  # the advertiser's own display (a store's feature ad): no spend at all
+
+
+class DisplayLevel(Frozen):
+    day: int = Field(ge=0, description="Day from which the level holds (until the next row).")
+    level: float = Field(ge=0, allow_inf_nan=False, description="Multiplies the channel's "
+                         "daily_impressions (e.g. the share of a brand's items featured).")
 
 
 class Targeting(Frozen):
@@ -356,17 +364,21 @@ class Channel(Frozen):
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_\-]+$")
     kind: ChannelKind
     product: str | None = Field(None, description="Product promoted; default: the first.")
-    budget: float = Field(ge=0, allow_inf_nan=False)
+    budget: float = Field(ge=0, allow_inf_nan=False, description="Spend budget (0 for an "
+                          "owned channel).")
     cost_model: CostModel
-    cost: float = Field(
-        gt=0, allow_inf_nan=False,
+    cost: float | None = Field(
+        None, gt=0, allow_inf_nan=False,
         description="CPM: price per 1,000 impressions; CPC: price per click; commission: "
-        "share of the channel's GMV.",
+        "share of the channel's GMV; none for an owned channel.",
     )
     daily_impressions: float | None = Field(
         None, gt=0, description="Impressions the channel can serve per day (required for "
-        "commission channels, whose reach is not bought per impression).",
+        "commission and owned channels, whose reach is not bought per impression).",
     )
+    schedule: tuple[DisplayLevel, ...] = Field(
+        (), description="Levels of daily_impressions by day (commission and owned channels); "
+        "level 1 before the first row.")
     ctr: float = Field(gt=0, le=1, description="Click-through rate at affinity 1.")
     affinity: dict[str, float] = Field(
         default_factory=dict, validate_default=True,
@@ -394,13 +406,33 @@ class Channel(Frozen):
     def _tier_aff(cls, v: dict[str, float]) -> dict[str, float]:
         return check_weights(v, TIERS, "tiers")
 
+    @property
+    def reach_bought(self) -> bool:
+        """Whether the budget buys the channel's impressions or clicks (CPM, CPC)."""
+        return self.cost_model in (CostModel.cpm, CostModel.cpc)
+
     @model_validator(mode="after")
     def _check(self) -> Channel:
-        if self.cost_model is CostModel.commission:
-            if self.cost >= 1:
-                raise problem("cost", f"a commission rate must be in (0, 1), got {self.cost}")
-            if self.daily_impressions is None:
-                raise problem("daily_impressions", "commission channels need it (> 0)")
+        owned = self.cost_model is CostModel.owned
+        if owned and self.cost is not None:
+            raise problem("cost", "an owned channel has no cost; drop it")
+        if owned and self.budget > 0:
+            raise problem("budget", f"an owned channel has no spend; must be 0, got "
+                          f"{self.budget}")
+        if not owned and self.cost is None:
+            raise problem("cost", f"a {self.cost_model.value} channel needs it (> 0)")
+        if self.cost_model is CostModel.commission and self.cost >= 1:
+            raise problem("cost", f"a commission rate must be in (0, 1), got {self.cost}")
+        if not self.reach_bought and self.daily_impressions is None:
+            raise problem("daily_impressions", f"{self.cost_model.value} channels need it (> 0)")
+        if self.reach_bought and self.schedule:
+            raise problem("schedule", "a CPM or CPC channel's delivery follows its budget's "
+                          "phases; a schedule is for commission and owned channels")
+        days = [row.day for row in self.schedule]
+        bad = next((i for i in range(1, len(days)) if days[i] <= days[i - 1]), None)
+        if bad is not None:
+            raise problem(f"schedule[{bad}].day", f"{days[bad]} must be after the previous "
+                          f"row's day {days[bad - 1]}")
         return self
 
 
@@ -620,6 +652,10 @@ class Scenario(Frozen):
             if c.product is not None and c.product not in products:
                 raise problem(f"channels[{c.name}].product", f"unknown product {c.product!r}; "
                               f"allowed: {sorted(products)}")
+            if c.schedule and c.schedule[-1].day >= self.calendar.days:
+                raise problem(f"channels[{c.name}].schedule[{len(c.schedule) - 1}].day",
+                              f"day {c.schedule[-1].day} is outside the calendar (days 0 to "
+                              f"{self.calendar.days - 1})")
             if c.phase_weights is not None:
                 bad = sorted(set(c.phase_weights) - phases)
                 if bad:

@@ -1,11 +1,12 @@
 """The Mesa model of one campaign: consumers, channels and the calendar, hour by hour.
 
 ``CampaignModel`` owns the population, the random streams and the recorder. Each tick
-(``step``; an hour unless ``calendar.tick_hours`` says otherwise) every channel buys impressions with its paced budget under its cost model and
-delivers them to consumers drawn by affinity and targeting; clicks and own-need visits then
-trigger purchase decisions. The consumers' rules run in one of two interchangeable
-backends: ``ArrayConsumers`` (column arrays, the default) or ``AgentConsumers`` (one Mesa
-agent per consumer, the reference).
+(``step``; an hour unless ``calendar.tick_hours`` says otherwise) every channel buys
+impressions with its paced budget under its cost model (commission and owned channels serve
+their capacity instead) and delivers them to consumers drawn by affinity and targeting;
+clicks and own-need visits then trigger purchase decisions. The consumers' rules run in
+one of two interchangeable backends: ``ArrayConsumers`` (column arrays, the default) or
+``AgentConsumers`` (one Mesa agent per consumer, the reference).
 """
 
 from __future__ import annotations
@@ -243,15 +244,16 @@ class CampaignModel(mesa.Model):
 
     # -- channels ------------------------------------------------------------------------
     def _serve(self, c: int, hour: int) -> Delivery | None:
-        """Channel ``c``'s impressions this hour in every world that still has budget."""
+        """Channel ``c``'s impressions this hour in every world that still has budget (or
+        that owns it)."""
         ch = self.scenario.channels[c]
         rng = self.streams(f"channel:{ch.name}")
-        active = self.remaining[:, c] > 0
+        # an owned channel has no budget to run out of
+        active = (self.remaining[:, c] > 0) | (ch.cost_model is CostModel.owned)
         if not active.any():
             return None
-        commission = ch.cost_model is CostModel.commission
         carry = self.carry[:, c]
-        if commission:
+        if not ch.reach_bought:
             wanted = self.capacity[:, c, hour] + carry
             n = np.where(active, wanted.astype(np.int64), 0)
             carry[active] = (wanted - n)[active]
@@ -288,7 +290,7 @@ class CampaignModel(mesa.Model):
             cost = impressions * self.cost[c] / 1000
         else:
             cost = np.zeros(worlds.k)
-        if not commission:
+        if ch.reach_bought:
             cost = np.minimum(cost + withheld * unit, np.maximum(affordable, cost))
             served = n > 0
             carry[served] = np.minimum(affordable - cost, self.day_plan[:, c, hour])[served]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scenarios.schema import CostModel, Livestream, Scenario
+from scenarios.schema import Livestream, Scenario
 
 
 def hour_weights(scenario: Scenario) -> np.ndarray:
@@ -72,25 +72,27 @@ def activity_plan(scenario: Scenario) -> np.ndarray:
 
 
 def spend_plan(scenario: Scenario) -> np.ndarray:
-    """(channels, hours) planned spend for CPM/CPC channels; zero rows for commission ones."""
-    budgets = np.array([
-        0.0 if c.cost_model is CostModel.commission else c.budget for c in scenario.channels
-    ])
+    """(channels, hours) planned spend for CPM/CPC channels; zero rows for the others."""
+    budgets = np.array([c.budget if c.reach_bought else 0.0 for c in scenario.channels])
     return activity_plan(scenario) * budgets[:, None]
 
 
 def impression_capacity(scenario: Scenario) -> np.ndarray:
-    """(channels, hours) impressions commission channels can serve; zero rows for others.
+    """(channels, hours) impressions commission and owned channels can serve; zero rows for
+    the others.
 
-    A commission channel serves ``daily_impressions`` per day on average over the hours its
-    activity plan covers, shaped like that plan.
+    Such a channel serves ``daily_impressions`` per day on average over the hours its
+    activity plan covers, shaped like that plan, times its schedule's level of the day.
     """
     plan = activity_plan(scenario)
     active_days = np.count_nonzero(plan, axis=1) / 24.0
     out = np.zeros_like(plan)
     for c, ch in enumerate(scenario.channels):
-        if ch.cost_model is CostModel.commission and active_days[c] > 0:
-            out[c] = plan[c] * ch.daily_impressions * active_days[c]
+        if not ch.reach_bought and active_days[c] > 0:
+            level = np.ones(scenario.calendar.days)
+            for row in ch.schedule:
+                level[row.day:] = row.level
+            out[c] = plan[c] * ch.daily_impressions * active_days[c] * np.repeat(level, 24)
     return out
 
 

@@ -15,8 +15,10 @@ Layouts
   the generalised Bass model; periods must then be consecutive.
 - media series: ``date, spend_<channel>..., gmv and/or orders`` with optional
   ``impressions_<channel>`` and ``clicks_<channel>``; dates strictly increasing and evenly
-  spaced. Optional per-product pairs ``orders_<product>`` and ``gmv_<product>`` (both or
-  neither) must add up, over the products, to the ``orders`` and ``gmv`` columns within
+  spaced. A channel with ``impressions_<channel>`` and no spend column is unpaid (an owned
+  display such as a store's feature ad): its spend is zero and its impressions not all zero.
+  Optional per-product pairs ``orders_<product>`` and ``gmv_<product>`` (both or neither)
+  must add up, over the products, to the ``orders`` and ``gmv`` columns within
   rounding (0.1% of the total plus 0.01). Optional ``source_orders_<source>`` columns
   (orders by influence source, as the engine names the sources: the scenario's channels,
   ``organic``, ``kol``, ``koc``, ``friend``, ``group_buy``) must add up to ``orders`` by the
@@ -80,6 +82,9 @@ class DataError(ValueError):
             where.append(f"row {row}")
         super().__init__(f"{', '.join(where)}: {problem}")
 
+    def __reduce__(self):  # rebuilt from its fields when it crosses a process boundary
+        return type(self), (self.file, self.column, self.row, self.problem)
+
 
 @dataclass(frozen=True)
 class AdoptionSeries:
@@ -110,6 +115,7 @@ class MediaSeries:
     product_gmv: np.ndarray | None = None  # (dates, products)
     sources: tuple[str, ...] = ()  # of the source_orders_<source> columns
     source_orders: np.ndarray | None = None  # (dates, sources)
+    unpaid: tuple[str, ...] = ()  # channels with impressions and no spend column
 
     @property
     def days_per_period(self) -> float:
@@ -295,13 +301,18 @@ _SOURCE = re.compile(r"^source_orders_(.+)$")
 
 def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSeries:
     """Load a media series ``date, spend_<channel>..., gmv and/or orders`` (GMV preferred),
-    with optional per-product ``orders_<product>`` and ``gmv_<product>`` pairs."""
+    with optional per-product ``orders_<product>`` and ``gmv_<product>`` pairs; a channel
+    with impressions and no spend column is unpaid (zero spend)."""
     frame = _read(path, max_bytes)
-    channels = [m.group(2) for c in frame.columns if (m := _MEDIA.match(str(c)))
-                and m.group(1) == "spend"]
+    named = {kind: [m.group(2) for c in frame.columns
+                    if (m := _MEDIA.match(str(c))) and m.group(1) == kind]
+             for kind in ("spend", "impressions")}
+    unpaid = [c for c in named["impressions"] if c not in named["spend"]]
+    channels = named["spend"] + unpaid
     if not channels:
-        raise DataError(path, "spend_<channel>", None, "no spend column; name them "
-                        "spend_<channel>, e.g. spend_tv")
+        raise DataError(path, "spend_<channel>", None, "no spend or impressions column; name "
+                        "them spend_<channel> (impressions_<channel> for an unpaid channel), "
+                        "e.g. spend_tv")
     outcomes = [c for c in ("gmv", "orders") if c in frame.columns]
     if not outcomes:
         raise DataError(path, "gmv", None, "missing outcome column: give gmv and/or orders")
@@ -311,7 +322,8 @@ def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSer
     optional += [f"{k}_{p}" for p in products for k in ("orders", "gmv")]
     sources = [m.group(1) for c in frame.columns if (m := _SOURCE.match(str(c)))]
     optional += [f"source_orders_{s}" for s in sources]
-    _require(frame, path, ["date", *(f"spend_{c}" for c in channels)], [*outcomes, *optional])
+    _require(frame, path, ["date", *(f"spend_{c}" for c in named["spend"])],
+             [*outcomes, *optional])
     try:
         date = pd.DatetimeIndex(pd.to_datetime(frame["date"], errors="raise", format="mixed"))
     except (ValueError, TypeError):
@@ -326,10 +338,13 @@ def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSer
         i = int(np.argmax(np.abs(spacing - np.median(spacing)) > 0.1 * np.median(spacing)))
         raise DataError(path, "date", i + 2, "uneven spacing; dates must be evenly spaced "
                         "(fill missing periods with zero spend)")
-    spend = np.column_stack([_numeric(frame, path, f"spend_{c}") for c in channels])
-    for j, c in enumerate(channels):
-        if spend[:, j].sum() <= 0:
-            raise DataError(path, f"spend_{c}", None, "no spend at all on this channel")
+    spend = np.column_stack([np.zeros(len(frame)) if c in unpaid
+                             else _numeric(frame, path, f"spend_{c}") for c in channels])
+    for c in channels:
+        column = f"impressions_{c}" if c in unpaid else f"spend_{c}"
+        if _numeric(frame, path, column).sum() <= 0:
+            raise DataError(path, column, None, f"no {column.split('_')[0]} at all on this "
+                            "channel")
     outcome_name = outcomes[0]
     outcome = _numeric(frame, path, outcome_name)
     for other in outcomes[1:]:
@@ -347,7 +362,7 @@ def load_media(path: str | Path, *, max_bytes: int = MAX_FILE_BYTES) -> MediaSer
     return MediaSeries(str(path), date, tuple(channels), spend, outcome, outcome_name,
                        optional_block("impressions"), optional_block("clicks"),
                        tuple(products), *by_product, tuple(sources),
-                       _source_columns(frame, path, sources))
+                       _source_columns(frame, path, sources), tuple(unpaid))
 
 
 def _source_columns(frame: pd.DataFrame, path, sources: list[str]) -> np.ndarray | None:

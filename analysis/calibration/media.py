@@ -38,7 +38,7 @@ import pymc as pm
 from pymc_extras.prior import Prior
 
 from .base import Calibration, PosteriorCheck, predictive, resolve_priors, sample
-from .data import MediaSeries
+from .data import DataError, MediaSeries
 
 L_MAX = 12
 
@@ -65,6 +65,10 @@ def media_model(series: MediaSeries, *, priors: Mapping[str, Prior] | None = Non
                 lift_tests: pd.DataFrame | None = None) -> pm.Model:
     """The PyMC model of ``series`` (equations in the module docstring), with the
     likelihood of ``lift_tests`` (``analysis.calibration.lift_tests``) when given."""
+    if series.unpaid:
+        raise DataError(series.source, f"spend_{series.unpaid[0]}", None, "missing column: "
+                        "the media-mix model measures return on spend, and this channel has "
+                        "impressions only (unpaid)")
     as_xtensor, geometric_adstock, logistic_saturation = _transforms()
     pri = resolve_priors(PRIORS, priors)
     spend_scale = series.spend.max(axis=0)

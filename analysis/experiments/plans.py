@@ -74,8 +74,9 @@ class BudgetPlan:
                 raise ScenarioError(self.source, where, f"unknown channel; the scenario "
                                     f"{scenario.name!r} has {channels}")
             if channel not in levers:
-                raise ScenarioError(self.source, where, "a commission channel is paid a share "
-                                    "of the GMV it brings and has no budget to plan; "
+                raise ScenarioError(self.source, where, "a commission channel (paid a share "
+                                    "of the GMV it brings) or an owned channel (no spend) has "
+                                    "no budget to plan; "
                                     f"channels with a budget: {levers}")
             parts = amount if isinstance(amount, Mapping) else {"": amount}
             for phase, value in parts.items():

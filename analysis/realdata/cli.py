@@ -23,7 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--population", type=int, default=500,
                         help="consumers simulated per store")
     parser.add_argument("--grid", default="1,3,6", help="price sensitivities tried")
-    parser.add_argument("--loss-grid", default="1,2,3", help="loss aversions tried")
+    parser.add_argument("--loss-grid", default="0.1,0.5,1", help="loss aversions tried")
     parser.add_argument("--no-refine", action="store_true",
                         help="keep the best point of the grid (default: a finer grid around "
                              "the maximum of a quadratic surface, then the surface's maximum)")
@@ -42,15 +42,14 @@ def main(args: argparse.Namespace) -> int:
     if not 40 <= args.fit_last < args.last <= 160:
         raise ScenarioError("--fit-last", "fit_last", "need 40 <= --fit-last < --last <= 160",
                             f"{args.fit_last}, {args.last}")
-    try:
-        panel = load_oj_panel(args.data, args.demographics)
-    except DataError as exc:
-        print(f"campaign-lab: error: {exc}", file=sys.stderr)
-        return 2
     design = Design(fit_last=args.fit_last, last=args.last, stores=args.stores,
                     population=args.population, grid=grid, loss_grid=loss_grid,
                     refine=not args.no_refine, seed=args.seed)
-    study = run_study(panel, design)
+    try:
+        study = run_study(load_oj_panel(args.data, args.demographics), design)
+    except DataError as exc:
+        print(f"campaign-lab: error: {exc}", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
     study.table.to_csv(args.out / "comparison.csv")
     (args.out / "comparison.md").write_text(markdown(study, design))

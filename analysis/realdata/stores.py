@@ -2,7 +2,9 @@
 
 The 11 brands are products of one category (``orange_juice``) priced per 64 oz (the data's
 price per ounce x 64); each brand's weekly shelf price is a ``[prices]`` row on day
-``7 (week - first week)``, framed ``limited_time`` in a deal week. The store's demographics
+``7 (week - first week)``, framed ``limited_time`` in a deal week. Feature ads are an owned
+display channel per brand (no spend) whose impressions follow the brand's weekly ``feat``
+share; a consumer who clicks one makes a choice in the category. The store's demographics
 shape its population: the share aged 60+ sets the ``silver`` share of the generation mix,
 household size (share of large households, ``HHLARGE``) scales the own-need visit rate, and
 income (log median, ``INCOME``) scales price sensitivity by ``exp(-income_slope (INCOME -
@@ -35,6 +37,8 @@ class Pooled:
     reference_smoothing_seen: float = 0.15
     income_slope: float = 1.0
     need_rate: float = 0.15  # own-need visits to the category per consumer-day
+    feature_reach: float = 1.0  # share of consumers who see a fully featured brand in a week
+    feature_ctr: float = 0.1  # share of those who then choose in the category
 
 
 def product_name(brand: int) -> str:
@@ -52,6 +56,7 @@ def store_scenario(panel: OJPanel, store: int, pooled: Pooled, *, population: in
     week_rows = rows.drop_duplicates("week")
     price = week_rows[list(PRICES)].to_numpy() * OUNCES
     deal = rows.pivot(index="week", columns="brand", values="deal").reindex(week_rows.week)
+    feat = rows.pivot(index="week", columns="brand", values="feat").reindex(week_rows.week)
     demo = panel.demographics
     silver = float(demo.loc[store, "AGE60"]) if demo is not None else 0.17
     large = float(demo.loc[store, "HHLARGE"]) if demo is not None else 0.12
@@ -76,14 +81,27 @@ def store_scenario(panel: OJPanel, store: int, pooled: Pooled, *, population: in
         "products": [{"name": product_name(b), "category": CATEGORY, "margin": 0.3,
                       "list_price": float(np.median(price[:, b - 1])), "repurchase_days": 7.0}
                      for b in BRANDS],
-        "channels": [{"name": "feature", "kind": "content", "budget": 0.0,
-                      "cost_model": "cpm", "cost": 1.0, "ctr": 0.01}],
+        "channels": [feature_channel(b, feat[b], first, population, pooled) for b in BRANDS],
         "calendar": {"days": days, "tick_hours": TICK_HOURS,
                      "phases": [{"name": "weeks", "start_day": 0, "end_day": days,
                                  "budget_weight": 1.0}]},
         "prices": {"rows": path},
     }
     return scenarios.validate(raw)
+
+
+def feature_channel(brand: int, feat: pd.Series, first: int, population: int,
+                    pooled: Pooled) -> dict:
+    """The store's feature ads of ``brand`` as an owned display channel: its weekly
+    impressions are ``feature_reach`` x population x the week's ``feat`` share, a level
+    held until the share changes (a missing week keeps the previous one, as prices do)."""
+    changes = feat.ne(feat.shift())
+    return {"name": f"feature_{product_name(brand)}", "kind": "display",
+            "product": product_name(brand), "budget": 0.0, "cost_model": "owned",
+            "daily_impressions": pooled.feature_reach * population / 7,
+            "ctr": pooled.feature_ctr,
+            "schedule": [{"day": 7 * int(w - first), "level": float(v)}
+                         for w, v in feat[changes].items()]}
 
 
 def weekly_sales(daily_units: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from analysis.calibration.data import DataError
+
 from .agent import AgentForecast, simulate_grid
 from .baselines import fit_fixed_effects, fit_store_mean
 from .metrics import elasticities, log_density, score
@@ -44,7 +46,7 @@ class Design:
     deal_share: float = 0.2
     population: int = 500
     grid: tuple[float, ...] = (1.0, 3.0, 6.0)  # price sensitivities
-    loss_grid: tuple[float, ...] = (1.0, 2.0, 3.0)  # loss aversions
+    loss_grid: tuple[float, ...] = (0.1, 0.5, 1.0)  # loss aversions (2 and 3 fit worse: docs)
     refine: bool = True  # a finer grid and the surface's maximum after the coarse grid
     seed: int = 0
     cores: int | None = None  # processes for the store simulations (all available)
@@ -59,6 +61,13 @@ def restrict(panel: OJPanel, design: Design) -> OJPanel:
     t = t[t.week.between(design.first, design.last)]
     if design.stores is not None:
         t = t[t.store.isin(np.unique(t.store)[: design.stores])]
+    fitted = t[t.week <= design.fit_last].store.unique()
+    unfitted = np.setdiff1d(t.store.unique(), fitted)
+    if len(unfitted):  # its base demand (the agent's offset, the store effect) is unknown
+        first = t[t.store == unfitted[0]].week.min()
+        raise DataError(panel.source, "week", None, f"store {unfitted[0]} has no weeks to "
+                        f"fit ({design.first}-{design.fit_last}; its first is week {first}); "
+                        "drop the store or fit later weeks")
     return OJPanel(panel.source, t.reset_index(drop=True), panel.demographics)
 
 

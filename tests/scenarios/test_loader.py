@@ -1,5 +1,7 @@
 """Scenario loading: presets validate, and every kind of bad input gets one clear message."""
 
+import pickle
+
 import pytest
 from pydantic import ValidationError
 
@@ -69,6 +71,12 @@ def test_segment_defaults_merge_with_overrides(mini):
         ('channel = "video"', 'channel = "tv"', "calendar.events[live].channel",
          "unknown channel 'tv'"),
         ("cost = 0.15", "cost = 1.5", "channels[affiliate].cost", "commission rate"),
+        ('cost_model = "commission"', 'cost_model = "owned"', "channels[affiliate].cost",
+         "an owned channel has no cost"),
+        ("daily_impressions = 800", "daily_impressions = 800\nschedule = [{ day = 9, level = 1 "
+         "}]", "channels[affiliate].schedule[0].day", "outside the calendar"),
+        ("daily_impressions = 800", "daily_impressions = 800\nschedule = [{ day = 2, level = 1 "
+         "}, { day = 1, level = 0 }]", "channels[affiliate].schedule[1].day", "must be after"),
         ("[segments.millennial]", "[segments.millennial]\nneed_rte = 1",
          "segments.millennial.need_rte", "did you mean 'need_rate'"),
         ("[segments.millennial]", "[segments.boomer]", "segments", "unknown generations"),
@@ -196,3 +204,11 @@ def test_social_events_need_a_network(tmp_path):
     path.write_text(text[:start] + text[end:])
     with pytest.raises(ScenarioError, match="needs a \\[network\\] section"):
         scenarios.load(path)
+
+
+def test_scenario_error_crosses_process_boundaries():
+    """Store scenarios are validated in worker processes; their errors are pickled back."""
+    err = pickle.loads(pickle.dumps(ScenarioError("a.toml", "channels[x].cost", "bad", 3)))
+    assert (err.source, err.field, err.problem, err.value) == ("a.toml", "channels[x].cost",
+                                                                 "bad", 3)
+    assert str(err) == "a.toml: field `channels[x].cost`: bad (got 3)"

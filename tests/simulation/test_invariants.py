@@ -50,6 +50,21 @@ def test_commission_spend_is_rate_times_channel_gmv_capped(mini):
     assert by["spend"] == pytest.approx(0.15 * by["gmv"])
 
 
+def test_owned_channel_serves_its_schedule_and_costs_nothing(mini):
+    owned = {"channels__affiliate__cost_model": "owned", "channels__affiliate__cost": None,
+             "channels__affiliate__budget": 0.0}
+    s = mini(**owned, channels__affiliate__schedule=[{"day": 2, "level": 0.0},
+                                                     {"day": 4, "level": 0.5}])
+    daily = [pacing.impression_capacity(x)[2].reshape(5, 24).sum(axis=1)
+             for x in (s, mini(**owned))]
+    np.testing.assert_allclose(daily[0], daily[1] * [1, 1, 0, 0, 0.5])
+    r = simulation.run(s, seed=3)
+    assert r.summary["by_channel"]["affiliate"]["spend"] == 0
+    served = r.touchpoints[r.touchpoints.channel == "affiliate"].groupby(
+        r.touchpoints.hour // 24)["impressions"].sum()
+    assert set(served.index) == {0, 1, 4}
+
+
 def test_no_contact_without_consent(mini_run):
     consented = mini_run.consumers["consent"].to_numpy()
     crm = mini_run.touchpoints[mini_run.touchpoints["channel"] == "crm"]

@@ -1,6 +1,7 @@
 """Data loading: the shipped data sets load, and every kind of bad file gets one message that
 names the file, the column and the row."""
 
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -143,6 +144,29 @@ def test_media_loads_and_prefers_gmv(tmp_path):
     assert m.outcome_name == "gmv" and m.spend.shape == (30, 2)
     assert m.impressions is not None and np.isnan(m.impressions[:, 1]).all()
     assert m.days_per_period == 1.0
+
+
+def test_data_error_crosses_process_boundaries():
+    err = pickle.loads(pickle.dumps(DataError("f.csv", "feat", 4, "allowed: 0 to 1")))
+    assert (err.file, err.column, err.row, err.problem) == ("f.csv", "feat", 4,
+                                                           "allowed: 0 to 1")
+
+
+def test_channel_with_impressions_and_no_spend_is_unpaid(tmp_path):
+    frame = _media_frame().assign(impressions_feature=[0, 500] * 15)
+    m = load_media(_csv(tmp_path, frame.to_csv(index=False)))
+    assert m.channels == ("tv", "search", "feature") and m.unpaid == ("feature",)
+    assert (m.spend[:, 2] == 0).all() and m.impressions[:, 2].sum() == 7500
+    none = _csv(tmp_path, frame.assign(impressions_feature=0).to_csv(index=False), "z.csv")
+    with pytest.raises(DataError, match="no impressions at all") as err:
+        load_media(none)
+    _check(err, none, "impressions_feature", None)
+    bad = frame.assign(impressions_feature=frame.impressions_feature.where(frame.index != 4,
+                                                                         -1))
+    path = _csv(tmp_path, bad.to_csv(index=False), "n.csv")
+    with pytest.raises(DataError, match="negative") as err:
+        load_media(path)
+    _check(err, path, "impressions_feature", 5)
 
 
 @pytest.mark.parametrize(("edit", "column", "row", "problem"), [

@@ -27,6 +27,16 @@ def test_model_names_and_weekday_effects_only_for_daily_data():
     assert "weekday" not in {v.name for v in media_model(weekly).unobserved_RVs}
 
 
+def test_media_model_refuses_an_unpaid_channel():
+    from analysis.calibration.data import DataError
+
+    series = simulate_media(MEDIA_TRUTH, 40, rng=np.random.default_rng(1))
+    unpaid = type(series)(**{**series.__dict__, "unpaid": series.channels[-1:]})
+    with pytest.raises(DataError, match="impressions only") as err:
+        media_model(unpaid)
+    assert err.value.column == f"spend_{series.channels[-1]}"
+
+
 def test_roas_is_contribution_over_spend(tiny_fits):
     cal = tiny_fits("media")
     post = cal.idata.posterior
