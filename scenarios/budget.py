@@ -48,10 +48,10 @@ def is_budget_lever(channel: Any) -> bool:
     A CPM or CPC channel buys its impressions or clicks with its budget, so the budget is a
     lever. A commission channel is paid a share of the GMV it brings; its ``budget`` only caps
     those commissions, so it is not one, nor is an owned channel's (no spend): plans, the
-    optimizer and the controller leave them as the scenario has them. This is the one place
-    the rule is written.
+    optimizer and the controller leave them as the scenario has them. The rule is
+    ``Channel.reach_bought``, which the engine's pacing also follows.
     """
-    return channel.cost_model in ("cpm", "cpc")
+    return channel.reach_bought
 
 
 def budget_levers(scenario: Any) -> list[str]:

@@ -36,12 +36,14 @@ class ArrayConsumers:
         self.scenario, self.pop, self.worlds = scenario, population, worlds
         self._behaviour = {f: worlds.values(lambda s, f=f: getattr(s.behaviour, f))
                            for f in Behaviour.model_fields}
-        self._channel = [{f: worlds.values(lambda s, c=c, f=f: getattr(s.channels[c], f))
-                          for f in ("frequency_cap", "awareness_per_impression", "ctr")}
-                         for c in range(n_channels)]
-        self._cap = [worlds.per_world(c["frequency_cap"], np.int64) for c in self._channel]
-        self._per_impression = [worlds.per_world(c["awareness_per_impression"])
-                                for c in self._channel]
+        def per_channel(field: str) -> list:
+            return [worlds.values(lambda s, c=c: getattr(s.channels[c], field))
+                    for c in range(n_channels)]
+
+        self._ctr = per_channel("ctr")
+        self._cap = [worlds.per_world(v, np.int64) for v in per_channel("frequency_cap")]
+        self._per_impression = [worlds.per_world(v)
+                                for v in per_channel("awareness_per_impression")]
         self._gen_affinity = [np.array([[s.channels[c].affinity[g] for g in GENERATIONS]
                                         for s in worlds.scenarios]) for c in range(n_channels)]
         self._tier_affinity = [np.array([[s.channels[c].tier_affinity[t] for t in TIERS]
@@ -75,7 +77,6 @@ class ArrayConsumers:
         Consent, opt-outs and the daily frequency cap decide how many arrive; those that do
         add ad-stock, may be clicked, and past the consumer's tolerance may cause complaints.
         """
-        own = self._channel[channel]
         delivered, before = self._fill_slots(channel, ids, counts, self.contacts_total)
         keep = delivered > 0
         ids, delivered, before = ids[keep], delivered[keep], before[keep]
@@ -87,7 +88,7 @@ class ArrayConsumers:
 
         affinity = fused.affinity(ids, world, pop.generation, pop.tier,
                                   self._gen_affinity[channel], self._tier_affinity[channel])
-        ctr = self.worlds.at(own["ctr"], ids)
+        ctr = self.worlds.at(self._ctr[channel], ids)
         clicked = rng.random(len(ids)) < k.click_probability(ctr, affinity, delivered)
         excess = k.excess_contacts(before, delivered, pop.contact_tolerance[ids])
         per_contact = self.worlds.at(self._behaviour["complaint_probability"], ids)
