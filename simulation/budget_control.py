@@ -239,7 +239,7 @@ class BudgetController:
         if len(c) < 2:
             return
         ev = self.evidence()
-        returns = self.policy(ev, self.settings, rng=model.streams("budget_control"))[live]
+        returns = self.policy(ev, self.settings, rng=model.streams("budget_control").single())[live]
         old = model.remaining[0, c].copy()
         new = reallocate(old, planned, self.floor_share[live], returns,
                          explore_share=self.settings.explore_share,

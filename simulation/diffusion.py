@@ -29,6 +29,7 @@ from scenarios.social import SOCIAL_SOURCES
 from . import kernels as k
 from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph, out_edges
 from .outcomes import Purchases
+from .streams import Draws
 from .worlds import Worlds
 
 POSTS, LINKS = np.uint8(1), np.uint8(2)  # one chance per tie per mechanism
@@ -94,7 +95,7 @@ class SocialNetwork:
         self.list_price = np.array([p.list_price for p in scenario.products])
         self.hours = scenario.calendar.hours
         self.tick = scenario.calendar.tick_hours
-        self.warnings: list[str] = []
+        self.warnings: list[tuple[int, str]] = []  # (world, message)
         audience = np.diff(graph.indptr)
         self.kols_by_audience, self.kocs = [], []
         for lo, hi in zip(worlds.offsets[:-1], worlds.offsets[1:], strict=True):
@@ -175,7 +176,7 @@ class SocialNetwork:
             fees = np.broadcast_to(np.asarray(fees, dtype=np.float64), paid.shape)
             p_post = self.worlds.at(self.worlds.values(
                 lambda s: s.calendar.events[index].post_probability), paid)
-            posting = rng.random(len(paid)) < p_post
+            posting = rng.random(paid) < p_post
             posters, source, kind = paid[posting], self.source["koc"], "koc_seeding"
         self.recorder.add_total("spend", hour, source, self.worlds.sum_by_world(paid, fees),
                                 paid)
@@ -194,17 +195,17 @@ class SocialNetwork:
             keep = np.cumsum(fees) <= event.budget + 1e-9
             ranked, fees = ranked[keep], fees[keep]
         if len(ranked) == 0:
-            self.warnings.append(f"{event.name}: no KOL account at rank {event.rank} fits "
-                                 "the event's limits; nothing was posted")
+            self.warnings.append((world, f"{event.name}: no KOL account at rank {event.rank} "
+                                          "fits the event's limits; nothing was posted"))
         return ranked, fees
 
     def _koc_accounts(self, event: KocSeeding, world: int, rng) -> np.ndarray:
         kocs = self.kocs[world]
         if len(kocs) < event.accounts:
-            self.warnings.append(f"{event.name}: {event.accounts} KOCs asked, the graph "
-                                 f"has {len(kocs)}")
+            self.warnings.append((world, f"{event.name}: {event.accounts} KOCs asked, "
+                                          f"the graph has {len(kocs)}"))
         size = min(event.accounts, len(kocs))
-        return np.sort(rng.choice(kocs, size=size, replace=False))
+        return np.sort(rng.generator(world).choice(kocs, size=size, replace=False))
 
     def _product(self, name: str | None) -> int:
         names = [p.name for p in self.scenario.products]
@@ -230,7 +231,7 @@ class SocialNetwork:
         base = self.p_wom[self.worlds.world[ids], self.generation[ids]]
         p = np.minimum(base * (1 + self.worlds.at(self.satisfaction, ids) * deal), 1.0)
         rng = self.streams("network:word_of_mouth")
-        posters = bought.ids[rng.random(len(bought.ids)) < p]
+        posters = bought.ids[rng.random(bought.ids) < p]
         if len(posters) == 0:
             return
         self._register("word_of_mouth", posters, hour)
@@ -238,7 +239,7 @@ class SocialNetwork:
 
     def _share_links(self, ids: np.ndarray, hour: int, product: int) -> None:
         rng = self.streams("network:group_buy")
-        sharers = ids[rng.random(len(ids)) < self.worlds.at(self.p_share, ids)]
+        sharers = ids[rng.random(ids) < self.worlds.at(self.p_share, ids)]
         if len(sharers) == 0:
             return
         self._register("group_buy", sharers, hour)
@@ -286,7 +287,7 @@ class SocialNetwork:
             chance = np.broadcast_to(self.worlds.at(self.p_join, src), edges.shape)
         else:
             chance = self.p_post[self.worlds.world[src], g.tie[edges]]
-        targets, won = influence(g, edges, chance, self.influenced, rng)
+        targets, won = influence(g, edges, src, chance, self.influenced, rng)
         src, source = src[won], source[won]
 
         self.parent[targets] = src
@@ -302,8 +303,8 @@ class SocialNetwork:
             self.proof_value[targets] = (self.proof(targets, hour)
                                          + self.net.proof_per_activation)
             self.proof_hour[targets] = hour
-        delay = rng.integers(0, spread_hours, size=len(targets)) + 1 + np.floor(
-            rng.exponential(self.net.response_hours, size=len(targets))).astype(np.int64)
+        delay = rng.integers(spread_hours, targets) + 1 + np.floor(
+            rng.exponential(self.net.response_hours, targets)).astype(np.int64)
         acts = k.due_hour(hour, delay - 1, self.tick)
         keep = acts < self.hours
         if links:
@@ -324,25 +325,28 @@ class SocialNetwork:
 
 
 def expose(graph: FollowGraph, posters: np.ndarray, used: np.ndarray, mechanism: np.uint8,
-           rng: np.random.Generator, *, friends_only: bool = False, reach=None
+           rng: Draws, *, friends_only: bool = False, reach=None
            ) -> tuple[np.ndarray, np.ndarray]:
     """The posters' out-ties that ``mechanism`` has not used yet (friend ties only for
     links), each seen with probability ``reach(source)`` (all without one); marks them used.
-    Returns (edge index, source node)."""
+    Returns (edge index, source node). ``posters`` sorted: the ties come poster by poster."""
     edges, src = out_edges(graph, posters)
     open_ = (used[edges] & mechanism) == 0
     if friends_only:
         open_ &= graph.tie[edges] == TIE_FRIEND
     edges, src = edges[open_], src[open_]
-    if reach is not None:
-        seen = rng.random(len(edges)) < reach(src)
+    if reach is not None:  # only ties of a reach below 1 draw (worlds may differ in it)
+        p = np.broadcast_to(reach(src), src.shape)
+        partial = np.flatnonzero(p < 1)
+        seen = np.ones(len(src), dtype=bool)
+        seen[partial] = rng.random(src[partial]) < p[partial]
         edges, src = edges[seen], src[seen]
     used[edges] |= mechanism
     return edges, src
 
 
-def influence(graph: FollowGraph, edges: np.ndarray, chance, influenced: np.ndarray,
-              rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def influence(graph: FollowGraph, edges: np.ndarray, src: np.ndarray, chance,
+              influenced: np.ndarray, rng: Draws) -> tuple[np.ndarray, np.ndarray]:
     """Each exposed tie influences its follower with ``chance`` (times the tie's weight);
     a follower is influenced at most once, and one reached by several ties at once takes a
     random one of them. Marks the followers influenced; returns them (sorted) and, for each,
@@ -350,11 +354,11 @@ def influence(graph: FollowGraph, edges: np.ndarray, chance, influenced: np.ndar
     chance = np.broadcast_to(chance, edges.shape)
     if graph.weight is not None:
         chance = np.minimum(chance * graph.weight[edges], 1.0)
-    won = np.flatnonzero(rng.random(len(edges)) < chance)
+    won = np.flatnonzero(rng.random(src) < chance)
     targets = graph.indices[edges[won]].astype(np.int64)
     fresh = ~influenced[targets]
     won, targets = won[fresh], targets[fresh]
-    shuffle = rng.permutation(len(targets))
+    shuffle = rng.permutation(src[won])  # a follower is in its poster's world
     targets, first = np.unique(targets[shuffle], return_index=True)
     influenced[targets] = True
     return targets, won[shuffle][first]
@@ -384,11 +388,11 @@ def independent_cascade(graph: FollowGraph, seeds, tie_probability, *,
     used = np.zeros(graph.n_edges, dtype=np.uint8)
     frontier = np.unique(np.asarray(seeds, dtype=np.int64))
     active[frontier], depth[frontier] = True, 0
-    level = 0
+    level, draws = 0, Draws.of(rng)
     while len(frontier) and (max_depth is None or level < max_depth):
         level += 1
-        edges, src = expose(graph, frontier, used, POSTS, rng)
-        frontier, won = influence(graph, edges, p[graph.tie[edges]], active, rng)
+        edges, src = expose(graph, frontier, used, POSTS, draws)
+        frontier, won = influence(graph, edges, src, p[graph.tie[edges]], active, draws)
         depth[frontier], parent[frontier] = level, src[won]
     return Cascade(active, depth, parent)
 

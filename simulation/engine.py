@@ -19,6 +19,7 @@ from . import fused
 from . import kernels as k
 from .outcomes import EMPTY_IDS, Decision, Delivery, Offer, Purchases, PurchaseState
 from .shelf import category_members
+from .streams import Draws
 from .worlds import Worlds
 
 
@@ -60,7 +61,7 @@ class ArrayConsumers:
         self.coupon_until = np.zeros((n, n_products), dtype=np.int32)
         self._members = category_members(scenario)
         self._repurchase_due: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
-        self._need_p_max = float(population.need_rate.max(initial=0.0))
+        self._p_max: dict[tuple[int, int], float] = {}  # highest need rate of a block
         self.tick = scenario.calendar.tick_hours  # a step at hour h covers [h, h + tick)
 
     # -- contacts ------------------------------------------------------------------------
@@ -71,7 +72,7 @@ class ArrayConsumers:
             self.contacts_total.fill(0)
 
     def receive(self, channel: int, ids: np.ndarray, counts: np.ndarray, hour: int, *,
-                rng: np.random.Generator) -> Delivery:
+                rng: Draws) -> Delivery:
         """Deliver ``counts[i]`` impressions of ``channel`` to consumer ``ids[i]`` (unique).
 
         Consent, opt-outs and the daily frequency cap decide how many arrive; those that do
@@ -89,14 +90,14 @@ class ArrayConsumers:
         affinity = fused.affinity(ids, world, pop.generation, pop.tier,
                                   self._gen_affinity[channel], self._tier_affinity[channel])
         ctr = self.worlds.at(self._ctr[channel], ids)
-        clicked = rng.random(len(ids)) < k.click_probability(ctr, affinity, delivered)
+        clicked = rng.random(ids) < k.click_probability(ctr, affinity, delivered)
         excess = k.excess_contacts(before, delivered, pop.contact_tolerance[ids])
         per_contact = self.worlds.at(self._behaviour["complaint_probability"], ids)
-        is_complaint = rng.random(len(ids)) < k.complaint_probability(excess, per_contact)
+        is_complaint = rng.random(ids) < k.complaint_probability(excess, per_contact)
         complained = ids[is_complaint]
         optout = self.worlds.at(self._behaviour["optout_probability"], ids)
         p_optout = np.broadcast_to(optout, ids.shape)[is_complaint]
-        opted = complained[rng.random(len(complained)) < p_optout]
+        opted = complained[rng.random(complained) < p_optout]
         self.opted_out[opted, channel] = True
         return Delivery(ids, delivered, clicked, complained, opted)
 
@@ -129,23 +130,18 @@ class ArrayConsumers:
 
     # -- needs ---------------------------------------------------------------------------
     def own_need(self, product: int, hour: int, hour_weight: float, *,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: Draws) -> np.ndarray:
         """Consumers visiting ``product``'s category this tick on their own (sorted, unique;
         ``product`` is the category's lead, its first product; ``hour_weight`` is the sum of
         the tick's hour weights).
 
         Independent Bernoulli(p_i) visits drawn by thinning: K ~ Binomial(N, p_max) candidates
         without replacement, each kept with probability p_i / p_max; plus repurchase needs
-        falling due in the tick.
+        falling due in the tick. A paired batch thins each world's consumers with its own
+        generator and p_max, as its own run does.
         """
-        n = self.pop.size
-        p_max = float(k.need_probability(self._need_p_max, hour_weight))
-        visits = EMPTY_IDS
-        if p_max > 0:
-            m = rng.binomial(n, p_max)
-            cand = np.sort(rng.choice(n, size=m, replace=False))
-            p = k.need_probability(self.pop.need_rate[cand], hour_weight)
-            visits = cand[rng.random(m) * p_max < p]
+        parts = [self._visits(start, stop, g, hour_weight) for start, stop, g in rng.blocks()]
+        visits = parts[0] if len(parts) == 1 else np.concatenate(parts)
         due = [ids for h in range(hour, hour + self.tick)
                for ids in self._repurchase_due.pop((product, h), ())]
         if due:
@@ -155,9 +151,26 @@ class ArrayConsumers:
             visits = np.union1d(visits, due)
         return visits
 
+    def _visits(self, start: int, stop: int, rng: np.random.Generator,
+                hour_weight: float) -> np.ndarray:
+        """Own-need visits among consumers ``start`` to ``stop`` (thinning)."""
+        n = stop - start
+        p_max = float(k.need_probability(self._need_p_max(start, stop), hour_weight))
+        if p_max <= 0:
+            return EMPTY_IDS
+        m = rng.binomial(n, p_max)
+        cand = start + np.sort(rng.choice(n, size=m, replace=False))
+        p = k.need_probability(self.pop.need_rate[cand], hour_weight)
+        return cand[rng.random(m) * p_max < p]
+
+    def _need_p_max(self, start: int, stop: int) -> float:
+        if (start, stop) not in self._p_max:
+            self._p_max[(start, stop)] = float(self.pop.need_rate[start:stop].max(initial=0.0))
+        return self._p_max[(start, stop)]
+
     # -- decisions -----------------------------------------------------------------------
     def decide(self, ids: np.ndarray, offer: Offer, social_proof: np.ndarray, *,
-               rng: np.random.Generator) -> Decision:
+               rng: Draws) -> Decision:
         """Multinomial logit choice of triggered consumers in the offer's category; every
         decider's reference prices move toward the prices seen, the buyers' toward the price
         paid, and buyers leave the category's market until their next need."""
@@ -199,7 +212,7 @@ class ArrayConsumers:
                 behaviour=behaviour,
                 shift=offer.shift,
             )
-        choice = k.chosen_alternative(rng.random(n), k.choice_probabilities(utility))
+        choice = k.chosen_alternative(rng.random(ids), k.choice_probabilities(utility))
         if offer.certain:
             choice[:] = 0
         for j, alt in enumerate(alternatives):
@@ -219,11 +232,11 @@ class ArrayConsumers:
         """Buyers ``ids`` of product ``p``: units, purchase count, coupon used, next need."""
         shape = _select(behaviour.repurchase_shape, mask)
         product = self.scenario.products[p]
-        units = 1 + rng.poisson(product.units_per_order - 1, size=len(ids))
+        units = 1 + rng.poisson(product.units_per_order - 1, ids)
         new = (self.purchases[ids] == 0) & ~self.pop.existing_customer[ids]
         self.purchases[ids] += 1
         self.coupon_value[ids[coupon > 0], p] = 0.0
-        delay = k.repurchase_delay(rng, product.repurchase_days * 24, shape, size=len(ids))
+        delay = k.repurchase_delay(rng.weibull(shape, ids), product.repurchase_days * 24, shape)
         due = k.due_hour(hour, delay, self.tick)
         members = self._members[p]
         self.next_need[ids[:, None], members] = due[:, None]

@@ -129,9 +129,10 @@ def repurchase_scale(mean_hours, shape):
     return mean_hours / gamma(1.0 + 1.0 / shape)
 
 
-def repurchase_delay(rng: np.random.Generator, mean_hours, shape, size=None):
-    """Hours from a purchase to the next own need, Weibull(k, s) (hazard (k/s)(t/s)^(k-1))."""
-    return repurchase_scale(mean_hours, shape) * rng.weibull(shape, size=size)
+def repurchase_delay(standard_weibull, mean_hours, shape):
+    """Hours from a purchase to the next own need, Weibull(k, s) (hazard (k/s)(t/s)^(k-1)),
+    from draws of the standard Weibull(k) (``Generator.weibull(shape)``)."""
+    return repurchase_scale(mean_hours, shape) * standard_weibull
 
 
 def consumer_price(base_price, live_discount, coupon, floor):

@@ -43,7 +43,7 @@ from .outcomes import Alternative, Decision, Delivery, Offer, Purchases
 from .reference import AgentConsumers
 from .shelf import Shelf, category_members
 from .social import NoNetwork, SocialProof
-from .streams import Streams
+from .streams import BatchStreams, Draws, Streams
 from .worlds import Worlds
 from .worlds import build as build_worlds
 
@@ -116,15 +116,15 @@ class ChannelSampler:
         """(K,) mean sampling weight per consumer of each world."""
         return self._mean_weight[channel]
 
-    def sample(self, channel: int, n: np.ndarray, *, rng: np.random.Generator):
+    def sample(self, channel: int, n: np.ndarray, *, rng: Draws):
         """Unique consumer ids and impressions each, for ``n[w]`` impressions in world w."""
         p = self._p[channel]
         n = np.where(p.sum(axis=1) > 0, n, 0)
         if n.sum() <= 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        per_cell = rng.multinomial(n, p).ravel()
-        ids = fused.draw_members(per_cell, self._start, self._size.ravel(),
-                                 rng.random(per_cell.sum()), self._members)
+        per_cell = rng.multinomial(n, p)
+        ids = fused.draw_members(per_cell.ravel(), self._start, self._size.ravel(),
+                                 rng.random_per_world(per_cell.sum(axis=1)), self._members)
         if len(ids) < len(self._members) // 4:  # NumPy's sort is the cheaper count
             return np.unique(ids, return_counts=True)
         return fused.unique_counts(ids, self._scratch)
@@ -144,15 +144,17 @@ class CampaignModel(mesa.Model):
                  engine: str = "array", social: SocialProof | None = None,
                  log_touchpoints: bool = True, scenarios: list[Scenario] | None = None,
                  seeds: list[int] | None = None, record_every: int = 1,
-                 holdouts: Sequence[Holdout] = ()):
+                 holdouts: Sequence[Holdout] = (), paired: bool = False):
         """One run (``scenario``, ``seed``), or a batch of worlds (``scenarios``, ``seeds``,
         one seed per world; ``simulation.worlds``); ``holdouts`` withhold channels from
-        groups of consumers (lift tests)."""
+        groups of consumers (lift tests). ``paired``: each world of the batch draws from its
+        own run's streams (``streams.BatchStreams``)."""
         if scenarios is None:
             scenarios, seeds = [scenario], [seed]
         worlds = build_worlds(scenarios, seeds)
-        self.streams = Streams(worlds.batch_seed)
-        super().__init__(rng=self.streams("mesa"))
+        self.streams = BatchStreams(worlds.batch_seed, worlds.seeds, worlds.world,
+                                    worlds.offsets, paired=paired)
+        super().__init__(rng=self.streams.shared("mesa"))
         self.worlds = worlds
         scenario = worlds.scenario
         self.scenario, self.seed, self.engine = scenario, worlds.batch_seed, engine
@@ -399,8 +401,9 @@ class CampaignModel(mesa.Model):
         rng = self.streams(f"event:{event.name}")
         offsets = self.worlds.offsets
         ids = np.concatenate([
-            start + np.sort(rng.choice(n, size=int(round(event.share * n)), replace=False))
-            for start, n in zip(offsets[:-1], np.diff(offsets), strict=True)])
+            start + np.sort(rng.generator(w).choice(n, size=int(round(event.share * n)),
+                                                    replace=False))
+            for w, (start, n) in enumerate(zip(offsets[:-1], np.diff(offsets), strict=True))])
         names = [p.name for p in self.scenario.products]
         products = [names.index(event.product)] if event.product else range(len(names))
         for p in products:
@@ -416,7 +419,7 @@ class CampaignModel(mesa.Model):
         states = self.deposit_state.pop(event.name, [])
         for (source, product, bought), state in zip(self.deposits.pop(event.name, []), states,
                                                     strict=True):
-            paid = rng.random(len(bought.ids)) >= event.dropout
+            paid = rng.random(bought.ids) >= event.dropout
             completed = Purchases(bought.ids[paid], bought.price[paid], bought.units[paid],
                                   bought.new_customer[paid])
             self.consumers.restore(bought.ids[~paid], product, state.take(~paid))
@@ -465,8 +468,8 @@ def follow_graph(scenario: Scenario, worlds: Worlds, w: int) -> graphs.FollowGra
     return graphs.generate(worlds.population.segment[block], settings, rng=rng)
 
 
-def _limit_clicks(d: Delivery, max_clicks: np.ndarray, worlds: Worlds,
-                  rng: np.random.Generator) -> Delivery:
+def _limit_clicks(d: Delivery, max_clicks: np.ndarray, worlds: Worlds, rng: Draws
+                  ) -> Delivery:
     """Drop clicks beyond what each world's remaining CPC budget pays for (at random)."""
     idx = np.flatnonzero(d.clicked)
     per_world = worlds.sum_by_world(d.ids[idx]).astype(np.int64)
@@ -478,5 +481,5 @@ def _limit_clicks(d: Delivery, max_clicks: np.ndarray, worlds: Worlds,
     for w in over:
         mine = idx[click_world == w]
         clicked[mine] = False
-        clicked[rng.choice(mine, size=max_clicks[w], replace=False)] = True
+        clicked[rng.generator(w).choice(mine, size=max_clicks[w], replace=False)] = True
     return Delivery(d.ids, d.impressions, clicked, d.complained, d.opted_out)

@@ -19,6 +19,7 @@ from . import kernels as k
 from .outcomes import Decision, Delivery, Offer, Purchases, PurchaseState
 from .population import Population
 from .shelf import category_members
+from .streams import Draws
 from .worlds import Worlds
 
 
@@ -151,7 +152,8 @@ class ConsumerAgent(mesa.Agent):
         self.purchases += 1
         if coupons[choice] > 0:
             self.coupon_value[q] = 0.0
-        delay = float(k.repurchase_delay(rng, product.repurchase_days * 24,
+        delay = float(k.repurchase_delay(rng.weibull(behaviour.repurchase_shape),
+                                         product.repurchase_days * 24,
                                          behaviour.repurchase_shape))
         for member in members[q].tolist():
             self.next_need[member] = int(k.due_hour(hour, delay, tick))
@@ -183,8 +185,8 @@ class AgentConsumers:
             agent.begin_hour(hour, self._decay)
 
     def receive(self, channel: int, ids: np.ndarray, counts: np.ndarray, hour: int, *,
-                rng: np.random.Generator) -> Delivery:
-        ch = self.scenario.channels[channel]
+                rng: Draws) -> Delivery:
+        ch, rng = self.scenario.channels[channel], rng.single()
         reached, impressions, clicked, complained, opted = [], [], [], [], []
         for i, count in zip(ids.tolist(), counts.tolist(), strict=True):
             n, click, complaint, optout = self.agents[i].receive(
@@ -208,13 +210,14 @@ class AgentConsumers:
                         dtype=np.int64)
 
     def own_need(self, product: int, hour: int, hour_weight: float, *,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: Draws) -> np.ndarray:
         return np.array([a.index for a in self.agents
-                         if a.needs(product, hour, hour_weight, self.tick, rng)],
+                         if a.needs(product, hour, hour_weight, self.tick, rng.single())],
                         dtype=np.int64)
 
     def decide(self, ids: np.ndarray, offer: Offer, social_proof: np.ndarray, *,
-               rng: np.random.Generator) -> Decision:
+               rng: Draws) -> Decision:
+        rng = rng.single()
         deciders, losses, anchors = [], [], []
         bought: dict[int, list] = {}
         for i, s in zip(ids.tolist(), social_proof.tolist(), strict=True):

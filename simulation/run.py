@@ -84,12 +84,16 @@ def run(scenario: Scenario, seed: int | None = None, *, population: int | None =
 
 def run_batch(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
               population: int | None = None, record_every: int = 24,
-              holdouts: Sequence[Holdout] = ()) -> Batch:
+              holdouts: Sequence[Holdout] = (), paired: bool = False,
+              log_touchpoints: bool = False) -> Batch:
     """Simulate K worlds in one pass: world ``w`` is ``scenarios[w]`` with ``seeds[w]``.
 
     Each world is statistically the run ``run(scenarios[w], seeds[w])`` would give
-    (``simulation.worlds``); the batch records by ``record_every`` hours (a day by default)
-    and keeps no touchpoint log. ``Batch.daily`` gives (K, days) arrays, and
+    (``simulation.worlds``); with ``paired`` each world draws from its own run's streams,
+    so it is exactly that run (``Batch.result(w)`` equals ``run(...)``'s result with
+    ``record_every=1`` and the same ``log_touchpoints``): plans compared on one seed keep
+    their common random numbers in any grouping. The batch records by ``record_every``
+    hours (a day by default) and keeps no touchpoint log unless asked. ``Batch.daily`` gives (K, days) arrays, and
     ``Batch.daily_by_product`` (K, products, days) ones for orders and GMV;
     ``Batch.result(w)`` one world's ``RunResult``. ``holdouts`` masks cover the batch's
     consumers, world by world.
@@ -98,8 +102,8 @@ def run_batch(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
                  and population != s.market.population else s for s in scenarios]
     started = time.perf_counter()
     model = CampaignModel(scenarios=list(scenarios), seeds=[int(s) for s in seeds],
-                          log_touchpoints=False, record_every=record_every,
-                          holdouts=holdouts)
+                          log_touchpoints=log_touchpoints, record_every=record_every,
+                          holdouts=holdouts, paired=paired)
     model.run()
     return Batch(model, time.perf_counter() - started)
 
@@ -173,24 +177,31 @@ def world_result(model: CampaignModel, w: int, *, wall_seconds: float) -> RunRes
     if model.graph is not None:
         g, social = model.graph, model.social
         table = social.cascade_table()
-        cascades = table[(table["root"] >= block.start) & (table["root"] < block.stop)]
-        cascades = cascades.assign(root=cascades["root"] - block.start).reset_index(drop=True)
+        mine = (table["root"] >= block.start) & (table["root"] < block.stop)
+        cascades = table[mine]
+        local = np.full(len(table) + 1, -1, dtype=np.int32)  # batch's cascade -> world's
+        local[np.flatnonzero(mine)] = np.arange(len(cascades), dtype=np.int32)
+        cascades = cascades.assign(cascade=local[cascades["cascade"]],
+                                   root=cascades["root"] - block.start).reset_index(drop=True)
         lo, hi = g.indptr[block.start], g.indptr[block.stop]
         network = {"nodes": block.stop - block.start, "ties": int(hi - lo),
                    "kols": int((g.role[block] == ROLE_KOL).sum()),
                    "kocs": int((g.role[block] == ROLE_KOC).sum()),
                    "influenced": int(social.influenced[block].sum()),
-                   "group_buy_rewards": int(social.rewards[w]), "warnings": social.warnings}
+                   "group_buy_rewards": int(social.rewards[w]), "warnings": [m for v, m in social.warnings if v == w]}
     phase_names = [p.name for p in scenario.calendar.phases]
     controller = model.budget_controller
     whole = worlds.k == 1
+    orders = rec.orders(model.sources, [p.name for p in scenario.products],
+                        block=None if whole else block)
+    if cascades is not None and not whole:
+        orders["cascade"] = local[orders["cascade"].to_numpy()]  # -1 stays -1 (the last)
     return RunResult(
         scenario=scenario,
         seed=worlds.seeds[w],
         engine=model.engine,
         timeseries=rec.timeseries(phase_names, pacing.phase_index(scenario), world=w),
-        orders=rec.orders(model.sources, [p.name for p in scenario.products],
-                          block=None if whole else block),
+        orders=orders,
         touchpoints=rec.touchpoints(model.sources, block=None if whole else block),
         consumers=consumer_table(population),
         reached_consumers=int(model.reached[block].any(axis=1).sum()),

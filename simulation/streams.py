@@ -1,9 +1,16 @@
-"""Named random streams derived from one run seed.
+"""Named random streams derived from one run seed, and their draws in a batch of worlds.
 
 Each component draws from its own stream, keyed by a stable name (``SeedSequence`` with a
 ``spawn_key``, as ``SeedSequence.spawn`` does with integers). Keying by name rather than by
 position keeps every other stream unchanged when a channel is added or removed, so that
 counterfactual runs share common random numbers.
+
+A batch of worlds (``simulation.worlds``) draws in one of two ways (``BatchStreams``):
+shared, one generator per name for the whole batch, world after world (the fastest; what
+calibration's designs use, where worlds need not be paired); or paired, each world from its
+own run's streams, so world w of the batch draws exactly the numbers ``run(scenario_w,
+seed_w)`` draws, whatever else the batch holds: plans compared on a seed keep their common
+random numbers, and a batch's results do not depend on how runs were grouped.
 """
 
 from __future__ import annotations
@@ -24,3 +31,121 @@ class Streams:
             seq = np.random.SeedSequence(self.seed, spawn_key=(key,))
             self._cache[name] = np.random.Generator(np.random.PCG64(seq))
         return self._cache[name]
+
+
+class BatchStreams:
+    """``Draws`` by stream name for a batch: shared (one ``Streams`` of ``batch_seed``) or,
+    with ``paired``, each world's own ``Streams(seeds[w])``."""
+
+    def __init__(self, batch_seed: int, seeds, world: np.ndarray, offsets: np.ndarray, *,
+                 paired: bool = False):
+        self.paired = paired and len(seeds) > 1
+        self.shared = Streams(batch_seed)
+        self._own = [Streams(s) for s in seeds] if self.paired else None
+        self._world, self._offsets = world, offsets
+        self._cache: dict[str, Draws] = {}
+
+    def __call__(self, name: str) -> Draws:
+        if name not in self._cache:
+            if self.paired:
+                self._cache[name] = Draws([s(name) for s in self._own], self._world,
+                                          self._offsets)
+            else:
+                self._cache[name] = Draws([self.shared(name)], None,
+                                          self._offsets[[0, -1]])
+        return self._cache[name]
+
+
+class Draws:
+    """The draws of one named stream for items owned by consumers of a batch.
+
+    ``owners`` are the consumer ids the items belong to (one per item), grouped world by
+    world as the engine keeps them (ascending worlds). With one generator (a run, or a shared
+    batch) a draw is the generator's own call for all items at once; with one per world each
+    world's items are drawn from its generator, in the same calls and sizes as its own run.
+    """
+
+    def __init__(self, generators: list[np.random.Generator], world: np.ndarray | None,
+                 offsets: np.ndarray):
+        self.generators, self._world, self.offsets = generators, world, offsets
+
+    @classmethod
+    def of(cls, generator: np.random.Generator, n: int = 0) -> Draws:
+        """One generator for every item (a run outside any batch)."""
+        return cls([generator], None, np.array([0, n]))
+
+    def single(self) -> np.random.Generator:
+        """The one generator of a run (per-consumer engines draw item by item)."""
+        if len(self.generators) != 1:
+            raise ValueError("a paired batch has one generator per world")
+        return self.generators[0]
+
+    def generator(self, world: int) -> np.random.Generator:
+        """World ``world``'s generator (the shared one unless paired)."""
+        return self.generators[world if len(self.generators) > 1 else 0]
+
+    def blocks(self):
+        """(first consumer, end, generator) of each group of consumers drawing together."""
+        return zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist(), self.generators)
+
+    def counts(self, owners: np.ndarray) -> np.ndarray:
+        """Items per world of ``owners`` (checked to come world by world)."""
+        w = self._world[owners]
+        if np.any(w[1:] < w[:-1]):
+            raise ValueError("a paired batch draws for items grouped world by world")
+        return np.bincount(w, minlength=len(self.generators))
+
+    def _each(self, owners: np.ndarray, draw, *params):
+        """``draw(generator, size, *params)`` world by world; array ``params`` aligned
+        with ``owners`` are split with them."""
+        if len(self.generators) == 1:
+            return draw(self.generators[0], len(owners), *params)
+        return self._split(self.counts(owners), draw, *params)
+
+    def _split(self, counts: np.ndarray, draw, *params):
+        parts, start = [], 0
+        for g, n in zip(self.generators, counts.tolist(), strict=True):
+            own = [p[start:start + n] if np.ndim(p) else p for p in params]
+            parts.append(draw(g, n, *own))
+            start += n
+        return np.concatenate(parts)
+
+    def random(self, owners: np.ndarray) -> np.ndarray:
+        return self._each(owners, lambda g, n: g.random(n))
+
+    def random_per_world(self, counts: np.ndarray) -> np.ndarray:
+        """``counts[w]`` uniforms for world w (the shared stream: their sum at once)."""
+        if len(self.generators) == 1:
+            return self.generators[0].random(int(np.sum(counts)))
+        return self._split(np.asarray(counts, dtype=np.int64), lambda g, n: g.random(n))
+
+    def poisson(self, lam, owners: np.ndarray) -> np.ndarray:
+        return self._each(owners, lambda g, n, lam: g.poisson(lam, size=n), lam)
+
+    def weibull(self, shape, owners: np.ndarray) -> np.ndarray:
+        return self._each(owners, lambda g, n, a: g.weibull(a, size=n), shape)
+
+    def exponential(self, scale, owners: np.ndarray) -> np.ndarray:
+        return self._each(owners, lambda g, n, s: g.exponential(s, size=n), scale)
+
+    def integers(self, high: int, owners: np.ndarray) -> np.ndarray:
+        """Integers in [0, high) per item."""
+        return self._each(owners, lambda g, n: g.integers(0, high, size=n))
+
+    def permutation(self, owners: np.ndarray) -> np.ndarray:
+        """A random order of the items that keeps each world's items in its own block."""
+        if len(self.generators) == 1:
+            return self.generators[0].permutation(len(owners))
+        parts, start = [], 0
+        for g, n in zip(self.generators, self.counts(owners).tolist(), strict=True):
+            parts.append(start + g.permutation(n))
+            start += n
+        return np.concatenate(parts)
+
+    def multinomial(self, n: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """(K, cells) counts: world w's ``n[w]`` items over its row ``p[w]``."""
+        if len(self.generators) == 1:
+            return self.generators[0].multinomial(n, p)
+        return np.concatenate([g.multinomial(n[w:w + 1], p[w:w + 1]) if n[w] else
+                               np.zeros((1, p.shape[1]), dtype=np.int64)
+                               for w, g in enumerate(self.generators)])

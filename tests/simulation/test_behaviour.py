@@ -15,6 +15,7 @@ import scenarios
 import simulation
 from simulation import worlds
 from simulation.calendar import Quote
+from simulation.streams import Draws
 from simulation.engine import ArrayConsumers
 from simulation.outcomes import Offer
 
@@ -46,7 +47,7 @@ def conversion(consumers, price, anchor=np.nan, limited_time=False, seed=1):
                   live=False, shift=0.0, price_floor=1.0, hour=0)
     ids = np.arange(consumers.pop.size)
     decision = consumers.decide(ids, offer, np.zeros(len(ids)),
-                                rng=np.random.default_rng(seed))
+                                rng=Draws.of(np.random.default_rng(seed)))
     return sum(len(b.ids) for b in decision.bought.values()) / len(ids)
 
 
@@ -155,7 +156,7 @@ def test_adstock_carry_over_decays_with_the_configured_half_life(mini):
     consumers = model.consumers
     ids = np.arange(100)
     consumers.begin_hour(0)
-    consumers.receive(0, ids, np.full(100, 2), 0, rng=np.random.default_rng(0))
+    consumers.receive(0, ids, np.full(100, 2), 0, rng=Draws.of(np.random.default_rng(0)))
     now = consumers._adstock_now(ids, 0)
     np.testing.assert_allclose(now, 2.0)
     np.testing.assert_allclose(consumers._adstock_now(ids, 10), 1.0, rtol=1e-6)
@@ -163,7 +164,7 @@ def test_adstock_carry_over_decays_with_the_configured_half_life(mini):
 
     reference = simulation.model.CampaignModel(s, seed=1, engine="agents").consumers
     reference.begin_hour(0)
-    reference.receive(0, ids, np.full(100, 2), 0, rng=np.random.default_rng(0))
+    reference.receive(0, ids, np.full(100, 2), 0, rng=Draws.of(np.random.default_rng(0)))
     for hour in range(1, 21):
         reference.begin_hour(hour)
     np.testing.assert_allclose([reference.agents[i].adstock for i in ids], 0.5, rtol=1e-9)

@@ -9,6 +9,7 @@ import pytest
 
 import scenarios
 from simulation.run import run
+from simulation.streams import Draws
 
 from ..conftest import DATA, MINI, with_second_product
 
@@ -90,7 +91,7 @@ def choose(engine, scenario, prices, seed=1, anchors=(np.nan, np.nan)):
                   live=False, shift=0.0, price_floor=1.0, hour=0, rivals=(rival,))
     ids = np.arange(scenario.market.population)
     decision = consumers.decide(ids, offer, np.zeros(len(ids)),
-                                rng=np.random.default_rng(seed))
+                                rng=Draws.of(np.random.default_rng(seed)))
     return consumers, decision
 
 

@@ -47,7 +47,7 @@ def test_need_probability_is_poisson_arrival():
 def test_repurchase_delay_has_the_configured_mean():
     """Weibull(k, s) with s = mean / Gamma(1 + 1/k): sample mean within 4 standard errors."""
     rng = np.random.default_rng(0)
-    draws = k.repurchase_delay(rng, 500.0, 2.0, size=200_000)
+    draws = k.repurchase_delay(rng.weibull(2.0, size=200_000), 500.0, 2.0)
     se = draws.std() / np.sqrt(len(draws))
     assert abs(draws.mean() - 500.0) < 4 * se
 
