@@ -1,21 +1,33 @@
 """Running tasks: in this process, on local processes, or on an existing Dask cluster.
 
-Every finished run is stored as soon as it arrives (the client writes, workers only
+Tasks that can share a pass run as paired batches of worlds (``batches``): each world draws
+from its own run's streams, so a row does not depend on which tasks shared its batch, and
+small runs cost a fraction of running one by one (4 runs of 20,000 consumers: 2.4-2.7x).
+Every finished batch is stored as soon as it arrives (the client writes, workers only
 compute), so an interrupted sweep keeps what it finished and a rerun skips it. Results do
 not depend on where a task ran: a task carries its own seed. A worker that dies mid-sweep
-has its tasks rescheduled on the remaining workers by Dask.
+has its batches rescheduled on the remaining workers by Dask.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from simulation.worlds import check_shared
+
 from ..parallel import ordered_map
 from .store import RunStore
-from .tasks import RunTask, execute
+from .tasks import RunTask, execute_batch, scenario_of
+
+# A batch holds at most this many consumers over its worlds (and MAX_WORLDS worlds): past a
+# few hundred thousand a pass costs what separate runs do, and a batch is the work an
+# interrupted sweep can lose.
+BATCH_CONSUMERS = 250_000
+MAX_WORLDS = 16
 
 
 def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
@@ -34,14 +46,13 @@ def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
     todo = [t for t in tasks if t.key not in done]
     bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), disable=not progress,
                desc="runs", unit="run")
+    groups = batches(todo, workers=workers)
     try:
         if todo and scheduler is None:
-            for task, row in zip(todo, ordered_map(execute, [(t,) for t in todo],
-                                                   cores=workers), strict=True):
-                store.write(task.key, row)
-                bar.update()
+            for rows in ordered_map(execute_batch, [(g,) for g in groups], cores=workers):
+                _store(rows, store, bar)
         elif todo:
-            _run_on_dask(todo, store, bar, scheduler=scheduler)
+            _run_on_dask(groups, store, bar, scheduler=scheduler)
     finally:
         bar.close()
     wanted = set(keys)
@@ -49,16 +60,58 @@ def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
     return table[table["key"].isin(wanted)].reset_index(drop=True)
 
 
-def _run_on_dask(todo: list[RunTask], store: RunStore, bar, *, scheduler: str) -> None:
+def batches(tasks: Sequence[RunTask], *, workers: int = 1,
+            max_consumers: int = BATCH_CONSUMERS, max_worlds: int = MAX_WORLDS
+            ) -> list[list[RunTask]]:
+    """``tasks`` grouped into paired batches: tasks at one population whose scenarios share
+    a structure (``simulation.worlds.check_shared``: plans differing in budgets, posterior
+    draws, sensitivity points) join one batch, in order, up to ``max_consumers`` consumers,
+    ``max_worlds`` worlds and an even share of the work per worker; any other task runs alone.
+    """
+    share = max(1, math.ceil(len(tasks) / max(1, workers)))
+    groups: list[list[RunTask]] = []
+    open_: list[tuple[list[RunTask], int]] = []  # (group, its worlds' size)
+    for task in tasks:
+        scenario = scenario_of(task)
+        size = task.population or scenario.market.population
+        limit = min(max_worlds, share, max(1, max_consumers // size))
+        for i, (group, group_size) in enumerate(open_):
+            if group_size == size and _fits(group[0], scenario):
+                group.append(task)
+                break
+        else:
+            groups.append([task])
+            open_.append((groups[-1], size))
+            i = len(open_) - 1
+        if len(open_[i][0]) >= limit:
+            del open_[i]
+    return groups
+
+
+def _fits(first: RunTask, scenario) -> bool:
+    try:
+        check_shared([scenario_of(first), scenario])
+    except ValueError:
+        return False
+    return True
+
+
+def _store(rows: list[dict], store: RunStore, bar) -> None:
+    for row in rows:
+        store.write(row["key"], row)
+    bar.update(len(rows))
+
+
+def _run_on_dask(groups: list[list[RunTask]], store: RunStore, bar, *, scheduler: str
+                 ) -> None:
     from dask.distributed import Client, as_completed
 
     client = Client(scheduler)
     try:
-        futures = client.map(execute, todo, key=[f"run-{t.key}" for t in todo], retries=2)
+        futures = client.map(execute_batch, groups,
+                             key=[f"runs-{g[0].key}-{len(g)}" for g in groups], retries=2)
         for future in as_completed(futures):
-            row = future.result()
-            store.write(row["key"], row)
-            bar.update()
+            _store(future.result(), store, bar)
     finally:
         client.close()
 

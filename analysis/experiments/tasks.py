@@ -77,13 +77,32 @@ def execute(task: RunTask) -> dict[str, Any]:
     return kpi_row(task, simulate(task))
 
 
+def execute_batch(tasks: Sequence[RunTask]) -> list[dict[str, Any]]:
+    """Run tasks as one paired batch of worlds and flatten each world's summary into its
+    row (runs on a worker). Each world draws from its own run's streams
+    (``simulation.run_batch(paired=True)``), so a row is the one ``execute`` gives, whatever
+    else the batch held; only ``wall_seconds`` (the batch's share) differs."""
+    import simulation
+
+    if len(tasks) == 1:
+        return [execute(tasks[0])]
+    batch = simulation.run_batch([scenario_of(t) for t in tasks], [t.seed for t in tasks],
+                                 population=tasks[0].population, record_every=1,
+                                 paired=True)
+    return [kpi_row(t, batch.result(w)) for w, t in enumerate(tasks)]
+
+
 def simulate(task: RunTask):
     """The task's ``RunResult`` (its draw's overrides applied, no touchpoint log)."""
     import simulation
 
-    scenario = with_overrides(task.scenario, task.overrides) if task.overrides else task.scenario
-    return simulation.run(scenario, seed=task.seed, population=task.population,
+    return simulation.run(scenario_of(task), seed=task.seed, population=task.population,
                           log_touchpoints=False)
+
+
+def scenario_of(task: RunTask) -> Scenario:
+    """The task's scenario with its draw's overrides applied."""
+    return with_overrides(task.scenario, task.overrides) if task.overrides else task.scenario
 
 
 def kpi_row(task: RunTask, result) -> dict[str, Any]:

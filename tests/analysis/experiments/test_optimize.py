@@ -194,7 +194,7 @@ def test_an_interrupted_optimization_resumes_without_simulating_again(tmp_path, 
         raise AssertionError("simulated again")
 
     monkeypatch.setattr(module, "simulate_allocations", refuse)
-    monkeypatch.setattr("analysis.experiments.runner.execute", refuse)
+    monkeypatch.setattr("analysis.experiments.runner.execute_batch", refuse)
     again = optimize(s, Constraints(120.0), store, options=options)
     assert again.recommended.allocation == first.recommended.allocation
 

@@ -173,7 +173,7 @@ def test_cli_bad_input_exits_2_with_one_line(argv, words, capsys):
     ["sensitivity", str(MINI), "--uncertain", "behaviour.social_weight=0.5:2", "--kpi", "gmw"],
 ], ids=["compare", "sensitivity"])
 def test_cli_refuses_an_unknown_kpi_before_any_run(argv, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(runner, "execute", lambda task: pytest.fail("a run started"))
+    monkeypatch.setattr(runner, "execute_batch", lambda tasks: pytest.fail("a run started"))
     assert main([*argv, "--out", str(tmp_path), "--no-progress"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "Traceback" not in err

@@ -46,22 +46,23 @@ def test_store_keeps_each_run_and_answers_sql(tmp_path, mini):
 def test_an_interrupted_sweep_resumes_without_redoing_finished_runs(tmp_path, mini,
                                                                     monkeypatch):
     store, calls = RunStore(tmp_path), []
-    real = tasks.execute
+    real, grouping = tasks.execute_batch, runner.batches
 
-    def flaky(task):
-        calls.append(task.seed)
-        if len(calls) == 4:
+    def flaky(batch):
+        calls.extend(t.seed for t in batch)
+        if len(calls) > 4:
             raise KeyboardInterrupt
-        return real(task)
+        return real(batch)
 
-    monkeypatch.setattr(runner, "execute", flaky)
+    monkeypatch.setattr(runner, "batches", lambda todo, **kw: grouping(todo, max_worlds=2))
+    monkeypatch.setattr(runner, "execute_batch", flaky)
     with pytest.raises(KeyboardInterrupt):
         runner.run_tasks(sweep(mini), store, progress=False)
-    assert len(store.done()) == 3
+    assert len(store.done()) == 4  # two batches of two finished, the third interrupted
     calls.clear()
     rows = runner.run_tasks(sweep(mini), store, progress=False)
-    assert len(rows) == 6 and sorted(calls) == [3, 4, 5]  # only the unfinished runs
-    monkeypatch.setattr(runner, "execute", real)
+    assert len(rows) == 6 and sorted(calls) == [4, 5]  # only the unfinished runs
+    monkeypatch.setattr(runner, "execute_batch", real)
     fresh = runner.run_tasks(sweep(mini), RunStore(tmp_path / "fresh"), progress=False)
     pd.testing.assert_frame_equal(stable(rows), stable(fresh))
 
@@ -102,6 +103,39 @@ def test_common_random_numbers_shrink_the_difference_noise(tmp_path, mini):
     paired = (wide["more_search"] - wide["base"]).var()
     unpaired = wide["more_search"].var() + wide["base"].var()
     assert paired < 0.5 * unpaired
+
+
+def test_rows_do_not_depend_on_how_runs_are_batched_or_on_the_workers(tmp_path, mini,
+                                                                       monkeypatch):
+    """Plans differing in budgets on shared seeds, with posterior-draw overrides: run one by
+    one, as paired batches on one worker, and on two workers, every row is the same (the
+    batch's worlds draw from their own runs' streams)."""
+    other = scenarios.with_overrides(mini, {"channels.search.budget": 180.0})
+    work = [RunTask(plan, s, seed, draw=seed % 2,
+                    overrides={"behaviour.awareness_weight": 1.0 + seed % 2})
+            for seed in range(4) for plan, s in (("base", mini), ("more", other))]
+    assert [len(g) for g in runner.batches(work)] == [8]
+    assert [len(g) for g in runner.batches(work, workers=2)] == [4, 4]
+    batched = runner.run_tasks(work, RunStore(tmp_path / "batched"), progress=False)
+    two = runner.run_tasks(work, RunStore(tmp_path / "two"), workers=2, progress=False)
+    grouping = runner.batches
+    monkeypatch.setattr(runner, "batches", lambda todo, **kw: grouping(todo, max_worlds=1))
+    alone = runner.run_tasks(work, RunStore(tmp_path / "alone"), progress=False)
+    pd.testing.assert_frame_equal(stable(alone), stable(batched))
+    pd.testing.assert_frame_equal(stable(alone), stable(two))
+
+
+def test_only_runs_that_can_share_a_pass_are_batched(mini):
+    """Another population, another calendar or real-time budget control run apart; the
+    consumer limit caps a batch."""
+    bigger = scenarios.with_overrides(mini, {"market.population": 2 * mini.market.population})
+    days = scenarios.with_overrides(mini, {"calendar.days": mini.calendar.days + 1})
+    work = [RunTask("a", mini, 1), RunTask("b", bigger, 1), RunTask("c", days, 1),
+            RunTask("d", mini, 2), RunTask("e", bigger, 2)]
+    assert [[t.plan for t in g] for g in runner.batches(work)] == [["a", "d"], ["b", "e"],
+                                                                   ["c"]]
+    capped = runner.batches(work, max_consumers=2 * mini.market.population)
+    assert [[t.plan for t in g] for g in capped] == [["a", "d"], ["b"], ["c"], ["e"]]
 
 
 @pytest.mark.slow
