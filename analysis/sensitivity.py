@@ -277,10 +277,18 @@ def point_overrides(uncertainties: Sequence[Uncertainty], integer: Sequence[bool
 
 def serial_evaluate(scenarios: list[Scenario], seeds: list[int], *,
                     progress: bool = True) -> list[dict]:
-    """The default ``evaluate``: run each scenario once, in order, with a progress bar."""
-    return [simulation.run(s, seed=seed, log_touchpoints=False).summary
-            for s, seed in tqdm(list(zip(scenarios, seeds, strict=True)), desc="runs",
-                                unit="run", disable=not progress)]
+    """The default ``evaluate``: each scenario run once in this process, as paired batches
+    of worlds (each world exactly its own ``simulation.run``), with a progress bar."""
+    from .experiments.runner import batches
+    from .experiments.tasks import RunTask, simulate_batch
+
+    tasks = [RunTask("point", s, int(seed)) for s, seed in zip(scenarios, seeds, strict=True)]
+    summaries = []
+    with tqdm(total=len(tasks), desc="runs", unit="run", disable=not progress) as bar:
+        for group in batches(tasks):
+            summaries += [r.summary for r in simulate_batch(group)]
+            bar.update(len(group))
+    return summaries
 
 
 def kpi_values(summaries: list[dict], kpis: Sequence[str]) -> dict[str, np.ndarray]:

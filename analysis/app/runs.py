@@ -7,13 +7,16 @@ by ``kpi_row`` and the table of means, paired differences, 90% intervals and P(b
 
 - the runs go to a pool of worker processes that lives as long as the app (started and
   warmed once, so a click does not pay for imports and compilation), or run in this
-  process with ``workers=1``;
+  process with ``workers=1``; the runs a click needs go as paired batches of worlds
+  (``analysis.experiments.runner.batches``, one share per worker), each world exactly its
+  own run, so a result does not depend on what shared its batch;
 - each run also returns a small ``detail`` (hourly orders, GMV and spend; funnel and
   spend by channel; conversions by influence source) for the side-by-side plots;
 - finished runs are kept in memory by what they computed (scenario, seed, population,
   draw), not by plan name, so an unchanged baseline, or any variant of the history,
   is never run twice;
-- progress is reported after every run and a comparison can be cancelled between runs.
+- progress is reported after every batch and a comparison can be cancelled between
+  batches.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.experiments.compare import Comparison, order_runs, paired_tasks, summarise
-from analysis.experiments.tasks import RunTask, kpi_row, simulate
+from analysis.experiments.runner import batches
+from analysis.experiments.tasks import RunTask, kpi_row, simulate_batch
 from analysis.parallel import available_cores, end_with_parent
 from scenarios import Scenario
 
@@ -62,12 +66,18 @@ class Outcome:
         return next(s for s in self.scenarios if s != self.baseline)
 
 
-def run_detail(task: RunTask) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run one task (in a worker): its KPI row and its detail for the plots."""
-    result = simulate(task)
+def run_details(tasks: list[RunTask]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Run tasks as one paired batch (in a worker): each one's KPI row and its detail for
+    the plots."""
+    return [(kpi_row(t, r), detail_of(r))
+            for t, r in zip(tasks, simulate_batch(tasks), strict=True)]
+
+
+def detail_of(result) -> dict[str, Any]:
+    """A run's hourly orders, GMV and spend, funnel by channel and conversions by source."""
     hourly = result.hourly()
     summary = result.summary
-    detail = {
+    return {
         "hourly": {k: hourly[k].to_numpy(dtype=np.float64) for k in ("orders", "gmv",
                                                                        "spend")},
         "by_channel": {c: {k: float(v[k]) for k in FUNNEL}
@@ -76,7 +86,6 @@ def run_detail(task: RunTask) -> tuple[dict[str, Any], dict[str, Any]]:
                           "reach": float(v["reach"])}
                       for s, v in summary["by_source"].items()},
     }
-    return kpi_row(task, result), detail
 
 
 def _warm() -> int:
@@ -84,7 +93,7 @@ def _warm() -> int:
     import scenarios
 
     s = scenarios.load(scenarios.preset_names()[0])
-    run_detail(RunTask("warm", s, 0, population=200))
+    run_details([RunTask("warm", s, 0, population=200), RunTask("warm", s, 1, population=200)])
     return os.getpid()
 
 
@@ -147,25 +156,53 @@ class Workers:
         return {**row, "key": task.key, "plan": task.plan}, detail
 
     # -- running ---------------------------------------------------------------------------
-    def _submit(self, pool: cf.ProcessPoolExecutor, task: RunTask) -> tuple[cf.Future, bool]:
-        """The task's future: one already running for the same work, or a new one."""
-        key = self._key(task)
+    def _submit(self, pool: cf.ProcessPoolExecutor, tasks: list[RunTask]
+                ) -> list[tuple[cf.Future, cf.Future | None]]:
+        """Each task's future (one already running for the same work, or a new one) and the
+        batch future behind a new one (``None`` for one already running). The new ones run
+        as paired batches, one share of them per worker."""
+        out: list[tuple[cf.Future, cf.Future | None]] = []
+        new: list[tuple[RunTask, str, cf.Future]] = []
         with self._lock:
-            running = self._running.get(key)
-            if running is not None and not running.cancelled():
-                return running, False
-            future = pool.submit(run_detail, task)
-            self._running[key] = future
+            for task in tasks:
+                key = self._key(task)
+                running = self._running.get(key)
+                if running is not None and not running.cancelled():
+                    out.append((running, None))
+                    continue
+                future: cf.Future = cf.Future()
+                self._running[key] = future
+                new.append((task, key, future))
+                out.append((future, None))
+        place = {id(f): i for i, (f, _) in enumerate(out)}
+        for group in batches([t for t, _, _ in new], workers=self.workers):
+            mine = [entry for entry in new if any(entry[0] is t for t in group)]
+            batch = pool.submit(run_details, group)
+            batch.add_done_callback(lambda b, mine=mine: self._finished(b, mine))
+            for _, _, future in mine:
+                out[place[id(future)]] = (future, batch)
+        return out
 
-        def finished(f: cf.Future) -> None:
+    def _finished(self, batch: cf.Future, mine: list[tuple[RunTask, str, cf.Future]]) -> None:
+        """A batch is done: its results are remembered (even for a cancelled comparison)
+        and handed to the tasks' futures."""
+        failed = batch.cancelled() or batch.exception() is not None
+        results = [None] * len(mine) if failed else batch.result()
+        for (task, key, future), result in zip(mine, results, strict=True):
             with self._lock:
-                if self._running.get(key) is f:
+                if self._running.get(key) is future:
                     del self._running[key]
-            if not f.cancelled() and f.exception() is None:
-                self._remember(task, *f.result())  # kept even if its comparison was cancelled
-
-        future.add_done_callback(finished)
-        return future, True
+            if result is not None:
+                self._remember(task, *result)
+            try:
+                if batch.cancelled():
+                    future.cancel()
+                elif failed:
+                    future.set_exception(batch.exception())
+                else:
+                    future.set_result(result)
+            except cf.InvalidStateError:  # cancelled by its comparison meanwhile
+                pass
 
     def prefetch(self, tasks: list[RunTask]) -> None:
         """Start runs that a comparison is likely to ask for soon (the baseline's), if there
@@ -173,9 +210,7 @@ class Workers:
         pool = self.pool()
         if pool is None:
             return
-        for task in tasks:
-            if self._recall(task) is None:
-                self._submit(pool, task)
+        self._submit(pool, [t for t in tasks if self._recall(t) is None])
 
     def run(self, tasks: list[RunTask], *, progress: Callable[[int, int], None] | None = None,
             cancelled: Callable[[], bool] | None = None) -> list[tuple[dict, dict]] | None:
@@ -191,24 +226,23 @@ class Workers:
         progress(len(results), len(tasks))
         pool = self.pool()
         if pool is None:
-            for i in todo:
+            where = {id(tasks[i]): i for i in todo}
+            for group in batches([tasks[i] for i in todo], workers=1):
                 if cancelled():
                     return None
-                results[i] = run_detail(tasks[i])
-                self._remember(tasks[i], *results[i])
+                for task, (row, detail) in zip(group, run_details(group), strict=True):
+                    self._remember(task, row, detail)
+                    results[where[id(task)]] = {**row, "key": task.key, "plan": task.plan}, detail
                 progress(len(results), len(tasks))
             return [results[i] for i in range(len(tasks))]
-        futures, mine = {}, set()
-        for i in todo:
-            future, new = self._submit(pool, tasks[i])
-            futures[future] = i
-            if new:
-                mine.add(future)
+        submitted = self._submit(pool, [tasks[i] for i in todo])
+        futures = {future: i for i, (future, _) in zip(todo, submitted, strict=True)}
+        mine = {batch for _, batch in submitted if batch is not None}
         pending = set(futures)
         while pending:
             if cancelled():
-                for f in pending & mine:  # a prefetched run goes on: it will be wanted
-                    f.cancel()
+                for batch in mine:  # a prefetched run goes on: it will be wanted
+                    batch.cancel()
                 return None
             done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
             for f in done:

@@ -29,8 +29,10 @@ import numpy as np
 import pandas as pd
 
 import scenarios
-import simulation
 from scenarios import Scenario, is_budget_lever
+
+from ..experiments.runner import batches
+from ..experiments.tasks import RunTask, simulate_batch
 
 from ..seeds import replication_seeds as spawn_seeds
 from .journeys import AttributionError
@@ -111,9 +113,11 @@ def ground_truth(scenario: Scenario, seeds: tuple[int, ...] | int, *, step: floa
     channels
         Channels to measure (default: all).
     run
-        ``run(scenario, seed) -> RunResult``; default ``simulation.run`` without touchpoints.
+        ``run(scenario, seed) -> RunResult``, one run at a time; default: the runs as
+        paired batches of worlds (``analysis.experiments.runner.batches``; each world is
+        exactly ``simulation.run`` of its scenario and seed, without touchpoints).
     progress
-        Called with (runs done, runs total) after every run.
+        Called with (runs done, runs total) after every run (or batch).
     """
     if isinstance(seeds, int):
         seeds = replication_seeds(scenario.seed, seeds)
@@ -124,23 +128,30 @@ def ground_truth(scenario: Scenario, seeds: tuple[int, ...] | int, *, step: floa
     unknown = sorted(set(channels) - set(names))
     if unknown:
         raise AttributionError(f"unknown channels {unknown}; scenario has {names}")
-    if run is None:
-        def run(s, seed):
-            return simulation.run(s, seed=seed, log_touchpoints=False)
     plans = [("", "base", scenario)]
     plans += [(c, k, variant(scenario, c, k, step)) for c in channels for k in VARIANTS[1:]]
-    rows, done, total = [], 0, len(plans) * len(seeds)
-    for seed in seeds:
-        for channel, kind, s in plans:
-            conv, gmv = outcome(run(s, seed))
-            rows.append((seed, channel, kind, conv, gmv))
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    work = [(seed, channel, kind, RunTask(f"{channel}:{kind}", s, int(seed)))
+            for seed in seeds for channel, kind, s in plans]
+    rows = []
+    for results in _results([w[3] for w in work], run):
+        rows += [(*work[len(rows) + i][:3], *outcome(r)) for i, r in enumerate(results)]
+        if progress is not None:
+            progress(len(rows), len(work))
     runs = pd.DataFrame(rows, columns=["seed", "channel", "variant", "conversions", "gmv"])
     effects = _effects(runs, channels)
     return GroundTruth(scenario=scenario.name, seeds=tuple(seeds), step=step, runs=runs,
                        effects=effects, table=_summarise(effects, channels))
+
+
+def _results(tasks: list[RunTask], run: Callable | None):
+    """The results of ``tasks``, batch by batch in order: paired batches, or one
+    ``run(scenario, seed)`` at a time when given."""
+    if run is not None:
+        for t in tasks:
+            yield [run(t.scenario, t.seed)]
+        return
+    for group in batches(tasks):
+        yield simulate_batch(group)
 
 
 def _effects(runs: pd.DataFrame, channels: list[str]) -> pd.DataFrame:

@@ -27,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import simulation
 from scenarios import Scenario
 from simulation.io import write_atomic
 
+from ..experiments.runner import batches
+from ..experiments.tasks import RunTask, simulate_batch
 from . import heuristics
 from .ground_truth import GroundTruth, ground_truth, replication_seeds
 from .journeys import Journeys, from_run
@@ -201,9 +202,10 @@ def attribute(scenario: Scenario, replications: int = 10, lookback: float = 72.0
     seeds = replication_seeds(scenario.seed if seed is None else seed, replications)
     sums: dict[str, pd.Series] = {}
     unattributed = attributable = 0.0
-    for s in seeds:
-        journeys = from_run(simulation.run(scenario, seed=s), lookback=lookback,
-                            touches=touches)
+    observed = [RunTask("observed", scenario, int(s)) for s in seeds]
+    for result in (r for group in batches(observed)
+                   for r in simulate_batch(group, touchpoints=True)):
+        journeys = from_run(result, lookback=lookback, touches=touches)
         unattributed += journeys.unattributed_conversions
         attributable += journeys.total_conversions
         for name, model in model_set.items():

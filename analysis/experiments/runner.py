@@ -26,7 +26,7 @@ from .tasks import RunTask, execute_batch, scenario_of
 # A batch holds at most this many consumers over its worlds (and MAX_WORLDS worlds): past a
 # few hundred thousand a pass costs what separate runs do, and a batch is the work an
 # interrupted sweep can lose.
-BATCH_CONSUMERS = 250_000
+BATCH_CONSUMERS = 400_000
 MAX_WORLDS = 16
 
 

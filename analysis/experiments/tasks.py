@@ -78,26 +78,34 @@ def execute(task: RunTask) -> dict[str, Any]:
 
 
 def execute_batch(tasks: Sequence[RunTask]) -> list[dict[str, Any]]:
-    """Run tasks as one paired batch of worlds and flatten each world's summary into its
-    row (runs on a worker). Each world draws from its own run's streams
-    (``simulation.run_batch(paired=True)``), so a row is the one ``execute`` gives, whatever
-    else the batch held; only ``wall_seconds`` (the batch's share) differs."""
+    """Run tasks as one paired batch and flatten each world's summary into its row (runs
+    on a worker)."""
+    return [kpi_row(t, r) for t, r in zip(tasks, simulate_batch(tasks), strict=True)]
+
+
+def simulate_batch(tasks: Sequence[RunTask], *, touchpoints: bool = False) -> list:
+    """The tasks' ``RunResult``s from one paired batch of worlds (tasks at one population
+    that share a structure, ``runner.batches``). Each world draws from its own run's
+    streams (``simulation.run_batch(paired=True)``), so each result is the one ``simulate``
+    gives, whatever else the batch held; only ``wall_seconds`` (the batch's share)
+    differs. ``touchpoints``: keep the touchpoint logs (attribution's journeys)."""
     import simulation
 
     if len(tasks) == 1:
-        return [execute(tasks[0])]
+        return [simulate(tasks[0], touchpoints=touchpoints)]
     batch = simulation.run_batch([scenario_of(t) for t in tasks], [t.seed for t in tasks],
                                  population=tasks[0].population, record_every=1,
-                                 paired=True)
-    return [kpi_row(t, batch.result(w)) for w, t in enumerate(tasks)]
+                                 paired=True, log_touchpoints=touchpoints)
+    return [batch.result(w) for w in range(len(tasks))]
 
 
-def simulate(task: RunTask):
-    """The task's ``RunResult`` (its draw's overrides applied, no touchpoint log)."""
+def simulate(task: RunTask, *, touchpoints: bool = False):
+    """The task's ``RunResult`` (its draw's overrides applied; no touchpoint log unless
+    ``touchpoints``)."""
     import simulation
 
     return simulation.run(scenario_of(task), seed=task.seed, population=task.population,
-                          log_touchpoints=False)
+                          log_touchpoints=touchpoints)
 
 
 def scenario_of(task: RunTask) -> Scenario:

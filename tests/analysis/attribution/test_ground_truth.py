@@ -80,3 +80,15 @@ def test_errors():
         G.ground_truth(scenario, 1, channels=["tv"])
     with pytest.raises(AttributionError, match="step"):
         G.ground_truth(scenario, 1, step=1.5)
+
+
+def test_batched_runs_are_the_runs_one_at_a_time():
+    """The default runs every counterfactual as worlds of paired batches: each world draws
+    from its own run's streams, so the table is the one of separate ``simulation.run``s."""
+    scenario = scenarios.load(MINI)
+    seeds = G.replication_seeds(5, 2)
+    batched = G.ground_truth(scenario, seeds, channels=["search", "video"])
+    alone = G.ground_truth(scenario, seeds, channels=["search", "video"],
+                           run=lambda s, seed: simulation.run(s, seed=seed,
+                                                              log_touchpoints=False))
+    assert batched.runs.equals(alone.runs)
