@@ -103,12 +103,15 @@ class Draws:
         return self._split(self.counts(owners), draw, *params)
 
     def _split(self, counts: np.ndarray, draw, *params):
-        parts, start = [], 0
-        for g, n in zip(self.generators, counts.tolist(), strict=True):
-            own = [p[start:start + n] if np.ndim(p) else p for p in params]
-            parts.append(draw(g, n, *own))
-            start += n
-        return np.concatenate(parts)
+        # a world without items is skipped: a draw of none takes no numbers from its stream
+        ends = np.cumsum(counts).tolist()
+        sized = [np.ndim(p) > 0 for p in params]
+        parts = []
+        for w in np.flatnonzero(counts).tolist():
+            start, stop = ends[w - 1] if w else 0, ends[w]
+            own = [p[start:stop] if a else p for p, a in zip(params, sized, strict=True)]
+            parts.append(draw(self.generators[w], stop - start, *own))
+        return np.concatenate(parts) if parts else draw(self.generators[0], 0, *params)
 
     def random(self, owners: np.ndarray) -> np.ndarray:
         return self._each(owners, lambda g, n: g.random(n))
@@ -138,9 +141,10 @@ class Draws:
             return self.generators[0].permutation(len(owners))
         parts, start = [], 0
         for g, n in zip(self.generators, self.counts(owners).tolist(), strict=True):
-            parts.append(start + g.permutation(n))
+            if n:
+                parts.append(start + g.permutation(n))
             start += n
-        return np.concatenate(parts)
+        return np.concatenate(parts) if parts else np.arange(0)
 
     def multinomial(self, n: np.ndarray, p: np.ndarray) -> np.ndarray:
         """(K, cells) counts: world w's ``n[w]`` items over its row ``p[w]``."""
