@@ -47,7 +47,8 @@ def bias_effects(scenario: Scenario, *, seeds: int = 4, seed: int = 0,
         for name, change in SWITCHED_OFF.items()}
     reps = replication_seeds(seed, seeds)
     worlds = [s for s in variants.values() for _ in reps]
-    batch = run_batch(worlds, [r for _ in variants for r in reps], population=population)
+    batch = run_batch(worlds, [r for _ in variants for r in reps], population=population,
+                      paired=True)
     shape = (len(variants), seeds)
     orders, gmv = (batch.totals(m).reshape(shape) for m in ("orders", "gmv"))
     decisions = batch.totals("decisions").reshape(shape)[0]

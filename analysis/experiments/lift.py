@@ -233,11 +233,13 @@ def run_lift_test(scenario: Scenario, design: Design, seeds: tuple[int, ...], *,
         for w, seed in enumerate(worlds.seeds)])
     hours = (24 * design.start_day, 24 * design.end_day)
     runs = [scenario] * len(seeds)
-    reference = run_batch(runs, seeds)
+    # paired: world w of each batch draws its own run's numbers, so the three are the same
+    # campaign but for the holdout (exact common random numbers, whatever the batch size)
+    reference = run_batch(runs, seeds, paired=True)
     dark = run_batch(runs, seeds, holdouts=[Holdout(design.channel, np.ones_like(control),
-                                                    *hours, paid=False)])
+                                                    *hours, paid=False)], paired=True)
     test = dark if design.design == "pulse" else run_batch(
-        runs, seeds, holdouts=[Holdout(design.channel, control, *hours)])
+        runs, seeds, holdouts=[Holdout(design.channel, control, *hours)], paired=True)
     gmv_test, gmv_ref, gmv_dark = (consumer_days(b) for b in (test, reference, dark))
     channel = [c.name for c in scenario.channels].index(design.channel)
     spend = reference.metric("spend")[:, :, channel]
