@@ -65,27 +65,27 @@ def batches(tasks: Sequence[RunTask], *, workers: int = 1,
             ) -> list[list[RunTask]]:
     """``tasks`` grouped into paired batches: tasks at one population whose scenarios share
     a structure (``simulation.worlds.check_shared``: plans differing in budgets, posterior
-    draws, sensitivity points) join one batch, in order, up to ``max_consumers`` consumers,
-    ``max_worlds`` worlds and an even share of the work per worker; any other task runs alone.
-    """
-    share = max(1, math.ceil(len(tasks) / max(1, workers)))
-    groups: list[list[RunTask]] = []
-    open_: list[tuple[list[RunTask], int]] = []  # (group, its worlds' size)
+    draws, sensitivity points) join one group, in order; any other task runs alone. A group
+    is cut into near-equal batches of at most ``max_consumers`` consumers and ``max_worlds``
+    worlds, as many as fill whole rounds of the ``workers``."""
+    groups: list[tuple[list[RunTask], int]] = []  # (tasks, consumers per world)
     for task in tasks:
         scenario = scenario_of(task)
         size = task.population or scenario.market.population
-        limit = min(max_worlds, share, max(1, max_consumers // size))
-        for i, (group, group_size) in enumerate(open_):
+        for group, group_size in groups:
             if group_size == size and _fits(group[0], scenario):
                 group.append(task)
                 break
         else:
-            groups.append([task])
-            open_.append((groups[-1], size))
-            i = len(open_) - 1
-        if len(open_[i][0]) >= limit:
-            del open_[i]
-    return groups
+            groups.append(([task], size))
+    out = []
+    for group, size in groups:
+        limit = min(max_worlds, max(1, max_consumers // size))
+        rounds = math.ceil(math.ceil(len(group) / limit) / max(1, workers))
+        n = min(len(group), rounds * max(1, workers))
+        bounds = [len(group) * i // n for i in range(n + 1)]
+        out += [group[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+    return out
 
 
 def _fits(first: RunTask, scenario) -> bool:

@@ -135,7 +135,10 @@ def test_only_runs_that_can_share_a_pass_are_batched(mini):
     assert [[t.plan for t in g] for g in runner.batches(work)] == [["a", "d"], ["b", "e"],
                                                                    ["c"]]
     capped = runner.batches(work, max_consumers=2 * mini.market.population)
-    assert [[t.plan for t in g] for g in capped] == [["a", "d"], ["b"], ["c"], ["e"]]
+    assert [[t.plan for t in g] for g in capped] == [["a", "d"], ["b"], ["e"], ["c"]]
+    even = runner.batches([RunTask("x", mini, s) for s in range(40)], workers=2,
+                          max_worlds=16)
+    assert [len(g) for g in even] == [10, 10, 10, 10]  # two whole rounds of two workers
 
 
 @pytest.mark.slow
