@@ -1,6 +1,6 @@
 """Compiled loops (Numba) of the fast engine's delivery path and recording.
 
-Each loop does in one pass over the consumers touched what a chain of NumPy gathers,
+Each loop does in one pass over the consumers (or edges) touched what a chain of NumPy gathers,
 temporaries and scatters did, with the same arithmetic in the same order, so results stay
 bit for bit those of the NumPy lines they replaced (``benchmarks/table_hashes.py``).
 Steps with ``exp`` or ``power`` (ad-stock decay, click and complaint probabilities) stay in
@@ -122,34 +122,160 @@ def add_to_cells(row, cell, ids, weights, scratch):
 
 
 @njit(cache=True, nogil=True)
-def first_of_each_pair(n, src, dst):
-    """Indices of the first occurrence of each distinct (src, dst) pair, ordered by src then
-    dst: ``np.unique(src * n + dst, return_index=True)[1]``, by a counting sort on src and
-    a stable sort of each source's targets (few in a follow graph)."""
+def pick_in_segment(targets, local, owners, segment, uniforms, members, start, size):
+    """For each tie i with ``local[i]``, its target becomes member ``floor(u x size)`` of
+    its owner's segment (``members[start[s]:start[s] + size[s]]``), u the next of
+    ``uniforms``: ``targets[local] = members[start[seg] + (uniforms * size[seg])
+    .astype(int64)]`` with ``seg = segment[owners[local]]``."""
+    u = 0
+    for i in range(len(owners)):
+        if local[i]:
+            s = segment[owners[i]]
+            targets[i] = members[start[s] + np.int64(uniforms[u] * np.float64(size[s]))]
+            u += 1
+
+
+@njit(cache=True, nogil=True)
+def csr_edges(n, src, dst):
+    """A follow graph's CSR rows from edge lists: self-loops dropped, and of each distinct
+    (src, dst) pair its first occurrence, ordered by src then dst (what ``np.unique(src * n
+    + dst, return_index=True)`` of the edges without self-loops picks), by a counting sort
+    on src and a stable sort of each source's targets (few in a follow graph).
+
+    Returns (indptr: int64, n + 1; index of each edge kept in the input: int64; its target:
+    int32)."""
     start = np.zeros(n + 1, dtype=np.int64)
-    for s in src:
-        start[s + 1] += 1
+    for i in range(len(src)):
+        if src[i] != dst[i]:
+            start[src[i] + 1] += 1
     start = np.cumsum(start)
-    order = np.empty(len(src), dtype=np.int64)
+    order = np.empty(start[n], dtype=np.int64)  # edge indices, grouped by source
+    key = np.empty(start[n], dtype=np.int64)  # their targets
     fill = start[:-1].copy()
     for i in range(len(src)):
-        order[fill[src[i]]] = i
-        fill[src[i]] += 1
-    first = np.empty(len(src), dtype=np.int64)
+        s = src[i]
+        if s != dst[i]:
+            f = fill[s]
+            order[f], key[f] = i, dst[i]
+            fill[s] = f + 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    first = np.empty(len(order), dtype=np.int64)
+    target = np.empty(len(order), dtype=np.int32)
     m = 0
     for s in range(n):
-        own = order[start[s]:start[s + 1]]
-        if len(own) > 32:
-            own = own[np.argsort(dst[own], kind="mergesort")]
+        lo, hi = start[s], start[s + 1]
+        if hi - lo > 32:
+            by = np.argsort(key[lo:hi], kind="mergesort")
+            order[lo:hi], key[lo:hi] = order[lo:hi][by], key[lo:hi][by]
         else:  # insertion sort, stable: ties keep their order
-            for j in range(1, len(own)):
-                e, k = own[j], j
-                while k > 0 and dst[own[k - 1]] > dst[e]:
-                    own[k] = own[k - 1]
+            for j in range(lo + 1, hi):
+                e, d, k = order[j], key[j], j
+                while k > lo and key[k - 1] > d:
+                    order[k], key[k] = order[k - 1], key[k - 1]
                     k -= 1
-                own[k] = e
-        for j in range(len(own)):
-            if j == 0 or dst[own[j]] != dst[own[j - 1]]:
-                first[m] = own[j]
+                order[k], key[k] = e, d
+        for j in range(lo, hi):
+            if j == lo or key[j] != key[j - 1]:
+                first[m], target[m] = order[j], key[j]
                 m += 1
-    return first[:m]
+        indptr[s + 1] = m
+    return indptr, first[:m], target[:m]
+
+
+@njit(cache=True, nogil=True)
+def _maximum(a, b):
+    """``np.maximum`` of two floats (NaN propagates)."""
+    return a if a >= b or a != a else b
+
+
+@njit(cache=True, nogil=True)
+def decision_utilities(ids, world, hour, products, quote_price, live_discount, floor,
+                       anchor, anchor_weak, limited, promoted, coupon_value, coupon_until,
+                       reference, base, price_sensitivity, loss_aversion, anchoring_weight,
+                       framing, social_susceptibility, urgency, urgency_weak, saturation,
+                       aware_weight, social_weight, social_weak, adstock, social_proof, shift):
+    """The logit's utilities of consumers ``ids`` for the m alternatives of an offer
+    (``kernels.decision_utility`` of each alternative, as ``ArrayConsumers.decide`` applied
+    it column by column), with the price each faces, the coupon each would use, and whether
+    some alternative's price was above its anchored reference or showed an original price.
+
+    Alternative j is product ``products[j]``; the quotes' price, anchor (NaN: none) and
+    limited-time frame (or its source's livestream) are (m, K) tables of each world's
+    values; ``live_discount``, ``floor`` and ``promoted`` are per alternative. Behaviour
+    numbers are (K,) tables. A ``*_weak`` flag says the value was one number for all
+    worlds (a Python float): NumPy then computes its product with the consumers' float32
+    columns in float32 (NEP 50), and so does this loop; per-world values are float64.
+    ``adstock`` (float64) and ``social_proof`` (float32) are per consumer.
+
+    Returns (utility, price, coupon: (n, m) float64; faced_loss, anchored: (n,) bool).
+    """
+    n, m = len(ids), len(products)
+    utility = np.empty((n, m))
+    price = np.empty((n, m))
+    coupon = np.empty((n, m))
+    faced_loss = np.zeros(n, dtype=np.bool_)
+    anchored = np.zeros(n, dtype=np.bool_)
+    zero32 = np.float32(0.0)
+    for i in range(n):
+        c = ids[i]
+        w = world[c]
+        ss32 = social_susceptibility[c]
+        fs32 = framing[c]
+        aw32 = anchoring_weight[c]
+        for j in range(m):
+            q = products[j]
+            cv = np.float64(coupon_value[c, q]) if coupon_until[c, q] > hour else 0.0
+            p = _maximum(quote_price[j, w] * (1.0 - live_discount[j]) - cv, floor[j])
+            coupon[i, j], price[i, j] = cv, p
+            r32 = reference[c, q]
+            a = anchor[j, w]
+            if a != a:
+                shown = np.float64(r32)
+            elif anchor_weak[j]:
+                shown = np.float64(r32 + aw32 * (np.float32(a) - r32))
+            else:
+                r = np.float64(r32)
+                shown = r + np.float64(aw32) * (a - r)
+            if a == a:
+                anchored[i] = True
+            if p > shown:
+                faced_loss[i] = True
+            gain = _maximum(shown - p, 0.0)
+            loss = _maximum(p - shown, 0.0)
+            value = (gain - np.float64(loss_aversion[c]) * loss) / shown
+            lt = limited[j, w]
+            if urgency_weak:
+                u = np.float64((fs32 * np.float32(urgency[w]))
+                               * (np.float32(1.0) if lt else zero32))
+            else:
+                u = np.float64(fs32) * urgency[w] * (1.0 if lt else 0.0)
+            if promoted[j]:
+                A = adstock[i]
+                s_proof = social_proof[i]
+            else:
+                A = 0.0
+                s_proof = zero32
+            aware = aware_weight[w] * A / (A + saturation[w])
+            if social_weak:
+                soc = np.float64((ss32 * np.float32(social_weight[w])) * s_proof)
+            else:
+                soc = np.float64(ss32) * social_weight[w] * np.float64(s_proof)
+            utility[i, j] = (np.float64(base[c]) + np.float64(price_sensitivity[c]) * value
+                             + u + aware + soc + shift)
+    return utility, price, coupon, faced_loss, anchored
+
+
+@njit(cache=True, nogil=True)
+def update_references(ids, world, products, choice, price, chosen_weight, seen_weight,
+                      reference):
+    """Reference prices move toward the prices faced, r <- r + w (p - r) in float64 stored
+    as float32, with the world's weight of a price paid for the alternative chosen and of
+    a price seen for the others (``kernels.updated_reference``)."""
+    for i in range(len(ids)):
+        c = ids[i]
+        w = world[c]
+        for j in range(len(products)):
+            q = products[j]
+            weight = chosen_weight[w] if choice[i] == j else seen_weight[w]
+            r = np.float64(reference[c, q])
+            reference[c, q] = np.float32(r + weight * (price[i, j] - r))

@@ -62,17 +62,11 @@ def from_edges(n: int, src: np.ndarray, dst: np.ndarray, tie: np.ndarray,
                ) -> FollowGraph:
     """CSR graph from edge arrays; drops self-loops and duplicate (src, dst) pairs."""
     src, dst, tie = (np.asarray(a) for a in (src, dst, tie))
-    keep = src != dst
-    src, dst = src[keep].astype(np.int64), dst[keep].astype(np.int64)
-    first = fused.first_of_each_pair(n, src, dst)
-    tie = tie[keep][first]
+    indptr, first, indices = fused.csr_edges(n, src, dst)
     if weight is not None:
-        weight = np.asarray(weight, dtype=np.float32)[keep][first]
-    src, dst = src[first], dst[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return FollowGraph(n=n, indptr=indptr, indices=dst.astype(np.int32),
-                       tie=tie.astype(np.int8),
+        weight = np.asarray(weight, dtype=np.float32)[first]
+    return FollowGraph(n=n, indptr=indptr, indices=indices,
+                       tie=tie[first].astype(np.int8, copy=False),
                        role=np.zeros(n, dtype=np.int8) if role is None else role,
                        weight=weight)
 
@@ -95,9 +89,8 @@ def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
     order = np.argsort(segment, kind="stable")
     counts = np.bincount(segment, minlength=segment.max() + 1)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    seg = segment[owners[local]]
-    pick = starts[seg] + (rng.random(local.sum()) * counts[seg]).astype(np.int64)
-    targets[local] = order[pick]
+    fused.pick_in_segment(targets, local, owners, segment, rng.random(local.sum()), order,
+                          starts, counts)
     return targets
 
 
