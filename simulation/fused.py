@@ -136,28 +136,36 @@ def pick_in_segment(targets, local, owners, segment, uniforms, members, start, s
 
 
 @njit(cache=True, nogil=True)
-def csr_edges(n, src, dst):
-    """A follow graph's CSR rows from edge lists: self-loops dropped, and of each distinct
-    (src, dst) pair its first occurrence, ordered by src then dst (what ``np.unique(src * n
-    + dst, return_index=True)`` of the edges without self-loops picks), by a counting sort
-    on src and a stable sort of each source's targets (few in a follow graph).
+def csr_edges(n, srcs, dsts):
+    """A follow graph's CSR rows from edge lists given in parts (a tuple of source arrays
+    and one of target arrays, the edges being their concatenation, which is never built):
+    self-loops dropped, and of each distinct (src, dst) pair its first occurrence, ordered
+    by src then dst (what ``np.unique(src * n + dst, return_index=True)`` of the edges
+    without self-loops picks), by a counting sort on src and a stable sort of each
+    source's targets (few in a follow graph).
 
-    Returns (indptr: int64, n + 1; index of each edge kept in the input: int64; its target:
-    int32)."""
+    Returns (indptr: int64, n + 1; index of each edge kept in the concatenation: int64; its
+    target: int32)."""
     start = np.zeros(n + 1, dtype=np.int64)
-    for i in range(len(src)):
-        if src[i] != dst[i]:
-            start[src[i] + 1] += 1
+    for p in range(len(srcs)):
+        src, dst = srcs[p], dsts[p]
+        for i in range(len(src)):
+            if src[i] != dst[i]:
+                start[src[i] + 1] += 1
     start = np.cumsum(start)
     order = np.empty(start[n], dtype=np.int64)  # edge indices, grouped by source
-    key = np.empty(start[n], dtype=np.int64)  # their targets
+    key = np.empty(start[n], dtype=np.int32)  # their targets
     fill = start[:-1].copy()
-    for i in range(len(src)):
-        s = src[i]
-        if s != dst[i]:
-            f = fill[s]
-            order[f], key[f] = i, dst[i]
-            fill[s] = f + 1
+    offset = 0
+    for p in range(len(srcs)):
+        src, dst = srcs[p], dsts[p]
+        for i in range(len(src)):
+            s = src[i]
+            if s != dst[i]:
+                f = fill[s]
+                order[f], key[f] = offset + i, dst[i]
+                fill[s] = f + 1
+        offset += len(src)
     indptr = np.zeros(n + 1, dtype=np.int64)
     first = np.empty(len(order), dtype=np.int64)
     target = np.empty(len(order), dtype=np.int32)

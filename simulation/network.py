@@ -61,10 +61,20 @@ def from_edges(n: int, src: np.ndarray, dst: np.ndarray, tie: np.ndarray,
                role: np.ndarray | None = None, weight: np.ndarray | None = None
                ) -> FollowGraph:
     """CSR graph from edge arrays; drops self-loops and duplicate (src, dst) pairs."""
-    src, dst, tie = (np.asarray(a) for a in (src, dst, tie))
-    indptr, first, indices = fused.csr_edges(n, src, dst)
+    return _from_parts(n, [(src, dst, tie)], role, weight)
+
+
+def _from_parts(n: int, parts: list[tuple[np.ndarray, ...]], role: np.ndarray | None = None,
+                weight: np.ndarray | None = None) -> FollowGraph:
+    """``from_edges`` of the concatenation of ``parts`` (src, dst, tie), without building
+    it: only the edges kept are gathered."""
+    src, dst, tie = ([np.asarray(p[i]) for p in parts] for i in range(3))
+    if len({a.dtype for a in src + dst}) > 1:  # one compiled loop per dtype
+        src, dst = [a.astype(np.int64) for a in src], [a.astype(np.int64) for a in dst]
+    indptr, first, indices = fused.csr_edges(n, tuple(src), tuple(dst))
     if weight is not None:
         weight = np.asarray(weight, dtype=np.float32)[first]
+    tie = tie[0] if len(tie) == 1 else np.concatenate(tie)
     return FollowGraph(n=n, indptr=indptr, indices=indices,
                        tie=tie[first].astype(np.int8, copy=False),
                        role=np.zeros(n, dtype=np.int8) if role is None else role,
@@ -123,8 +133,7 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     f_src, f_dst, f_tie = parts[2]
     back = rng.random(len(f_src)) < settings.reciprocity
     parts.append((f_dst[back], f_src[back], f_tie[back]))
-    src, dst, tie = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    return from_edges(n, src, dst, tie, role)
+    return _from_parts(n, parts, role)
 
 
 def stack(graphs: list[FollowGraph]) -> FollowGraph:
