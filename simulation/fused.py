@@ -136,16 +136,16 @@ def pick_in_segment(targets, local, owners, segment, uniforms, members, start, s
 
 
 @njit(cache=True, nogil=True)
-def csr_edges(n, srcs, dsts):
-    """A follow graph's CSR rows from edge lists given in parts (a tuple of source arrays
-    and one of target arrays, the edges being their concatenation, which is never built):
+def csr_edges(n, srcs, dsts, ties, with_index):
+    """A follow graph's CSR rows from edge lists given in parts (tuples of source, target
+    and tie-type arrays, the edges being their concatenation, which is never built):
     self-loops dropped, and of each distinct (src, dst) pair its first occurrence, ordered
     by src then dst (what ``np.unique(src * n + dst, return_index=True)`` of the edges
     without self-loops picks), by a counting sort on src and a stable sort of each
     source's targets (few in a follow graph).
 
-    Returns (indptr: int64, n + 1; index of each edge kept in the concatenation: int64; its
-    target: int32)."""
+    Returns (indptr: int64, n + 1; each edge kept: its target, int32; its tie type, int8;
+    with ``with_index``, its index in the concatenation, int64, else an empty array)."""
     start = np.zeros(n + 1, dtype=np.int64)
     for p in range(len(srcs)):
         src, dst = srcs[p], dsts[p]
@@ -153,41 +153,51 @@ def csr_edges(n, srcs, dsts):
             if src[i] != dst[i]:
                 start[src[i] + 1] += 1
     start = np.cumsum(start)
-    order = np.empty(start[n], dtype=np.int64)  # edge indices, grouped by source
-    key = np.empty(start[n], dtype=np.int32)  # their targets
+    key = np.empty(start[n], dtype=np.int32)  # targets, grouped by source
+    tie = np.empty(start[n], dtype=np.int8)
+    order = np.empty(start[n] if with_index else 0, dtype=np.int64)  # edge indices
     fill = start[:-1].copy()
     offset = 0
     for p in range(len(srcs)):
-        src, dst = srcs[p], dsts[p]
+        src, dst, part_tie = srcs[p], dsts[p], ties[p]
         for i in range(len(src)):
             s = src[i]
             if s != dst[i]:
                 f = fill[s]
-                order[f], key[f] = offset + i, dst[i]
+                key[f], tie[f] = dst[i], part_tie[i]
+                if with_index:
+                    order[f] = offset + i
                 fill[s] = f + 1
         offset += len(src)
     indptr = np.zeros(n + 1, dtype=np.int64)
-    first = np.empty(len(order), dtype=np.int64)
-    target = np.empty(len(order), dtype=np.int32)
     m = 0
     for s in range(n):
         lo, hi = start[s], start[s + 1]
         if hi - lo > 32:
             by = np.argsort(key[lo:hi], kind="mergesort")
-            order[lo:hi], key[lo:hi] = order[lo:hi][by], key[lo:hi][by]
+            key[lo:hi], tie[lo:hi] = key[lo:hi][by], tie[lo:hi][by]
+            if with_index:
+                order[lo:hi] = order[lo:hi][by]
         else:  # insertion sort, stable: ties keep their order
             for j in range(lo + 1, hi):
-                e, d, k = order[j], key[j], j
+                d, t, k = key[j], tie[j], j
+                e = order[j] if with_index else 0
                 while k > lo and key[k - 1] > d:
-                    order[k], key[k] = order[k - 1], key[k - 1]
+                    key[k], tie[k] = key[k - 1], tie[k - 1]
+                    if with_index:
+                        order[k] = order[k - 1]
                     k -= 1
-                order[k], key[k] = e, d
-        for j in range(lo, hi):
+                key[k], tie[k] = d, t
+                if with_index:
+                    order[k] = e
+        for j in range(lo, hi):  # kept edges are compacted in place (m <= j)
             if j == lo or key[j] != key[j - 1]:
-                first[m], target[m] = order[j], key[j]
+                key[m], tie[m] = key[j], tie[j]
+                if with_index:
+                    order[m] = order[j]
                 m += 1
         indptr[s + 1] = m
-    return indptr, first[:m], target[:m]
+    return indptr, key[:m], tie[:m], order[:m if with_index else 0]
 
 
 @njit(cache=True, nogil=True)

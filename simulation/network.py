@@ -71,12 +71,12 @@ def _from_parts(n: int, parts: list[tuple[np.ndarray, ...]], role: np.ndarray | 
     src, dst, tie = ([np.asarray(p[i]) for p in parts] for i in range(3))
     if len({a.dtype for a in src + dst}) > 1:  # one compiled loop per dtype
         src, dst = [a.astype(np.int64) for a in src], [a.astype(np.int64) for a in dst]
-    indptr, first, indices = fused.csr_edges(n, tuple(src), tuple(dst))
+    tie = [a.astype(np.int8, copy=False) for a in tie]
+    indptr, indices, tie, first = fused.csr_edges(n, tuple(src), tuple(dst), tuple(tie),
+                                                  weight is not None)
     if weight is not None:
         weight = np.asarray(weight, dtype=np.float32)[first]
-    tie = tie[0] if len(tie) == 1 else np.concatenate(tie)
-    return FollowGraph(n=n, indptr=indptr, indices=indices,
-                       tie=tie[first].astype(np.int8, copy=False),
+    return FollowGraph(n=n, indptr=indptr, indices=indices, tie=tie,
                        role=np.zeros(n, dtype=np.int8) if role is None else role,
                        weight=weight)
 

@@ -47,15 +47,19 @@ def test_csr_edges_is_numpys_unique_without_self_loops():
     rng = np.random.default_rng(2)
     for n, edges in [(3, 0), (10, 60), (2000, 30000), (50, 5000)]:
         src, dst = rng.integers(0, n, edges), rng.integers(0, n, edges)
+        tie = rng.integers(0, 3, edges).astype(np.int8)
         keep = np.flatnonzero(src != dst)
         first = keep[np.unique(src[keep] * n + dst[keep], return_index=True)[1]]
         cut = edges // 3
-        for s, d in (((src,), (dst,)), ((src[:cut], src[cut:]), (dst[:cut], dst[cut:]))):
-            indptr, got, target = fused.csr_edges(n, s, d)
-            assert np.array_equal(got, first)
-            assert np.array_equal(target, dst[first]) and target.dtype == np.int32
-            assert np.array_equal(indptr, np.concatenate(
-                [[0], np.cumsum(np.bincount(src[first], minlength=n))]))
+        for parts in (((src,), (dst,), (tie,)),
+                      tuple((a[:cut], a[cut:]) for a in (src, dst, tie))):
+            for with_index in (True, False):
+                indptr, target, got_tie, index = fused.csr_edges(n, *parts, with_index)
+                assert np.array_equal(target, dst[first]) and target.dtype == np.int32
+                assert np.array_equal(got_tie, tie[first]) and got_tie.dtype == np.int8
+                assert np.array_equal(index, first if with_index else [])
+                assert np.array_equal(indptr, np.concatenate(
+                    [[0], np.cumsum(np.bincount(src[first], minlength=n))]))
 
 
 def test_fill_slots_applies_opt_outs_consent_and_each_worlds_cap():
