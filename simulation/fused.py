@@ -122,6 +122,38 @@ def add_to_cells(row, cell, ids, weights, scratch):
 
 
 @njit(cache=True, nogil=True)
+def out_edges(indptr, nodes):
+    """Every out-edge of ``nodes`` in a CSR graph, grouped by node: (edge index, source
+    node), both int64 (two ``np.repeat`` over the nodes' rows, without their
+    temporaries)."""
+    total = 0
+    for node in nodes:
+        total += indptr[node + 1] - indptr[node]
+    edges = np.empty(total, dtype=np.int64)
+    src = np.empty(total, dtype=np.int64)
+    k = 0
+    for node in nodes:
+        for e in range(indptr[node], indptr[node + 1]):
+            edges[k], src[k] = e, node
+            k += 1
+    return edges, src
+
+
+@njit(cache=True, nogil=True)
+def first_reach(ids, reached, col):
+    """Consumers of ``ids`` (repeats allowed) not yet ``reached[:, col]``, now marked:
+    ``np.unique(ids[~reached[ids, col]])`` then ``reached[first, col] = True``."""
+    first = np.empty(len(ids), dtype=np.int64)
+    m = 0
+    for c in ids:
+        if not reached[c, col]:
+            reached[c, col] = True
+            first[m] = c
+            m += 1
+    return np.sort(first[:m])
+
+
+@njit(cache=True, nogil=True)
 def pick_in_segment(targets, local, owners, segment, uniforms, members, start, size):
     """For each tie i with ``local[i]``, its target becomes member ``floor(u x size)`` of
     its owner's segment (``members[start[s]:start[s] + size[s]]``), u the next of

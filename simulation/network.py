@@ -83,11 +83,7 @@ def _from_parts(n: int, parts: list[tuple[np.ndarray, ...]], role: np.ndarray | 
 
 def out_edges(graph: FollowGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every out-edge of ``nodes``: (edge index, source node), grouped by node."""
-    nodes = np.asarray(nodes, dtype=np.int64)
-    starts, ends = graph.indptr[nodes], graph.indptr[nodes + 1]
-    lengths = ends - starts
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return offsets + np.arange(lengths.sum()), np.repeat(nodes, lengths)
+    return fused.out_edges(graph.indptr, np.asarray(nodes, dtype=np.int64))
 
 
 def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,

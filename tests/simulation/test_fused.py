@@ -202,3 +202,27 @@ def test_pick_in_segment_is_numpys_gather():
     want[local] = order[starts[seg] + (uniforms * counts[seg]).astype(np.int64)]
     fused.pick_in_segment(got, local, owners, segment, uniforms, order, starts, counts)
     assert np.array_equal(got, want)
+
+
+def test_out_edges_is_numpys_repeat():
+    rng = np.random.default_rng(4)
+    indptr = np.concatenate([[0], np.cumsum(rng.integers(0, 6, 40))])
+    for nodes in (np.array([], dtype=np.int64), rng.integers(0, 40, 25), np.array([3, 3, 0])):
+        starts, ends = indptr[nodes], indptr[nodes + 1]
+        lengths = ends - starts
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        want = offsets + np.arange(lengths.sum()), np.repeat(nodes, lengths)
+        got = fused.out_edges(indptr, nodes)
+        assert all(np.array_equal(g, w) and g.dtype == w.dtype for g, w in zip(got, want))
+
+
+def test_first_reach_is_numpys_unique_of_the_unreached():
+    rng = np.random.default_rng(6)
+    reached = rng.random((300, 3)) < 0.4
+    for ids in (np.array([], dtype=np.int64), rng.integers(0, 300, 500)):
+        want_reached = reached.copy()
+        want = np.unique(ids[~want_reached[ids, 1]])
+        want_reached[want, 1] = True
+        got = fused.first_reach(ids, reached, 1)
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+        assert np.array_equal(reached, want_reached)
