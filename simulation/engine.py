@@ -81,17 +81,16 @@ class ArrayConsumers:
         Consent, opt-outs and the daily frequency cap decide how many arrive; those that do
         add ad-stock, may be clicked, and past the consumer's tolerance may cause complaints.
         """
-        delivered, before = self._fill_slots(channel, ids, counts, self.contacts_total)
-        keep = delivered > 0
-        ids, delivered, before = ids[keep], delivered[keep], before[keep]
         world, pop = self.worlds.world, self.pop
+        ids, delivered, before, age, affinity = fused.deliver(
+            ids, counts, channel, self.opted_out, pop.consent,
+            self.scenario.channels[channel].requires_consent, self._cap[channel], world,
+            self.contacts, self.contacts_total, self.adstock_hour, hour, pop.generation,
+            pop.tier, self._gen_affinity[channel], self._tier_affinity[channel])
         half_life = self.worlds.at(self._behaviour["awareness_half_life_hours"], ids)
-        decay = k.adstock_decay(hour - self.adstock_hour[ids], half_life)
+        decay = k.adstock_decay(age, half_life)
         fused.add_adstock(ids, decay, self._per_impression[channel], world, delivered, hour,
                           self.adstock, self.adstock_hour)
-
-        affinity = fused.affinity(ids, world, pop.generation, pop.tier,
-                                  self._gen_affinity[channel], self._tier_affinity[channel])
         ctr = self.worlds.at(self._ctr[channel], ids)
         clicked = rng.random(len(ids)) < k.click_probability(ctr, affinity, delivered)
         excess = k.excess_contacts(before, delivered, pop.contact_tolerance[ids])

@@ -46,6 +46,37 @@ def fill_slots(ids, counts, channel, opted_out, consent, requires_consent, cap, 
 
 
 @njit(cache=True, nogil=True)
+def deliver(ids, counts, channel, opted_out, consent, requires_consent, cap, world,
+            contacts, contacts_total, adstock_hour, hour, generation, tier, by_generation,
+            by_tier):
+    """``fill_slots`` of a channel's impressions, then of the consumers reached (some slot
+    filled; in ``ids``' order): the consumer, the slots filled and the day's contacts
+    before (int16), the hours since the ad-stock's last update (``hour -
+    adstock_hour``, int32) and the channel's affinity (``affinity``)."""
+    filled, before = fill_slots(ids, counts, channel, opted_out, consent, requires_consent,
+                                cap, world, contacts, contacts_total)
+    m = 0
+    for i in range(len(ids)):
+        if filled[i] > 0:
+            m += 1
+    reached = np.empty(m, dtype=ids.dtype)
+    delivered = np.empty(m, dtype=np.int16)
+    before_reached = np.empty(m, dtype=np.int16)
+    age = np.empty(m, dtype=np.int32)
+    out = np.empty(m)
+    j = 0
+    for i in range(len(ids)):
+        if filled[i] > 0:
+            c = ids[i]
+            w = world[c]
+            reached[j], delivered[j], before_reached[j] = c, filled[i], before[i]
+            age[j] = np.int32(hour) - adstock_hour[c]
+            out[j] = by_generation[w, generation[c]] * by_tier[w, tier[c]]
+            j += 1
+    return reached, delivered, before_reached, age, out
+
+
+@njit(cache=True, nogil=True)
 def add_adstock(ids, decay, per_impression, world, delivered, hour, adstock, adstock_hour):
     """A <- A x decay + a x k for consumers ``ids`` (``per_impression[world]`` is a), in
     float64 and stored as float32, as NumPy's ``adstock * decay + a * delivered`` does;
@@ -55,18 +86,6 @@ def add_adstock(ids, decay, per_impression, world, delivered, hour, adstock, ads
         adstock[c] = np.float32(np.float64(adstock[c]) * decay[i]
                                 + per_impression[world[c]] * np.float64(delivered[i]))
         adstock_hour[c] = hour
-
-
-@njit(cache=True, nogil=True)
-def affinity(ids, world, generation, tier, by_generation, by_tier):
-    """Affinity of consumers ``ids`` for a channel: generation weight x tier weight of
-    their world ((K, generations) and (K, tiers) tables)."""
-    out = np.empty(len(ids))
-    for i in range(len(ids)):
-        c = ids[i]
-        w = world[c]
-        out[i] = by_generation[w, generation[c]] * by_tier[w, tier[c]]
-    return out
 
 
 @njit(cache=True, nogil=True)

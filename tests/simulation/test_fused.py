@@ -226,3 +226,34 @@ def test_first_reach_is_numpys_unique_of_the_unreached():
         got = fused.first_reach(ids, reached, 1)
         assert np.array_equal(got, want) and got.dtype == want.dtype
         assert np.array_equal(reached, want_reached)
+
+
+def test_deliver_is_fill_slots_then_numpys_compaction_age_and_affinity():
+    rng = np.random.default_rng(8)
+    n, k_worlds, channels = 400, 3, 2
+    world = np.sort(rng.integers(0, k_worlds, n)).astype(np.int32)
+    generation, tier = rng.integers(0, 5, n).astype(np.int8), rng.integers(0, 4, n).astype(
+        np.int8)
+    by_generation, by_tier = rng.random((k_worlds, 5)), rng.random((k_worlds, 4))
+    opted_out = rng.random((n, channels)) < 0.1
+    consent = rng.random(n) < 0.8
+    cap = np.array([2, 3, 5])
+    contacts = rng.integers(0, 4, (n, channels)).astype(np.int16)
+    total = rng.integers(0, 6, n).astype(np.int16)
+    adstock_hour = rng.integers(0, 50, n).astype(np.int32)
+    ids = np.sort(rng.choice(n, 250, replace=False))
+    counts = rng.integers(1, 4, len(ids))
+    args = (1, opted_out, consent, True, cap, world)
+    state = (contacts.copy(), total.copy())
+    filled, before = fused.fill_slots(ids, counts, *args, *state)
+    keep = filled > 0
+    reached = ids[keep]
+    want = (reached, filled[keep], before[keep], 60 - adstock_hour[reached],
+            by_generation[world[reached], generation[reached]]
+            * by_tier[world[reached], tier[reached]])
+    got = fused.deliver(ids, counts, *args, contacts, total, adstock_hour, 60, generation,
+                        tier, by_generation, by_tier)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    assert np.array_equal(contacts, state[0]) and np.array_equal(total, state[1])
+    assert 0 < keep.sum() < len(ids)
