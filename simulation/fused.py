@@ -1,11 +1,14 @@
-"""Compiled loops (Numba) of the fast engine's delivery path and recording.
+"""Compiled loops (Numba) of the fast engine: delivery, decision, recording and the follow
+graph's build.
 
-Each loop does in one pass over the consumers (or edges) touched what a chain of NumPy gathers,
-temporaries and scatters did, with the same arithmetic in the same order, so results stay
-bit for bit those of the NumPy lines they replaced (``benchmarks/table_hashes.py``).
-Steps with ``exp`` or ``power`` (ad-stock decay, click and complaint probabilities) stay in
-NumPy: its SIMD routines and LLVM's can differ in the last bit. Compiled code is cached on
-disk (``cache=True``), so only the first run after an install or an edit pays the compile.
+Each loop does in one pass over the consumers (or edges) touched what a chain of NumPy
+gathers, temporaries and scatters did, with the same arithmetic in the same order and the
+same floating-point types (float32 where NumPy computes in float32), so results stay bit for
+bit those of the NumPy lines they replaced (``benchmarks/table_hashes.py``). Steps with
+``exp`` or ``power`` (ad-stock decay, click and complaint probabilities, the logit's
+choice probabilities) and every random draw stay in NumPy: its SIMD routines and LLVM's can
+differ in the last bit. Compiled code is cached on disk (``cache=True``), so only the first
+run after an install or an edit pays the compile.
 """
 
 from __future__ import annotations
