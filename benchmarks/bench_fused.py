@@ -1,9 +1,9 @@
 """The engine against an earlier revision of itself, side by side: agent-steps per second of
-one large run and per world of a batch, each case run in turn in the two trees (A B A B ...)
-so that a drifting machine load hits both alike.
+one large run, of one run at the app's size and per world of a batch, each case run in turn
+in the two trees (A B A B ...) so that a drifting machine load hits both alike.
 
     .venv/bin/python benchmarks/bench_fused.py --base 81f2439 [--population 200000] \
-        [--worlds 256] [--world-population 2000] [--repeats 3]
+        [--small-population 20000] [--worlds 256] [--world-population 2000] [--repeats 3]
 
 The base revision's ``simulation`` and ``scenarios`` are exported with ``git archive`` into a
 temporary directory and imported from there (first on ``PYTHONPATH``); each measurement is a
@@ -67,6 +67,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", help="git revision to compare with (required)")
     parser.add_argument("--population", type=int, default=200_000)
+    parser.add_argument("--small-population", type=int, default=20_000,
+                        help="consumers of the second single run (the app's size); 0: none")
     parser.add_argument("--worlds", type=int, default=256)
     parser.add_argument("--world-population", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
@@ -78,6 +80,8 @@ def main() -> None:
     if not args.base:
         parser.error("--base is required")
     cases = {"run": (args.population, 1), "batch": (args.world_population, args.worlds)}
+    if args.small_population:
+        cases = {"small run": (args.small_population, 1), **cases}
     report = {"command": " ".join([Path(sys.executable).name, *sys.argv]),
               "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
               "cpus": os.cpu_count(), "load_average_start": os.getloadavg(), "cases": {}}
@@ -88,8 +92,9 @@ def main() -> None:
         for case, (size, worlds) in cases.items():
             pairs = []
             for _ in range(args.repeats):
-                new = child(None, case, size, worlds)
-                old = child(Path(tmp), case, size, worlds)
+                kind = "batch" if case == "batch" else "run"
+                new = child(None, kind, size, worlds)
+                old = child(Path(tmp), kind, size, worlds)
                 assert old["module"].startswith(tmp) and not new["module"].startswith(tmp)
                 pairs.append({"base": old["cpu_seconds"], "new": new["cpu_seconds"],
                               "ratio": old["cpu_seconds"] / new["cpu_seconds"],
@@ -100,10 +105,10 @@ def main() -> None:
             report["cases"][case] = {"consumers": size, "worlds": worlds, "pairs": pairs,
                                      "median": med}
             ratios = ", ".join(f"{p['ratio']:.2f}" for p in pairs)
-            label = (f"{size:,} consumers" if case == "run"
+            label = (f"{size:,} consumers" if case != "batch"
                      else f"{worlds} worlds x {size:,} consumers")
-            print(f"{label}: base {med['base']:.1f} CPU s ({steps / med['base'] / 1e6:.1f} M "
-                  f"agent-steps/s), new {med['new']:.1f} CPU s ({steps / med['new'] / 1e6:.1f} "
+            print(f"{label}: base {med['base']:.2f} CPU s ({steps / med['base'] / 1e6:.1f} M "
+                  f"agent-steps/s), new {med['new']:.2f} CPU s ({steps / med['new'] / 1e6:.1f} "
                   f"M/s); speed-up {med['ratio']:.2f}x (median of {args.repeats} pairs: "
                   f"{ratios}; wall {med['wall_ratio']:.2f}x)", flush=True)
     report["load_average_end"] = os.getloadavg()

@@ -91,8 +91,10 @@ def quote(scenario: Scenario, state: CalendarState, shelf: Shelf, product: int,
 
 def _collapse(values: np.ndarray, kind):
     """A number where every world agrees (the single-run case), else the (K,) array."""
-    if np.array_equal(values, np.full_like(values, values[0]), equal_nan=kind is float):
-        return kind(values[0])
+    first = values[0]
+    if len(values) == 1 or (np.isnan(values).all() if kind is float and first != first
+                            else (values == first).all()):
+        return kind(first)
     return values
 
 

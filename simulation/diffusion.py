@@ -26,6 +26,7 @@ import pandas as pd
 from scenarios.schema import GENERATIONS, KocSeeding, KolPost
 from scenarios.social import SOCIAL_SOURCES
 
+from . import fused
 from . import kernels as k
 from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph, out_edges
 from .outcomes import Purchases
@@ -315,12 +316,11 @@ class SocialNetwork:
                 self.pending[int(h)].append((targets[sel], int(s), product))
 
     def _record_exposures(self, hour: int, targets: np.ndarray, source: np.ndarray) -> None:
-        for s in np.unique(source):
+        for s in np.flatnonzero(np.bincount(source)):  # the sources present, in order
             ids = targets[source == s]
             col = int(s) - self.source["kol"]
             self.recorder.add("impressions", hour, int(s), ids)
-            first = np.unique(ids[~self.reached[ids, col]])
-            self.reached[first, col] = True
+            first = fused.first_reach(ids, self.reached, col)
             self.recorder.add("reach", hour, int(s), first)
 
 

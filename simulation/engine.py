@@ -37,6 +37,10 @@ class ArrayConsumers:
         self.scenario, self.pop, self.worlds = scenario, population, worlds
         self._behaviour = {f: worlds.values(lambda s, f=f: getattr(s.behaviour, f))
                            for f in Behaviour.model_fields}
+        # (K,) tables for compiled loops; a scalar (shared by all worlds) is "weak" (NEP 50)
+        self._behaviour_table = {f: worlds.per_world(v) for f, v in self._behaviour.items()}
+        self._shared_behaviour = {f: v for f, v in self._behaviour.items() if np.ndim(v) == 0}
+        self._varying_behaviour = {f: v for f, v in self._behaviour.items() if np.ndim(v)}
         def per_channel(field: str) -> list:
             return [worlds.values(lambda s, c=c: getattr(s.channels[c], field))
                     for c in range(n_channels)]
@@ -78,17 +82,16 @@ class ArrayConsumers:
         Consent, opt-outs and the daily frequency cap decide how many arrive; those that do
         add ad-stock, may be clicked, and past the consumer's tolerance may cause complaints.
         """
-        delivered, before = self._fill_slots(channel, ids, counts, self.contacts_total)
-        keep = delivered > 0
-        ids, delivered, before = ids[keep], delivered[keep], before[keep]
         world, pop = self.worlds.world, self.pop
+        ids, delivered, before, age, affinity = fused.deliver(
+            ids, counts, channel, self.opted_out, pop.consent,
+            self.scenario.channels[channel].requires_consent, self._cap[channel], world,
+            self.contacts, self.contacts_total, self.adstock_hour, hour, pop.generation,
+            pop.tier, self._gen_affinity[channel], self._tier_affinity[channel])
         half_life = self.worlds.at(self._behaviour["awareness_half_life_hours"], ids)
-        decay = k.adstock_decay(hour - self.adstock_hour[ids], half_life)
+        decay = k.adstock_decay(age, half_life)
         fused.add_adstock(ids, decay, self._per_impression[channel], world, delivered, hour,
                           self.adstock, self.adstock_hour)
-
-        affinity = fused.affinity(ids, world, pop.generation, pop.tier,
-                                  self._gen_affinity[channel], self._tier_affinity[channel])
         ctr = self.worlds.at(self._ctr[channel], ids)
         clicked = rng.random(ids) < k.click_probability(ctr, affinity, delivered)
         excess = k.excess_contacts(before, delivered, pop.contact_tolerance[ids])
@@ -121,7 +124,9 @@ class ArrayConsumers:
 
     def behaviour_of(self, ids: np.ndarray) -> SimpleNamespace:
         """The behaviour parameters of consumers ``ids`` (scalars where worlds agree)."""
-        return SimpleNamespace(**{f: self.worlds.at(v, ids) for f, v in self._behaviour.items()})
+        world = self.worlds.world[ids] if self._varying_behaviour else None
+        return SimpleNamespace(**self._shared_behaviour,
+                               **{f: v[world] for f, v in self._varying_behaviour.items()})
 
     def _adstock_now(self, ids: np.ndarray, hour: int) -> np.ndarray:
         age = hour - self.adstock_hour[ids]
@@ -177,49 +182,19 @@ class ArrayConsumers:
         hour = offer.hour
         in_market = self.next_need[ids, offer.product] < hour + self.tick
         ids, social_proof = ids[in_market], social_proof[in_market]
-        pop, worlds = self.pop, self.worlds
+        worlds = self.worlds
         behaviour = self.behaviour_of(ids)
         alternatives = offer.alternatives()
-        n, m = len(ids), len(alternatives)
-        utility, price = np.empty((n, m)), np.empty((n, m))
-        coupon = np.empty((n, m))
-        faced_loss, anchored = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
         adstock = self._adstock_now(ids, hour)
-        for j, alt in enumerate(alternatives):
-            q = alt.product
-            coupon[:, j] = np.where(self.coupon_until[ids, q] > hour,
-                                    self.coupon_value[ids, q], 0.0)
-            price[:, j] = k.consumer_price(worlds.at(alt.quote.price, ids), alt.live_discount,
-                                           coupon[:, j], alt.price_floor)
-            anchor = worlds.at(alt.quote.anchor, ids)
-            reference = self.reference[ids, q]
-            shown = k.anchored_reference(reference, anchor, pop.anchoring_weight[ids])
-            faced_loss |= k.faces_loss(price[:, j], shown)
-            anchored |= ~np.isnan(anchor)
-            utility[:, j] = k.decision_utility(
-                base=pop.base_utility[ids],
-                price_sensitivity=pop.price_sensitivity[ids],
-                loss_aversion=pop.loss_aversion[ids],
-                anchoring_weight=pop.anchoring_weight[ids],
-                framing_susceptibility=pop.framing_susceptibility[ids],
-                social_susceptibility=pop.social_susceptibility[ids],
-                reference=reference,
-                price=price[:, j],
-                anchor=anchor,
-                limited_time=np.logical_or(worlds.at(alt.quote.limited_time, ids), alt.live),
-                adstock=adstock if alt.promoted else 0.0,
-                social_proof=social_proof if alt.promoted else 0.0,
-                behaviour=behaviour,
-                shift=offer.shift,
-            )
+        utility, price, coupon, faced_loss, anchored = self._utilities(ids, offer, adstock,
+                                                                       social_proof)
         choice = k.chosen_alternative(rng.random(ids), k.choice_probabilities(utility))
         if offer.certain:
             choice[:] = 0
-        for j, alt in enumerate(alternatives):
-            weight = np.where(choice == j, behaviour.reference_smoothing,
-                              behaviour.reference_smoothing_seen)
-            self.reference[ids, alt.product] = k.updated_reference(
-                self.reference[ids, alt.product], price[:, j], weight)
+        b = self._behaviour_table
+        fused.update_references(ids, worlds.world, _products(alternatives), choice, price,
+                                b["reference_smoothing"], b["reference_smoothing_seen"],
+                                self.reference)
         bought = {}
         for j, alt in enumerate(alternatives):
             buy = choice == j
@@ -227,6 +202,31 @@ class ArrayConsumers:
                 bought[alt.product] = self._buy(ids[buy], alt.product, price[buy, j],
                                                 coupon[buy, j], behaviour, buy, hour, rng)
         return Decision(ids, faced_loss, anchored, bought)
+
+    def _utilities(self, ids: np.ndarray, offer: Offer, adstock: np.ndarray,
+                   social_proof: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Utility, price and coupon of every alternative of ``offer`` for consumers ``ids``
+        ((n, m) each), and whether each faced a loss or an anchor
+        (``fused.decision_utilities``: ``kernels.decision_utility`` per alternative)."""
+        alternatives, worlds, pop = offer.alternatives(), self.worlds, self.pop
+        quotes = [alt.quote for alt in alternatives]
+        b, weak = self._behaviour_table, self._shared_behaviour
+        return fused.decision_utilities(
+            ids, worlds.world, offer.hour, _products(alternatives),
+            _table([q.price for q in quotes], worlds.k),
+            np.array([alt.live_discount for alt in alternatives], dtype=np.float64),
+            np.array([alt.price_floor for alt in alternatives], dtype=np.float64),
+            _table([q.anchor for q in quotes], worlds.k),
+            np.array([np.ndim(q.anchor) == 0 for q in quotes]),
+            _table([np.logical_or(q.limited_time, alt.live)
+                    for q, alt in zip(quotes, alternatives, strict=True)], worlds.k, bool),
+            np.array([alt.promoted for alt in alternatives]),
+            self.coupon_value, self.coupon_until, self.reference, pop.base_utility,
+            pop.price_sensitivity, pop.loss_aversion, pop.anchoring_weight,
+            pop.framing_susceptibility, pop.social_susceptibility,
+            b["urgency_utility"], "urgency_utility" in weak, b["awareness_saturation"],
+            b["awareness_weight"], b["social_weight"], "social_weight" in weak,
+            adstock, social_proof, float(offer.shift))
 
     def _buy(self, ids, p, price, coupon, behaviour, mask, hour, rng) -> Purchases:
         """Buyers ``ids`` of product ``p``: units, purchase count, coupon used, next need."""
@@ -269,6 +269,18 @@ class ArrayConsumers:
 
 
 NO_CONTACTS = np.empty(0, dtype=np.int16)  # a placeholder does not count in the day's total
+
+
+def _products(alternatives) -> np.ndarray:
+    return np.array([alt.product for alt in alternatives], dtype=np.int64)
+
+
+def _table(values: list, k: int, dtype=np.float64) -> np.ndarray:
+    """(len(values), K): row j is ``values[j]``, one number for every world or a (K,) array."""
+    out = np.empty((len(values), k), dtype=dtype)
+    for j, v in enumerate(values):
+        out[j] = v
+    return out
 
 
 def _select(value, mask: np.ndarray):

@@ -1,11 +1,14 @@
-"""Compiled loops (Numba) of the fast engine's delivery path and recording.
+"""Compiled loops (Numba) of the fast engine: delivery, decision, recording and the follow
+graph's build.
 
-Each loop does in one pass over the consumers touched what a chain of NumPy gathers,
-temporaries and scatters did, with the same arithmetic in the same order, so results stay
-bit for bit those of the NumPy lines they replaced (``benchmarks/table_hashes.py``).
-Steps with ``exp`` or ``power`` (ad-stock decay, click and complaint probabilities) stay in
-NumPy: its SIMD routines and LLVM's can differ in the last bit. Compiled code is cached on
-disk (``cache=True``), so only the first run after an install or an edit pays the compile.
+Each loop does in one pass over the consumers (or edges) touched what a chain of NumPy
+gathers, temporaries and scatters did, with the same arithmetic in the same order and the
+same floating-point types (float32 where NumPy computes in float32), so results stay bit for
+bit those of the NumPy lines they replaced (``benchmarks/table_hashes.py``). Steps with
+``exp`` or ``power`` (ad-stock decay, click and complaint probabilities, the logit's
+choice probabilities) and every random draw stay in NumPy: its SIMD routines and LLVM's can
+differ in the last bit. Compiled code is cached on disk (``cache=True``), so only the first
+run after an install or an edit pays the compile.
 """
 
 from __future__ import annotations
@@ -46,6 +49,37 @@ def fill_slots(ids, counts, channel, opted_out, consent, requires_consent, cap, 
 
 
 @njit(cache=True, nogil=True)
+def deliver(ids, counts, channel, opted_out, consent, requires_consent, cap, world,
+            contacts, contacts_total, adstock_hour, hour, generation, tier, by_generation,
+            by_tier):
+    """``fill_slots`` of a channel's impressions, then of the consumers reached (some slot
+    filled; in ``ids``' order): the consumer, the slots filled and the day's contacts
+    before (int16), the hours since the ad-stock's last update (``hour -
+    adstock_hour``, int32) and the channel's affinity (``affinity``)."""
+    filled, before = fill_slots(ids, counts, channel, opted_out, consent, requires_consent,
+                                cap, world, contacts, contacts_total)
+    m = 0
+    for i in range(len(ids)):
+        if filled[i] > 0:
+            m += 1
+    reached = np.empty(m, dtype=ids.dtype)
+    delivered = np.empty(m, dtype=np.int16)
+    before_reached = np.empty(m, dtype=np.int16)
+    age = np.empty(m, dtype=np.int32)
+    out = np.empty(m)
+    j = 0
+    for i in range(len(ids)):
+        if filled[i] > 0:
+            c = ids[i]
+            w = world[c]
+            reached[j], delivered[j], before_reached[j] = c, filled[i], before[i]
+            age[j] = np.int32(hour) - adstock_hour[c]
+            out[j] = by_generation[w, generation[c]] * by_tier[w, tier[c]]
+            j += 1
+    return reached, delivered, before_reached, age, out
+
+
+@njit(cache=True, nogil=True)
 def add_adstock(ids, decay, per_impression, world, delivered, hour, adstock, adstock_hour):
     """A <- A x decay + a x k for consumers ``ids`` (``per_impression[world]`` is a), in
     float64 and stored as float32, as NumPy's ``adstock * decay + a * delivered`` does;
@@ -55,18 +89,6 @@ def add_adstock(ids, decay, per_impression, world, delivered, hour, adstock, ads
         adstock[c] = np.float32(np.float64(adstock[c]) * decay[i]
                                 + per_impression[world[c]] * np.float64(delivered[i]))
         adstock_hour[c] = hour
-
-
-@njit(cache=True, nogil=True)
-def affinity(ids, world, generation, tier, by_generation, by_tier):
-    """Affinity of consumers ``ids`` for a channel: generation weight x tier weight of
-    their world ((K, generations) and (K, tiers) tables)."""
-    out = np.empty(len(ids))
-    for i in range(len(ids)):
-        c = ids[i]
-        w = world[c]
-        out[i] = by_generation[w, generation[c]] * by_tier[w, tier[c]]
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -122,34 +144,210 @@ def add_to_cells(row, cell, ids, weights, scratch):
 
 
 @njit(cache=True, nogil=True)
-def first_of_each_pair(n, src, dst):
-    """Indices of the first occurrence of each distinct (src, dst) pair, ordered by src then
-    dst: ``np.unique(src * n + dst, return_index=True)[1]``, by a counting sort on src and
-    a stable sort of each source's targets (few in a follow graph)."""
+def out_edges(indptr, nodes):
+    """Every out-edge of ``nodes`` in a CSR graph, grouped by node: (edge index, source
+    node), both int64 (two ``np.repeat`` over the nodes' rows, without their
+    temporaries)."""
+    total = 0
+    for node in nodes:
+        total += indptr[node + 1] - indptr[node]
+    edges = np.empty(total, dtype=np.int64)
+    src = np.empty(total, dtype=np.int64)
+    k = 0
+    for node in nodes:
+        for e in range(indptr[node], indptr[node + 1]):
+            edges[k], src[k] = e, node
+            k += 1
+    return edges, src
+
+
+@njit(cache=True, nogil=True)
+def first_reach(ids, reached, col):
+    """Consumers of ``ids`` (repeats allowed) not yet ``reached[:, col]``, now marked:
+    ``np.unique(ids[~reached[ids, col]])`` then ``reached[first, col] = True``."""
+    first = np.empty(len(ids), dtype=np.int64)
+    m = 0
+    for c in ids:
+        if not reached[c, col]:
+            reached[c, col] = True
+            first[m] = c
+            m += 1
+    return np.sort(first[:m])
+
+
+@njit(cache=True, nogil=True)
+def pick_in_segment(targets, local, owners, segment, uniforms, members, start, size):
+    """For each tie i with ``local[i]``, its target becomes member ``floor(u x size)`` of
+    its owner's segment (``members[start[s]:start[s] + size[s]]``), u the next of
+    ``uniforms``: ``targets[local] = members[start[seg] + (uniforms * size[seg])
+    .astype(int64)]`` with ``seg = segment[owners[local]]``."""
+    u = 0
+    for i in range(len(owners)):
+        if local[i]:
+            s = segment[owners[i]]
+            targets[i] = members[start[s] + np.int64(uniforms[u] * np.float64(size[s]))]
+            u += 1
+
+
+@njit(cache=True, nogil=True)
+def csr_edges(n, srcs, dsts, ties, with_index):
+    """A follow graph's CSR rows from edge lists given in parts (tuples of source, target
+    and tie-type arrays, the edges being their concatenation, which is never built):
+    self-loops dropped, and of each distinct (src, dst) pair its first occurrence, ordered
+    by src then dst (what ``np.unique(src * n + dst, return_index=True)`` of the edges
+    without self-loops picks), by a counting sort on src and a stable sort of each
+    source's targets (few in a follow graph).
+
+    Returns (indptr: int64, n + 1; each edge kept: its target, int32; its tie type, int8;
+    with ``with_index``, its index in the concatenation, int64, else an empty array)."""
     start = np.zeros(n + 1, dtype=np.int64)
-    for s in src:
-        start[s + 1] += 1
+    for p in range(len(srcs)):
+        src, dst = srcs[p], dsts[p]
+        for i in range(len(src)):
+            if src[i] != dst[i]:
+                start[src[i] + 1] += 1
     start = np.cumsum(start)
-    order = np.empty(len(src), dtype=np.int64)
+    key = np.empty(start[n], dtype=np.int32)  # targets, grouped by source
+    tie = np.empty(start[n], dtype=np.int8)
+    order = np.empty(start[n] if with_index else 0, dtype=np.int64)  # edge indices
     fill = start[:-1].copy()
-    for i in range(len(src)):
-        order[fill[src[i]]] = i
-        fill[src[i]] += 1
-    first = np.empty(len(src), dtype=np.int64)
+    offset = 0
+    for p in range(len(srcs)):
+        src, dst, part_tie = srcs[p], dsts[p], ties[p]
+        for i in range(len(src)):
+            s = src[i]
+            if s != dst[i]:
+                f = fill[s]
+                key[f], tie[f] = dst[i], part_tie[i]
+                if with_index:
+                    order[f] = offset + i
+                fill[s] = f + 1
+        offset += len(src)
+    indptr = np.zeros(n + 1, dtype=np.int64)
     m = 0
     for s in range(n):
-        own = order[start[s]:start[s + 1]]
-        if len(own) > 32:
-            own = own[np.argsort(dst[own], kind="mergesort")]
+        lo, hi = start[s], start[s + 1]
+        if hi - lo > 32:
+            by = np.argsort(key[lo:hi], kind="mergesort")
+            key[lo:hi], tie[lo:hi] = key[lo:hi][by], tie[lo:hi][by]
+            if with_index:
+                order[lo:hi] = order[lo:hi][by]
         else:  # insertion sort, stable: ties keep their order
-            for j in range(1, len(own)):
-                e, k = own[j], j
-                while k > 0 and dst[own[k - 1]] > dst[e]:
-                    own[k] = own[k - 1]
+            for j in range(lo + 1, hi):
+                d, t, k = key[j], tie[j], j
+                e = order[j] if with_index else 0
+                while k > lo and key[k - 1] > d:
+                    key[k], tie[k] = key[k - 1], tie[k - 1]
+                    if with_index:
+                        order[k] = order[k - 1]
                     k -= 1
-                own[k] = e
-        for j in range(len(own)):
-            if j == 0 or dst[own[j]] != dst[own[j - 1]]:
-                first[m] = own[j]
+                key[k], tie[k] = d, t
+                if with_index:
+                    order[k] = e
+        for j in range(lo, hi):  # kept edges are compacted in place (m <= j)
+            if j == lo or key[j] != key[j - 1]:
+                key[m], tie[m] = key[j], tie[j]
+                if with_index:
+                    order[m] = order[j]
                 m += 1
-    return first[:m]
+        indptr[s + 1] = m
+    return indptr, key[:m], tie[:m], order[:m if with_index else 0]
+
+
+@njit(cache=True, nogil=True)
+def _maximum(a, b):
+    """``np.maximum`` of two floats (NaN propagates)."""
+    return a if a >= b or a != a else b
+
+
+@njit(cache=True, nogil=True)
+def decision_utilities(ids, world, hour, products, quote_price, live_discount, floor,
+                       anchor, anchor_weak, limited, promoted, coupon_value, coupon_until,
+                       reference, base, price_sensitivity, loss_aversion, anchoring_weight,
+                       framing, social_susceptibility, urgency, urgency_weak, saturation,
+                       aware_weight, social_weight, social_weak, adstock, social_proof, shift):
+    """The logit's utilities of consumers ``ids`` for the m alternatives of an offer
+    (``kernels.decision_utility`` of each alternative, as ``ArrayConsumers.decide`` applied
+    it column by column), with the price each faces, the coupon each would use, and whether
+    some alternative's price was above its anchored reference or showed an original price.
+
+    Alternative j is product ``products[j]``; the quotes' price, anchor (NaN: none) and
+    limited-time frame (or its source's livestream) are (m, K) tables of each world's
+    values; ``live_discount``, ``floor`` and ``promoted`` are per alternative. Behaviour
+    numbers are (K,) tables. A ``*_weak`` flag says the value was one number for all
+    worlds (a Python float): NumPy then computes its product with the consumers' float32
+    columns in float32 (NEP 50), and so does this loop; per-world values are float64.
+    ``adstock`` (float64) and ``social_proof`` (float32) are per consumer.
+
+    Returns (utility, price, coupon: (n, m) float64; faced_loss, anchored: (n,) bool).
+    """
+    n, m = len(ids), len(products)
+    utility = np.empty((n, m))
+    price = np.empty((n, m))
+    coupon = np.empty((n, m))
+    faced_loss = np.zeros(n, dtype=np.bool_)
+    anchored = np.zeros(n, dtype=np.bool_)
+    zero32 = np.float32(0.0)
+    for i in range(n):
+        c = ids[i]
+        w = world[c]
+        ss32 = social_susceptibility[c]
+        fs32 = framing[c]
+        aw32 = anchoring_weight[c]
+        for j in range(m):
+            q = products[j]
+            cv = np.float64(coupon_value[c, q]) if coupon_until[c, q] > hour else 0.0
+            p = _maximum(quote_price[j, w] * (1.0 - live_discount[j]) - cv, floor[j])
+            coupon[i, j], price[i, j] = cv, p
+            r32 = reference[c, q]
+            a = anchor[j, w]
+            if a != a:
+                shown = np.float64(r32)
+            elif anchor_weak[j]:
+                shown = np.float64(r32 + aw32 * (np.float32(a) - r32))
+            else:
+                r = np.float64(r32)
+                shown = r + np.float64(aw32) * (a - r)
+            if a == a:
+                anchored[i] = True
+            if p > shown:
+                faced_loss[i] = True
+            gain = _maximum(shown - p, 0.0)
+            loss = _maximum(p - shown, 0.0)
+            value = (gain - np.float64(loss_aversion[c]) * loss) / shown
+            lt = limited[j, w]
+            if urgency_weak:
+                u = np.float64((fs32 * np.float32(urgency[w]))
+                               * (np.float32(1.0) if lt else zero32))
+            else:
+                u = np.float64(fs32) * urgency[w] * (1.0 if lt else 0.0)
+            if promoted[j]:
+                A = adstock[i]
+                s_proof = social_proof[i]
+            else:
+                A = 0.0
+                s_proof = zero32
+            aware = aware_weight[w] * A / (A + saturation[w])
+            if social_weak:
+                soc = np.float64((ss32 * np.float32(social_weight[w])) * s_proof)
+            else:
+                soc = np.float64(ss32) * social_weight[w] * np.float64(s_proof)
+            utility[i, j] = (np.float64(base[c]) + np.float64(price_sensitivity[c]) * value
+                             + u + aware + soc + shift)
+    return utility, price, coupon, faced_loss, anchored
+
+
+@njit(cache=True, nogil=True)
+def update_references(ids, world, products, choice, price, chosen_weight, seen_weight,
+                      reference):
+    """Reference prices move toward the prices faced, r <- r + w (p - r) in float64 stored
+    as float32, with the world's weight of a price paid for the alternative chosen and of
+    a price seen for the others (``kernels.updated_reference``)."""
+    for i in range(len(ids)):
+        c = ids[i]
+        w = world[c]
+        for j in range(len(products)):
+            q = products[j]
+            weight = chosen_weight[w] if choice[i] == j else seen_weight[w]
+            r = np.float64(reference[c, q])
+            reference[c, q] = np.float32(r + weight * (price[i, j] - r))

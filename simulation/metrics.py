@@ -53,6 +53,7 @@ class Recorder:
         self.values = {m: np.zeros(shape) for m in METRICS}
         self._scratch = np.zeros(self.cells)  # fused.add_to_cells
         self._touchpoints: list[tuple[np.ndarray, ...]] = []
+        self._touchpoint_calls: list[tuple[int, int, int]] = []  # hour, source, rows
         self._orders: list[tuple[np.ndarray, ...]] = []
 
     def add(self, metric: str, hour: int, source: int, ids: np.ndarray, weights=None) -> None:
@@ -78,14 +79,14 @@ class Recorder:
         self.values[metric][hour // self.every, source] += share.reshape(-1)
 
     def log_touchpoints(self, hour: int, source: int, ids, impressions, clicked) -> None:
-        n = len(ids)
+        """Consumers ``ids`` saw ``impressions`` of ``source`` at ``hour`` (the hour and
+        source are kept once per call, expanded when the table is made)."""
         self._touchpoints.append((
             np.asarray(ids, dtype=np.int32),
-            np.full(n, hour, dtype=np.int32),
-            np.full(n, source, dtype=np.int16),
             np.asarray(impressions, dtype=np.int16),
             np.asarray(clicked, dtype=bool),
         ))
+        self._touchpoint_calls.append((hour, source, len(ids)))
 
     def log_orders(self, hour, source, product, ids, price, units, new, lineage) -> None:
         """One row per order; ``lineage`` is (depth, parent, cascade) per buyer."""
@@ -134,8 +135,11 @@ class Recorder:
     def touchpoints(self, source_names: list[str], *, block: slice | None = None
                     ) -> pd.DataFrame:
         """Touchpoint log (of the consumers in ``block``, numbered from its start)."""
-        cols = _within(_concat(self._touchpoints, 5,
-                               (np.int32, np.int32, np.int16, np.int16, bool)), block)
+        ids, impressions, clicked = _concat(self._touchpoints, 3, (np.int32, np.int16, bool))
+        calls = np.array(self._touchpoint_calls, dtype=np.int64).reshape(-1, 3)
+        hour = np.repeat(calls[:, 0].astype(np.int32), calls[:, 2])
+        source = np.repeat(calls[:, 1].astype(np.int16), calls[:, 2])
+        cols = _within([ids, hour, source, impressions, clicked], block)
         order = _stable_order(cols[1], cols[2], cols[0])
         return pd.DataFrame({
             "consumer": cols[0][order],
@@ -143,7 +147,7 @@ class Recorder:
             "channel": pd.Categorical.from_codes(cols[2][order], categories=source_names),
             "impressions": cols[3][order],
             "clicked": cols[4][order],
-        })
+        }, copy=False)  # fresh columns: kept as they are, not copied into 2-D blocks
 
     def order_log(self) -> list[np.ndarray]:
         """The order log's columns as logged, every world's consumers: consumer, hour,
@@ -167,7 +171,7 @@ class Recorder:
             "depth": cols[7],  # cascade depth of a socially influenced buyer, else 0
             "parent": cols[8],  # consumer whose post or link influenced the buyer, else -1
             "cascade": cols[9],  # cascade id (``RunResult.cascades``), else -1
-        })
+        }, copy=False)  # fresh columns: kept as they are, not copied into 2-D blocks
         frame["gmv"] = frame["price"] * frame["units"]
         return frame.iloc[_stable_order(cols[1], cols[0])].reset_index(drop=True)
 

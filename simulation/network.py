@@ -61,29 +61,29 @@ def from_edges(n: int, src: np.ndarray, dst: np.ndarray, tie: np.ndarray,
                role: np.ndarray | None = None, weight: np.ndarray | None = None
                ) -> FollowGraph:
     """CSR graph from edge arrays; drops self-loops and duplicate (src, dst) pairs."""
-    src, dst, tie = (np.asarray(a) for a in (src, dst, tie))
-    keep = src != dst
-    src, dst = src[keep].astype(np.int64), dst[keep].astype(np.int64)
-    first = fused.first_of_each_pair(n, src, dst)
-    tie = tie[keep][first]
+    return _from_parts(n, [(src, dst, tie)], role, weight)
+
+
+def _from_parts(n: int, parts: list[tuple[np.ndarray, ...]], role: np.ndarray | None = None,
+                weight: np.ndarray | None = None) -> FollowGraph:
+    """``from_edges`` of the concatenation of ``parts`` (src, dst, tie), without building
+    it: only the edges kept are gathered."""
+    src, dst, tie = ([np.asarray(p[i]) for p in parts] for i in range(3))
+    if len({a.dtype for a in src + dst}) > 1:  # one compiled loop per dtype
+        src, dst = [a.astype(np.int64) for a in src], [a.astype(np.int64) for a in dst]
+    tie = [a.astype(np.int8, copy=False) for a in tie]
+    indptr, indices, tie, first = fused.csr_edges(n, tuple(src), tuple(dst), tuple(tie),
+                                                  weight is not None)
     if weight is not None:
-        weight = np.asarray(weight, dtype=np.float32)[keep][first]
-    src, dst = src[first], dst[first]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return FollowGraph(n=n, indptr=indptr, indices=dst.astype(np.int32),
-                       tie=tie.astype(np.int8),
+        weight = np.asarray(weight, dtype=np.float32)[first]
+    return FollowGraph(n=n, indptr=indptr, indices=indices, tie=tie,
                        role=np.zeros(n, dtype=np.int8) if role is None else role,
                        weight=weight)
 
 
 def out_edges(graph: FollowGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Every out-edge of ``nodes``: (edge index, source node), grouped by node."""
-    nodes = np.asarray(nodes, dtype=np.int64)
-    starts, ends = graph.indptr[nodes], graph.indptr[nodes + 1]
-    lengths = ends - starts
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return offsets + np.arange(lengths.sum()), np.repeat(nodes, lengths)
+    return fused.out_edges(graph.indptr, np.asarray(nodes, dtype=np.int64))
 
 
 def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
@@ -95,9 +95,8 @@ def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
     order = np.argsort(segment, kind="stable")
     counts = np.bincount(segment, minlength=segment.max() + 1)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    seg = segment[owners[local]]
-    pick = starts[seg] + (rng.random(local.sum()) * counts[seg]).astype(np.int64)
-    targets[local] = order[pick]
+    fused.pick_in_segment(targets, local, owners, segment, rng.random(local.sum()), order,
+                          starts, counts)
     return targets
 
 
@@ -130,8 +129,7 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     f_src, f_dst, f_tie = parts[2]
     back = rng.random(len(f_src)) < settings.reciprocity
     parts.append((f_dst[back], f_src[back], f_tie[back]))
-    src, dst, tie = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    return from_edges(n, src, dst, tie, role)
+    return _from_parts(n, parts, role)
 
 
 def stack(graphs: list[FollowGraph]) -> FollowGraph:

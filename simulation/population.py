@@ -7,6 +7,7 @@ reference copies one row into each Mesa agent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -40,9 +41,10 @@ class Population:
     def size(self) -> int:
         return len(self.generation)
 
-    @property
+    @cached_property
     def segment(self) -> np.ndarray:
-        """Segment index generation x tier, in 0 .. N_SEGMENTS - 1."""
+        """Segment index generation x tier, in 0 .. N_SEGMENTS - 1 (computed once: a batch
+        asks for it once per world)."""
         return self.generation.astype(np.int16) * len(TIERS) + self.tier
 
 

@@ -40,12 +40,26 @@ def test_add_to_cells_is_bincount_bit_for_bit():
         assert not scratch.any()
 
 
-def test_first_of_each_pair_is_numpys_unique_index():
+def test_csr_edges_is_numpys_unique_without_self_loops():
+    """Edges kept, their order and the rows are those of ``np.unique(src * n + dst,
+    return_index=True)`` over the edges that are not self-loops (sources with many targets
+    and with few, repeated pairs, self-loops; the edges in one part or in two)."""
     rng = np.random.default_rng(2)
-    for n, edges in [(3, 0), (10, 60), (2000, 30000)]:
+    for n, edges in [(3, 0), (10, 60), (2000, 30000), (50, 5000)]:
         src, dst = rng.integers(0, n, edges), rng.integers(0, n, edges)
-        want = np.unique(src * n + dst, return_index=True)[1]
-        assert np.array_equal(fused.first_of_each_pair(n, src, dst), want)
+        tie = rng.integers(0, 3, edges).astype(np.int8)
+        keep = np.flatnonzero(src != dst)
+        first = keep[np.unique(src[keep] * n + dst[keep], return_index=True)[1]]
+        cut = edges // 3
+        for parts in (((src,), (dst,), (tie,)),
+                      tuple((a[:cut], a[cut:]) for a in (src, dst, tie))):
+            for with_index in (True, False):
+                indptr, target, got_tie, index = fused.csr_edges(n, *parts, with_index)
+                assert np.array_equal(target, dst[first]) and target.dtype == np.int32
+                assert np.array_equal(got_tie, tie[first]) and got_tie.dtype == np.int8
+                assert np.array_equal(index, first if with_index else [])
+                assert np.array_equal(indptr, np.concatenate(
+                    [[0], np.cumsum(np.bincount(src[first], minlength=n))]))
 
 
 def test_fill_slots_applies_opt_outs_consent_and_each_worlds_cap():
@@ -63,3 +77,183 @@ def test_fill_slots_applies_opt_outs_consent_and_each_worlds_cap():
     placed, _ = fused.fill_slots(ids, counts, 0, opted_out, consent, False, cap, world,
                                  contacts, np.empty(0, dtype=np.int16))
     assert placed.tolist() == [0, 0, 4, 0] and total.tolist() == [7, 0, 0, 4]
+
+
+def _numpy_utilities(ids, world, hour, alts, cols, behaviour, adstock, proof, shift):
+    """``ArrayConsumers.decide``'s NumPy loop before ``fused.decision_utilities``: ``alts``
+    are (product, price, anchor, limited, live_discount, floor, promoted) with price, anchor
+    and limited one number (all worlds) or a (K,) array; ``behaviour`` values likewise."""
+    from types import SimpleNamespace
+
+    from simulation import kernels as k
+
+    def at(v):
+        return v if np.ndim(v) == 0 else v[world[ids]]
+
+    b = SimpleNamespace(**{f: at(v) for f, v in behaviour.items()})
+    n, m = len(ids), len(alts)
+    utility, price, coupon = np.empty((n, m)), np.empty((n, m)), np.empty((n, m))
+    faced_loss, anchored = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    for j, (q, quote_price, anchor, limited, live, floor, promoted) in enumerate(alts):
+        coupon[:, j] = np.where(cols["coupon_until"][ids, q] > hour,
+                                cols["coupon_value"][ids, q], 0.0)
+        price[:, j] = k.consumer_price(at(quote_price), live, coupon[:, j], floor)
+        anchor = at(anchor)
+        reference = cols["reference"][ids, q]
+        shown = k.anchored_reference(reference, anchor, cols["anchoring_weight"][ids])
+        faced_loss |= k.faces_loss(price[:, j], shown)
+        anchored |= ~np.isnan(anchor)
+        utility[:, j] = k.decision_utility(
+            base=cols["base"][ids], price_sensitivity=cols["price_sensitivity"][ids],
+            loss_aversion=cols["loss_aversion"][ids],
+            anchoring_weight=cols["anchoring_weight"][ids],
+            framing_susceptibility=cols["framing"][ids],
+            social_susceptibility=cols["social_susceptibility"][ids], reference=reference,
+            price=price[:, j], anchor=anchor, limited_time=at(limited),
+            adstock=adstock if promoted else 0.0, social_proof=proof if promoted else 0.0,
+            behaviour=b, shift=shift)
+    return utility, price, coupon, faced_loss, anchored
+
+
+@pytest.mark.parametrize("per_world", [False, True])
+def test_decision_utilities_are_numpys_bit_for_bit(per_world):
+    """Every value one number for all worlds (float32 products with the consumers'
+    columns, as NumPy's NEP 50 computes them) or one per world (float64)."""
+    from simulation.engine import _table
+
+    rng = np.random.default_rng(5 + per_world)
+    n_all, k_worlds, n_products = 300, 3, 3
+    world = np.sort(rng.integers(0, k_worlds, n_all)).astype(np.int32)
+    f32 = np.float32
+    cols = {name: rng.uniform(lo, hi, n_all).astype(f32) for name, lo, hi in [
+        ("base", -3, 1), ("price_sensitivity", 0.5, 6), ("loss_aversion", 1, 3),
+        ("anchoring_weight", 0, 1), ("framing", 0, 1), ("social_susceptibility", 0, 1)]}
+    cols["reference"] = rng.uniform(50, 150, (n_all, n_products)).astype(f32)
+    cols["coupon_value"] = rng.choice([0.0, 5.0, 12.5], (n_all, n_products)).astype(f32)
+    cols["coupon_until"] = rng.integers(0, 20, (n_all, n_products)).astype(np.int32)
+
+    def value(lo, hi):
+        return rng.uniform(lo, hi, k_worlds) if per_world else float(rng.uniform(lo, hi))
+
+    behaviour = {"urgency_utility": value(0.1, 1), "awareness_saturation": value(0.5, 2),
+                 "awareness_weight": value(0.5, 2), "social_weight": value(0.1, 1)}
+    anchors = rng.uniform(80, 200, k_worlds)
+    anchors[0] = np.nan
+    alts = [(0, value(40, 90), anchors if per_world else 120.0, True, 0.1, 1.0, True),
+            (2, value(40, 90), np.nan, rng.random(k_worlds) < 0.5 if per_world else False,
+             0.0, 70.0, False),
+            (1, 60.0, 150.0 if per_world else np.nan, False, 0.0, 1.0, True)]
+    ids = np.sort(rng.choice(n_all, 200, replace=False))
+    adstock = rng.exponential(1.0, len(ids))
+    proof = rng.exponential(1.0, len(ids)).astype(f32)
+    hour, shift = 10, -0.25
+    want = _numpy_utilities(ids, world, hour, alts, cols, behaviour, adstock, proof, shift)
+    table = {f: np.broadcast_to(np.asarray(v, dtype=np.float64), (k_worlds,)).copy()
+             for f, v in behaviour.items()}
+    got = fused.decision_utilities(
+        ids, world, hour, np.array([a[0] for a in alts]),
+        _table([a[1] for a in alts], k_worlds), np.array([a[4] for a in alts]),
+        np.array([a[5] for a in alts]), _table([a[2] for a in alts], k_worlds),
+        np.array([np.ndim(a[2]) == 0 for a in alts]),
+        _table([a[3] for a in alts], k_worlds, bool), np.array([a[6] for a in alts]),
+        cols["coupon_value"], cols["coupon_until"], cols["reference"], cols["base"],
+        cols["price_sensitivity"], cols["loss_aversion"], cols["anchoring_weight"],
+        cols["framing"], cols["social_susceptibility"], table["urgency_utility"],
+        not per_world, table["awareness_saturation"], table["awareness_weight"],
+        table["social_weight"], not per_world, adstock, proof, shift)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    assert want[3].any() and not want[3].all() and want[4].any()  # losses, some; anchors
+
+
+def test_update_references_is_numpys_smoothing_bit_for_bit():
+    from simulation import kernels as k
+
+    rng = np.random.default_rng(7)
+    n_all, k_worlds = 100, 2
+    world = np.repeat(np.arange(k_worlds, dtype=np.int32), n_all // k_worlds)
+    reference = rng.uniform(50, 150, (n_all, 3)).astype(np.float32)
+    ids = np.sort(rng.choice(n_all, 60, replace=False))
+    products = np.array([2, 0])
+    choice = rng.integers(-1, 2, len(ids))
+    price = rng.uniform(40, 160, (len(ids), 2))
+    chosen, seen = np.array([0.3, 0.5]), np.array([0.05, 0.1])
+    want = reference.copy()
+    for j, q in enumerate(products):
+        weight = np.where(choice == j, chosen[world[ids]], seen[world[ids]])
+        want[ids, q] = k.updated_reference(want[ids, q], price[:, j], weight)
+    fused.update_references(ids, world, products, choice, price, chosen, seen, reference)
+    assert reference.tobytes() == want.tobytes()
+
+
+def test_pick_in_segment_is_numpys_gather():
+    rng = np.random.default_rng(3)
+    n, ties = 500, 4000
+    segment = rng.integers(0, 7, n)
+    owners = rng.integers(0, n, ties)
+    local = rng.random(ties) < 0.6
+    order = np.argsort(segment, kind="stable")
+    counts = np.bincount(segment, minlength=7)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    uniforms = rng.random(local.sum())
+    want = rng.integers(0, n, ties)
+    got = want.copy()
+    seg = segment[owners[local]]
+    want[local] = order[starts[seg] + (uniforms * counts[seg]).astype(np.int64)]
+    fused.pick_in_segment(got, local, owners, segment, uniforms, order, starts, counts)
+    assert np.array_equal(got, want)
+
+
+def test_out_edges_is_numpys_repeat():
+    rng = np.random.default_rng(4)
+    indptr = np.concatenate([[0], np.cumsum(rng.integers(0, 6, 40))])
+    for nodes in (np.array([], dtype=np.int64), rng.integers(0, 40, 25), np.array([3, 3, 0])):
+        starts, ends = indptr[nodes], indptr[nodes + 1]
+        lengths = ends - starts
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        want = offsets + np.arange(lengths.sum()), np.repeat(nodes, lengths)
+        got = fused.out_edges(indptr, nodes)
+        assert all(np.array_equal(g, w) and g.dtype == w.dtype for g, w in zip(got, want))
+
+
+def test_first_reach_is_numpys_unique_of_the_unreached():
+    rng = np.random.default_rng(6)
+    reached = rng.random((300, 3)) < 0.4
+    for ids in (np.array([], dtype=np.int64), rng.integers(0, 300, 500)):
+        want_reached = reached.copy()
+        want = np.unique(ids[~want_reached[ids, 1]])
+        want_reached[want, 1] = True
+        got = fused.first_reach(ids, reached, 1)
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+        assert np.array_equal(reached, want_reached)
+
+
+def test_deliver_is_fill_slots_then_numpys_compaction_age_and_affinity():
+    rng = np.random.default_rng(8)
+    n, k_worlds, channels = 400, 3, 2
+    world = np.sort(rng.integers(0, k_worlds, n)).astype(np.int32)
+    generation, tier = rng.integers(0, 5, n).astype(np.int8), rng.integers(0, 4, n).astype(
+        np.int8)
+    by_generation, by_tier = rng.random((k_worlds, 5)), rng.random((k_worlds, 4))
+    opted_out = rng.random((n, channels)) < 0.1
+    consent = rng.random(n) < 0.8
+    cap = np.array([2, 3, 5])
+    contacts = rng.integers(0, 4, (n, channels)).astype(np.int16)
+    total = rng.integers(0, 6, n).astype(np.int16)
+    adstock_hour = rng.integers(0, 50, n).astype(np.int32)
+    ids = np.sort(rng.choice(n, 250, replace=False))
+    counts = rng.integers(1, 4, len(ids))
+    args = (1, opted_out, consent, True, cap, world)
+    state = (contacts.copy(), total.copy())
+    filled, before = fused.fill_slots(ids, counts, *args, *state)
+    keep = filled > 0
+    reached = ids[keep]
+    want = (reached, filled[keep], before[keep], 60 - adstock_hour[reached],
+            by_generation[world[reached], generation[reached]]
+            * by_tier[world[reached], tier[reached]])
+    got = fused.deliver(ids, counts, *args, contacts, total, adstock_hour, 60, generation,
+                        tier, by_generation, by_tier)
+    for g, w in zip(got, want, strict=True):
+        assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
+    assert np.array_equal(contacts, state[0]) and np.array_equal(total, state[1])
+    assert 0 < keep.sum() < len(ids)
