@@ -342,7 +342,9 @@ def update_references(ids, world, products, choice, price, chosen_weight, seen_w
                       reference):
     """Reference prices move toward the prices faced, r <- r + w (p - r) in float64 stored
     as float32, with the world's weight of a price paid for the alternative chosen and of
-    a price seen for the others (``kernels.updated_reference``)."""
+    a price seen for the others (``kernels.updated_reference``). ``ids`` are unique, as a
+    decision's are (a repeated id would see its own update, where NumPy's scatter kept the
+    last)."""
     for i in range(len(ids)):
         c = ids[i]
         w = world[c]
