@@ -249,8 +249,9 @@ class ArrayConsumers:
         weight = self.worlds.at(self._behaviour["reference_smoothing_seen"], ids)
         if np.all(weight == 0):
             return
-        self.reference[ids, product] = k.updated_reference(
-            self.reference[ids, product], self.worlds.at(price, ids), weight)
+        fused.see_price(ids, self.worlds.world, product, self.worlds.per_world(price),
+                        np.ndim(price) == 0, self._behaviour_table["reference_smoothing_seen"],
+                        "reference_smoothing_seen" in self._shared_behaviour, self.reference)
 
     def purchase_state(self, ids: np.ndarray, product: int) -> PurchaseState:
         return PurchaseState(self.reference[ids, product].copy(),

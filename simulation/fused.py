@@ -342,7 +342,9 @@ def update_references(ids, world, products, choice, price, chosen_weight, seen_w
                       reference):
     """Reference prices move toward the prices faced, r <- r + w (p - r) in float64 stored
     as float32, with the world's weight of a price paid for the alternative chosen and of
-    a price seen for the others (``kernels.updated_reference``)."""
+    a price seen for the others (``kernels.updated_reference``). ``ids`` are unique, as a
+    decision's are (a repeated id would see its own update, where NumPy's scatter kept the
+    last)."""
     for i in range(len(ids)):
         c = ids[i]
         w = world[c]
@@ -351,3 +353,26 @@ def update_references(ids, world, products, choice, price, chosen_weight, seen_w
             weight = chosen_weight[w] if choice[i] == j else seen_weight[w]
             r = np.float64(reference[c, q])
             reference[c, q] = np.float32(r + weight * (price[i, j] - r))
+
+
+@njit(cache=True, nogil=True)
+def see_price(ids, world, product, price, price_weak, weight, weight_weak, reference):
+    """References of consumers ``ids`` move toward the price they see, r <- r + w (p - r)
+    (``kernels.updated_reference``), with each world's price and weight ((K,) tables),
+    stored as float32. A ``*_weak`` value was one number for all worlds (a Python float),
+    which NumPy combines with the float32 references in float32 (NEP 50): both weak, the
+    update is float32 throughout; a weak price alone makes p - r float32; else float64."""
+    for i in range(len(ids)):
+        c = ids[i]
+        w = world[c]
+        r = reference[c, product]
+        if price_weak:
+            d32 = np.float32(price[w]) - r
+            if weight_weak:
+                reference[c, product] = r + np.float32(weight[w]) * d32
+            else:
+                reference[c, product] = np.float32(np.float64(r)
+                                                   + weight[w] * np.float64(d32))
+        else:
+            r64 = np.float64(r)
+            reference[c, product] = np.float32(r64 + weight[w] * (price[w] - r64))

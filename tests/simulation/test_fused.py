@@ -257,3 +257,32 @@ def test_deliver_is_fill_slots_then_numpys_compaction_age_and_affinity():
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
     assert np.array_equal(contacts, state[0]) and np.array_equal(total, state[1])
     assert 0 < keep.sum() < len(ids)
+
+
+@pytest.mark.parametrize("price_shared, weight_shared",
+                         [(True, True), (True, False), (False, True), (False, False)])
+def test_see_price_is_numpys_update_bit_for_bit(price_shared, weight_shared):
+    """A price or weight shared by all worlds is a Python float (float32 arithmetic with
+    the references, NEP 50); one per world a float64 array."""
+    from simulation import kernels as k
+
+    rng = np.random.default_rng(9)
+    n, k_worlds = 300, 3
+    world = np.sort(rng.integers(0, k_worlds, n)).astype(np.int32)
+    reference = rng.uniform(50, 150, (n, 2)).astype(np.float32)
+    ids = np.sort(rng.choice(n, 200, replace=False))
+    price = float(rng.uniform(60, 140)) if price_shared else rng.uniform(60, 140, k_worlds)
+    weight = 0.1 + 1e-9 / 3 if weight_shared else rng.uniform(0.05, 0.2, k_worlds)
+
+    def at(v):
+        return v if np.ndim(v) == 0 else v[world[ids]]
+
+    want = reference.copy()
+    want[ids, 1] = k.updated_reference(want[ids, 1], at(price), at(weight))
+
+    def table(v):
+        return np.broadcast_to(np.asarray(v, dtype=np.float64), (k_worlds,)).copy()
+
+    fused.see_price(ids, world, 1, table(price), price_shared, table(weight), weight_shared,
+                    reference)
+    assert reference.tobytes() == want.tobytes()
