@@ -66,13 +66,14 @@ class Draws:
     """
 
     def __init__(self, generators: list[np.random.Generator], world: np.ndarray | None,
-                 offsets: np.ndarray):
+                 offsets: np.ndarray | None):
         self.generators, self._world, self.offsets = generators, world, offsets
 
     @classmethod
-    def of(cls, generator: np.random.Generator, n: int = 0) -> Draws:
-        """One generator for every item (a run outside any batch)."""
-        return cls([generator], None, np.array([0, n]))
+    def of(cls, generator: np.random.Generator, n: int | None = None) -> Draws:
+        """One generator for every item (outside a model: a test, a cascade on a graph);
+        ``n`` consumers, for ``blocks``."""
+        return cls([generator], None, None if n is None else np.array([0, n]))
 
     def single(self) -> np.random.Generator:
         """The one generator of a run (per-consumer engines draw item by item)."""
@@ -86,6 +87,8 @@ class Draws:
 
     def blocks(self):
         """(first consumer, end, generator) of each group of consumers drawing together."""
+        if self.offsets is None:
+            raise ValueError("these draws were made without the number of consumers")
         return zip(self.offsets[:-1].tolist(), self.offsets[1:].tolist(), self.generators)
 
     def counts(self, owners: np.ndarray) -> np.ndarray:

@@ -59,6 +59,7 @@ def test_draws_of_one_generator_are_its_own_calls():
     world = np.repeat([0, 1], [5, 7])
     offsets = np.array([0, 5, 12])
     single = Draws.of(np.random.default_rng(1), 12)
+    assert list(single.blocks())[0][:2] == (0, 12)
     owners = np.array([1, 2, 2, 6, 9])
     assert np.array_equal(single.random(owners), np.random.default_rng(1).random(5))
 
