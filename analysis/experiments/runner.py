@@ -36,7 +36,8 @@ def run_tasks(tasks: Iterable[RunTask], store: RunStore, *, workers: int = 1,
 
     ``workers`` > 1 runs on that many local processes (``analysis.parallel``); ``scheduler``
     (an address such as ``tcp://10.0.0.5:8786``) sends the work to an existing Dask cluster
-    instead, for work that outgrows one machine. Each finished run is stored at once.
+    instead, for work that outgrows one machine. The runs go as paired batches (``batches``);
+    each finished batch's rows are stored at once.
     """
     tasks = list(tasks)
     keys = [t.key for t in tasks]
