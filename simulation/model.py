@@ -300,9 +300,7 @@ class CampaignModel(mesa.Model):
 
         rec = self.recorder
         rec.add("impressions", hour, c, d.ids, d.impressions)
-        new_reach = d.ids[~self.reached[d.ids, c]]
-        self.reached[new_reach, c] = True
-        rec.add("reach", hour, c, new_reach)
+        rec.add("reach", hour, c, fused.first_reach(d.ids, self.reached, c))
         rec.add("clicks", hour, c, d.ids[d.clicked])
         rec.add("complaints", hour, c, d.complained)
         rec.add("optouts", hour, c, d.opted_out)
