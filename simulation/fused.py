@@ -144,6 +144,15 @@ def add_to_cells(row, cell, ids, weights, scratch):
 
 
 @njit(cache=True, nogil=True)
+def add_rows_to_cells(values, metrics, slot, source, cell, ids, weights, scratch):
+    """``add_to_cells`` of each row j of ``weights`` ((J, len(ids)) float64) to
+    ``values[metrics[j], slot, source]``, one after the other (a zero weight leaves a
+    consumer out: sums and untouched cells are those of the ids left)."""
+    for j in range(len(metrics)):
+        add_to_cells(values[metrics[j], slot, source], cell, ids, weights[j], scratch)
+
+
+@njit(cache=True, nogil=True)
 def out_edges(indptr, nodes):
     """Every out-edge of ``nodes`` in a CSR graph, grouped by node: (edge index, source
     node), both int64 (two ``np.repeat`` over the nodes' rows, without their
@@ -164,15 +173,19 @@ def out_edges(indptr, nodes):
 @njit(cache=True, nogil=True)
 def first_reach(ids, reached, col):
     """Consumers of ``ids`` (repeats allowed) not yet ``reached[:, col]``, now marked:
-    ``np.unique(ids[~reached[ids, col]])`` then ``reached[first, col] = True``."""
+    ``np.unique(ids[~reached[ids, col]])`` then ``reached[first, col] = True``. Sorted
+    ``ids`` (a delivery's) give them in order: no sort then."""
     first = np.empty(len(ids), dtype=np.int64)
     m = 0
+    ascending = True
     for c in ids:
         if not reached[c, col]:
             reached[c, col] = True
             first[m] = c
+            if m > 0 and c < first[m - 1]:
+                ascending = False
             m += 1
-    return np.sort(first[:m])
+    return first[:m].copy() if ascending else np.sort(first[:m])
 
 
 @njit(cache=True, nogil=True)
