@@ -144,15 +144,6 @@ def add_to_cells(row, cell, ids, weights, scratch):
 
 
 @njit(cache=True, nogil=True)
-def add_rows_to_cells(values, metrics, slot, source, cell, ids, weights, scratch):
-    """``add_to_cells`` of each row j of ``weights`` ((J, len(ids)) float64) to
-    ``values[metrics[j], slot, source]``, one after the other (a zero weight leaves a
-    consumer out: sums and untouched cells are those of the ids left)."""
-    for j in range(len(metrics)):
-        add_to_cells(values[metrics[j], slot, source], cell, ids, weights[j], scratch)
-
-
-@njit(cache=True, nogil=True)
 def out_edges(indptr, nodes):
     """Every out-edge of ``nodes`` in a CSR graph, grouped by node: (edge index, source
     node), both int64 (two ``np.repeat`` over the nodes' rows, without their

@@ -32,7 +32,8 @@ METRICS = (
     "decisions_loss",  # ... in which some alternative's price was above its reference
     "decisions_anchor",  # ... in which some alternative showed an original price
 )
-METRIC_INDEX = {m: i for i, m in enumerate(METRICS)}  # rows of Recorder._all
+
+
 
 
 class Recorder:
@@ -49,8 +50,7 @@ class Recorder:
         self.every, self.n_worlds = every, n_worlds
         self.cells = n_worlds * N_SEGMENTS
         shape = (-(-hours // every), len(sources), self.cells)
-        self._all = np.zeros((len(METRICS), *shape))  # fused.add_rows_to_cells
-        self.values = {m: self._all[i] for i, m in enumerate(METRICS)}
+        self.values = {m: np.zeros(shape) for m in METRICS}
         self._scratch = np.zeros(self.cells)  # fused.add_to_cells
         self._touchpoints: list[tuple[np.ndarray, ...]] = []
         self._touchpoint_calls: list[tuple[int, int, int]] = []  # hour, source, rows
@@ -63,19 +63,6 @@ class Recorder:
         weights = NO_WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
         fused.add_to_cells(self.values[metric][hour // self.every, source], self.segment, ids,
                            weights, self._scratch)
-
-    def add_each(self, hour: int, source: int, ids: np.ndarray, columns: dict) -> None:
-        """``add(metric, hour, source, ids, weights)`` for each ``metric: weights`` of
-        ``columns`` in one compiled pass; weights are per id (a bool mask counts the ids it
-        keeps), ``None`` counts one per id."""
-        if len(ids) == 0:
-            return
-        weights = np.empty((len(columns), len(ids)))
-        for row, w in zip(weights, columns.values(), strict=True):
-            row[:] = 1.0 if w is None else w
-        metrics = np.array([METRIC_INDEX[m] for m in columns], dtype=np.int64)
-        fused.add_rows_to_cells(self._all, metrics, hour // self.every, source, self.segment,
-                                ids, weights, self._scratch)
 
     def add_total(self, metric: str, hour: int, source: int, amount, ids) -> None:
         """Spread each world's source-level ``amount`` (spend; scalar or (K,)) over its

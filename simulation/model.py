@@ -299,8 +299,9 @@ class CampaignModel(mesa.Model):
         self._charge(c, hour, cost, d.ids)
 
         rec = self.recorder
-        rec.add_each(hour, c, d.ids, {"impressions": d.impressions, "clicks": d.clicked})
+        rec.add("impressions", hour, c, d.ids, d.impressions)
         rec.add("reach", hour, c, fused.first_reach(d.ids, self.reached, c))
+        rec.add("clicks", hour, c, d.ids[d.clicked])
         rec.add("complaints", hour, c, d.complained)
         rec.add("optouts", hour, c, d.opted_out)
         if self.log_touchpoints:
@@ -369,18 +370,21 @@ class CampaignModel(mesa.Model):
         return 0.01 * self.scenario.products[product].list_price
 
     def _record_decisions(self, decision: Decision, source: int, hour: int) -> None:
-        self.recorder.add_each(hour, source, decision.ids, {
-            "decisions": None, "decisions_loss": decision.faced_loss,
-            "decisions_anchor": decision.anchored})
+        rec = self.recorder
+        rec.add("decisions", hour, source, decision.ids)
+        rec.add("decisions_loss", hour, source, decision.ids[decision.faced_loss])
+        rec.add("decisions_anchor", hour, source, decision.ids[decision.anchored])
 
     def _record_orders(self, bought: Purchases, source: int, product: int, hour: int) -> None:
         rec = self.recorder
         gmv = bought.price * bought.units
         unit_cost = self.scenario.products[product].unit_cost
-        rec.add_each(hour, source, bought.ids, {
-            "orders": None, "units": bought.units, "gmv": gmv,
-            "margin": (bought.price - unit_cost) * bought.units,
-            "new_buyers": bought.new_customer, "returning_buyers": ~bought.new_customer})
+        rec.add("orders", hour, source, bought.ids)
+        rec.add("units", hour, source, bought.ids, bought.units)
+        rec.add("gmv", hour, source, bought.ids, gmv)
+        rec.add("margin", hour, source, bought.ids, (bought.price - unit_cost) * bought.units)
+        rec.add("new_buyers", hour, source, bought.ids[bought.new_customer])
+        rec.add("returning_buyers", hour, source, bought.ids[~bought.new_customer])
         rec.log_orders(hour, source, product, bought.ids, bought.price, bought.units,
                        bought.new_customer, self.social.lineage(bought.ids, source))
         if source < self.organic:

@@ -320,21 +320,3 @@ def test_add_total_is_recorders_numpy_spread_bit_for_bit():
             assert row.tobytes() == want.tobytes()
             assert not scratch.any()
 
-
-def test_add_rows_to_cells_is_a_bincount_per_metric_of_the_ids_kept():
-    rng = np.random.default_rng(10)
-    cell = rng.integers(0, 40, 500)
-    ids = np.unique(rng.integers(0, 500, 60))
-    keep = rng.random(len(ids)) < 0.5
-    weights = rng.normal(size=len(ids)) * 10.0 ** rng.integers(-8, 8, len(ids))
-    values = rng.normal(size=(5, 3, 2, 40))
-    want = values.copy()
-    want[3, 1, 0] += np.bincount(cell[ids], minlength=40)
-    want[0, 1, 0] += np.bincount(cell[ids[keep]], weights=weights[keep], minlength=40)
-    want[4, 1, 0] += np.bincount(cell[ids[keep]], minlength=40)
-    untouched = ~np.isin(np.arange(40), cell[ids[keep]])
-    rows = np.stack([np.ones(len(ids)), np.where(keep, weights, 0.0), keep])
-    scratch = np.zeros(40)
-    fused.add_rows_to_cells(values, np.array([3, 0, 4]), 1, 0, cell, ids, rows, scratch)
-    assert values.tobytes() == want.tobytes()
-    assert untouched.any() and not scratch.any()
