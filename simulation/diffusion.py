@@ -311,9 +311,10 @@ class SocialNetwork:
         if links:
             keep &= delay <= self.net.group_buy.window_hours
         for s in np.unique(source[keep]):
-            for h in np.unique(acts[keep & (source == s)]):
-                sel = keep & (source == s) & (acts == h)
-                self.pending[int(h)].append((targets[sel], int(s), product))
+            mine = keep & (source == s)
+            s_targets, s_acts = targets[mine], acts[mine]
+            for h in np.unique(s_acts):
+                self.pending[int(h)].append((s_targets[s_acts == h], int(s), product))
 
     def _record_exposures(self, hour: int, targets: np.ndarray, source: np.ndarray) -> None:
         for s in np.flatnonzero(np.bincount(source)):  # the sources present, in order

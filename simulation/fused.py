@@ -164,15 +164,19 @@ def out_edges(indptr, nodes):
 @njit(cache=True, nogil=True)
 def first_reach(ids, reached, col):
     """Consumers of ``ids`` (repeats allowed) not yet ``reached[:, col]``, now marked:
-    ``np.unique(ids[~reached[ids, col]])`` then ``reached[first, col] = True``."""
+    ``np.unique(ids[~reached[ids, col]])`` then ``reached[first, col] = True``. Sorted
+    ``ids`` (a delivery's) give them in order: no sort then."""
     first = np.empty(len(ids), dtype=np.int64)
     m = 0
+    ascending = True
     for c in ids:
         if not reached[c, col]:
             reached[c, col] = True
             first[m] = c
+            if m > 0 and c < first[m - 1]:
+                ascending = False
             m += 1
-    return np.sort(first[:m])
+    return first[:m].copy() if ascending else np.sort(first[:m])
 
 
 @njit(cache=True, nogil=True)
@@ -376,3 +380,35 @@ def see_price(ids, world, product, price, price_weak, weight, weight_weak, refer
         else:
             r64 = np.float64(r)
             reference[c, product] = np.float32(r64 + weight[w] * (price[w] - r64))
+
+
+@njit(cache=True, nogil=True)
+def sum_by_world(world, ids, weights, k):
+    """``np.bincount(world[ids], weights, minlength=k)`` as float64, summed in the order of
+    ``ids`` as ``bincount`` sums them; an empty ``weights`` counts one per id."""
+    out = np.zeros(k)
+    counted = len(weights) == 0
+    for i in range(len(ids)):
+        out[world[ids[i]]] += 1.0 if counted else weights[i]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def add_total(row, cell, ids, amount, n_seg, counts):
+    """``Recorder.add_total``'s NumPy lines: each world w's ``amount[w]`` spread over its
+    ``n_seg`` cells of ``row`` in proportion to the ``ids`` in each (``amount * count /
+    total``; a world without ids books it on its first cell); ``counts`` is float64 zeros
+    of ``len(row)``, left as given."""
+    for i in range(len(ids)):
+        counts[cell[ids[i]]] += 1.0
+    for w in range(len(amount)):
+        base = w * n_seg
+        total = 0.0
+        for s in range(n_seg):
+            total += counts[base + s]
+        if total == 0.0:
+            counts[base] = 1.0
+            total = 1.0
+        for s in range(n_seg):
+            row[base + s] += amount[w] * counts[base + s] / total
+            counts[base + s] = 0.0

@@ -11,6 +11,7 @@ import pandas as pd
 
 from . import fused
 from .population import N_SEGMENTS, segment_labels
+from .worlds import NO_WEIGHTS  # fused.add_to_cells counts one per consumer
 
 METRICS = (
     "spend",
@@ -33,7 +34,6 @@ METRICS = (
 )
 
 
-NO_WEIGHTS = np.empty(0)  # fused.add_to_cells counts one per consumer
 
 
 class Recorder:
@@ -70,13 +70,8 @@ class Recorder:
         amount = np.broadcast_to(np.asarray(amount, dtype=np.float64), (self.n_worlds,))
         if not amount.any():
             return
-        counts = np.bincount(self.segment[ids], minlength=self.cells).reshape(
-            self.n_worlds, N_SEGMENTS).astype(np.float64)
-        totals = counts.sum(axis=1)
-        nobody = totals == 0
-        counts[nobody, 0], totals[nobody] = 1.0, 1.0
-        share = amount[:, None] * counts / totals[:, None]
-        self.values[metric][hour // self.every, source] += share.reshape(-1)
+        fused.add_total(self.values[metric][hour // self.every, source], self.segment, ids,
+                        amount, N_SEGMENTS, self._scratch)
 
     def log_touchpoints(self, hour: int, source: int, ids, impressions, clicked) -> None:
         """Consumers ``ids`` saw ``impressions`` of ``source`` at ``hour`` (the hour and

@@ -34,7 +34,7 @@ from . import fused
 from . import network as graphs
 from . import pacing
 from .budget_control import start_budget_control
-from .calendar import CalendarHooks, CalendarState, quote, run_clock, start_calendar
+from .calendar import CalendarHooks, CalendarState, Quote, quote, run_clock, start_calendar
 from .diffusion import SocialNetwork
 from .edgelist import load_edges
 from .engine import ArrayConsumers
@@ -216,6 +216,7 @@ class CampaignModel(mesa.Model):
         start_calendar(self.env, scenario, self.calendar, hooks)
         self.budget_controller = start_budget_control(self.env, self)
         self.hour = 0
+        self._quotes: dict = {}  # (product, hour): its quote, kept for one step
 
     # -- the hour --------------------------------------------------------------------
     def run(self) -> None:
@@ -227,6 +228,7 @@ class CampaignModel(mesa.Model):
 
     def step(self) -> None:
         hour = self.hour
+        self._quotes.clear()
         self.consumers.begin_hour(hour)
         clicked = []
         for c in range(len(self.channel_names)):
@@ -278,7 +280,7 @@ class CampaignModel(mesa.Model):
                 withheld += self.worlds.sum_by_world(ids[~keep], placed)
             ids, counts = ids[keep], counts[keep]
         d = self.consumers.receive(c, ids, counts, hour, rng=rng)
-        shown = quote(self.scenario, self.calendar, self.shelf, self.product_of[c], hour)
+        shown = self._quote(self.product_of[c], hour)
         live = self.calendar.live_discount.get(c, 0.0)
         self.consumers.see_price(d.ids, self.product_of[c], shown.price * (1 - live))
         worlds = self.worlds
@@ -300,9 +302,7 @@ class CampaignModel(mesa.Model):
 
         rec = self.recorder
         rec.add("impressions", hour, c, d.ids, d.impressions)
-        new_reach = d.ids[~self.reached[d.ids, c]]
-        self.reached[new_reach, c] = True
-        rec.add("reach", hour, c, new_reach)
+        rec.add("reach", hour, c, fused.first_reach(d.ids, self.reached, c))
         rec.add("clicks", hour, c, d.ids[d.clicked])
         rec.add("complaints", hour, c, d.complained)
         rec.add("optouts", hour, c, d.opted_out)
@@ -335,7 +335,7 @@ class CampaignModel(mesa.Model):
         live = source in self.calendar.live_discount
         offer = Offer(
             product=product,
-            quote=quote(self.scenario, self.calendar, self.shelf, product, hour),
+            quote=self._quote(product, hour),
             live_discount=self.calendar.live_discount.get(source, discount),
             live=live,
             shift=self.calendar.utility_shift,
@@ -343,8 +343,8 @@ class CampaignModel(mesa.Model):
             hour=hour,
             certain=certain,
             promoted=promoted,
-            rivals=tuple(Alternative(q, quote(self.scenario, self.calendar, self.shelf, q, hour),
-                                     0.0, False, self._floor(q), self.promoted[q])
+            rivals=tuple(Alternative(q, self._quote(q, hour), 0.0, False, self._floor(q),
+                                     self.promoted[q])
                          for q in self.members[product].tolist() if q != product),
         )
         rng = self.streams(f"decide:{self.sources[source]}")
@@ -367,6 +367,14 @@ class CampaignModel(mesa.Model):
             self.deposit_state.setdefault(presale.name, []).append(
                 before[q].take(order[np.searchsorted(ids[order], bought.ids)]))
             self.recorder.add("deposits", hour, source, bought.ids)
+
+    def _quote(self, product: int, hour: int) -> Quote:
+        """``calendar.quote`` of ``product`` at ``hour``, computed once per step: the
+        calendar's state holds still while a step runs (its processes run between steps)."""
+        key = (product, hour)
+        if key not in self._quotes:
+            self._quotes[key] = quote(self.scenario, self.calendar, self.shelf, product, hour)
+        return self._quotes[key]
 
     def _floor(self, product: int) -> float:
         return 0.01 * self.scenario.products[product].list_price

@@ -145,9 +145,10 @@ def stack(graphs: list[FollowGraph]) -> FollowGraph:
     if any(g.weight is not None for g in graphs):
         weight = np.concatenate([np.ones(g.n_edges, np.float32) if g.weight is None
                                  else g.weight for g in graphs])
+    indices = np.empty(edges[-1], dtype=np.int32)  # each block shifted in place, in int32
+    for g, o, e in zip(graphs, nodes, edges, strict=False):
+        np.add(g.indices, o, out=indices[e:e + g.n_edges], casting="unsafe")
     return FollowGraph(
-        n=int(nodes[-1]), indptr=indptr.astype(np.int64),
-        indices=np.concatenate([g.indices + o for g, o in zip(graphs, nodes, strict=False)]
-                               ).astype(np.int32),
+        n=int(nodes[-1]), indptr=indptr.astype(np.int64, copy=False), indices=indices,
         tie=np.concatenate([g.tie for g in graphs]),
         role=np.concatenate([g.role for g in graphs]), weight=weight)

@@ -21,11 +21,13 @@ import numpy as np
 
 from scenarios.schema import KocSeeding, KolPost, Scenario
 
+from . import fused
 from .population import N_SEGMENTS, Population, draw_population
 from .streams import Streams
 
 # Scenario parts every world of a batch must share (they drive the shared calendar).
 _SHARED = ("products", "offers")
+NO_WEIGHTS = np.empty(0)  # fused.sum_by_world and add_to_cells count one per consumer
 _EVENT_MONEY = ("budget", "accounts", "fee_per_thousand_followers", "cost_per_account",
                 "post_probability", "reach")
 
@@ -83,8 +85,8 @@ class Worlds:
         if self.k == 1:
             total = len(ids) if weights is None else np.sum(weights)
             return np.array([total], dtype=np.float64)
-        return np.bincount(self.world[ids], weights=weights, minlength=self.k).astype(
-            np.float64)
+        weights = NO_WEIGHTS if weights is None else np.asarray(weights, dtype=np.float64)
+        return fused.sum_by_world(self.world, ids, weights, self.k)
 
     def local(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(world, id within its world) of consumers ``ids``."""

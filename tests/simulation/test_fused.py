@@ -219,7 +219,8 @@ def test_out_edges_is_numpys_repeat():
 def test_first_reach_is_numpys_unique_of_the_unreached():
     rng = np.random.default_rng(6)
     reached = rng.random((300, 3)) < 0.4
-    for ids in (np.array([], dtype=np.int64), rng.integers(0, 300, 500)):
+    for ids in (np.array([], dtype=np.int64), rng.integers(0, 300, 500),
+                np.sort(rng.integers(0, 300, 200)), np.unique(rng.integers(0, 300, 200))):
         want_reached = reached.copy()
         want = np.unique(ids[~want_reached[ids, 1]])
         want_reached[want, 1] = True
@@ -286,3 +287,36 @@ def test_see_price_is_numpys_update_bit_for_bit(price_shared, weight_shared):
     fused.see_price(ids, world, 1, table(price), price_shared, table(weight), weight_shared,
                     reference)
     assert reference.tobytes() == want.tobytes()
+
+
+def test_sum_by_world_is_bincount_bit_for_bit():
+    rng = np.random.default_rng(8)
+    world = np.repeat(np.arange(5, dtype=np.int32), 60)
+    for ids in (np.array([], dtype=np.int64), rng.integers(0, 300, 400)):
+        weights = rng.normal(size=len(ids)) * 10.0 ** rng.integers(-8, 8, len(ids))
+        for w in (weights, None):
+            want = np.bincount(world[ids], weights=w, minlength=5).astype(np.float64)
+            got = fused.sum_by_world(world, ids, np.empty(0) if w is None else w, 5)
+            assert got.tobytes() == want.tobytes()
+
+
+def test_add_total_is_recorders_numpy_spread_bit_for_bit():
+    rng = np.random.default_rng(9)
+    k, n_seg = 4, 15
+    cell = rng.integers(0, k * n_seg, 500)
+    cell[cell // n_seg == 2] = 0  # world 2 has no consumers: its amount goes to its cell 0
+    for ids in (np.array([], dtype=np.int64), rng.integers(0, 500, 300)):
+        for amount in (rng.random(k) * 10.0 ** rng.integers(-3, 6, k),
+                       np.broadcast_to(np.float64(123.456), (k,))):
+            row = rng.normal(size=k * n_seg)
+            counts = np.bincount(cell[ids], minlength=k * n_seg).reshape(
+                k, n_seg).astype(np.float64)
+            totals = counts.sum(axis=1)
+            nobody = totals == 0
+            counts[nobody, 0], totals[nobody] = 1.0, 1.0
+            want = row + (amount[:, None] * counts / totals[:, None]).reshape(-1)
+            scratch = np.zeros(k * n_seg)
+            fused.add_total(row, cell, ids, amount, n_seg, scratch)
+            assert row.tobytes() == want.tobytes()
+            assert not scratch.any()
+
