@@ -338,9 +338,12 @@ def expose(graph: FollowGraph, posters: np.ndarray, used: np.ndarray, mechanism:
     edges, src = edges[open_], src[open_]
     if reach is not None:  # only ties of a reach below 1 draw (worlds may differ in it)
         p = np.broadcast_to(reach(src), src.shape)
-        partial = np.flatnonzero(p < 1)
-        seen = np.ones(len(src), dtype=bool)
-        seen[partial] = rng.random(src[partial]) < p[partial]
+        below = p < 1
+        if below.all():
+            seen = rng.random(src) < p
+        else:
+            seen = np.ones(len(src), dtype=bool)
+            seen[below] = rng.random(src[below]) < p[below]
         edges, src = edges[seen], src[seen]
     used[edges] |= mechanism
     return edges, src

@@ -216,7 +216,7 @@ class CampaignModel(mesa.Model):
         start_calendar(self.env, scenario, self.calendar, hooks)
         self.budget_controller = start_budget_control(self.env, self)
         self.hour = 0
-        self._quotes: dict = {}  # (product, hour): its quote, kept for one step
+        self._quotes: dict[int, Quote] = {}  # product: its quote this step
 
     # -- the hour --------------------------------------------------------------------
     def run(self) -> None:
@@ -371,10 +371,10 @@ class CampaignModel(mesa.Model):
     def _quote(self, product: int, hour: int) -> Quote:
         """``calendar.quote`` of ``product`` at ``hour``, computed once per step: the
         calendar's state holds still while a step runs (its processes run between steps)."""
-        key = (product, hour)
-        if key not in self._quotes:
-            self._quotes[key] = quote(self.scenario, self.calendar, self.shelf, product, hour)
-        return self._quotes[key]
+        if product not in self._quotes:
+            self._quotes[product] = quote(self.scenario, self.calendar, self.shelf, product,
+                                          hour)
+        return self._quotes[product]
 
     def _floor(self, product: int) -> float:
         return 0.01 * self.scenario.products[product].list_price

@@ -73,3 +73,14 @@ def test_draws_of_one_generator_are_its_own_calls():
     assert sorted(perm[:3]) == [0, 1, 2] and sorted(perm[3:]) == [3, 4]
     with pytest.raises(ValueError, match="world by world"):
         paired().random(np.array([7, 0]))
+
+
+def test_worlds_that_differ_in_a_posts_reach_stay_paired():
+    """A KOL post seen by every follower in one world (reach 1: no draw) and by a quarter in
+    another: only the ties of a reach below 1 draw, so each world is still its own run."""
+    s = rescale(scenarios.load("double11_beauty"), 3000)
+    worlds = [s, with_overrides(s, {"calendar.events.kol_presale_posts.reach": 1.0})]
+    batch = simulation.run_batch(worlds, [5, 5], record_every=1, paired=True,
+                                 log_touchpoints=True)
+    for w, scenario in enumerate(worlds):
+        _assert_same_run(simulation.run(scenario, seed=5), batch.result(w))
