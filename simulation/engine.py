@@ -18,6 +18,7 @@ from scenarios.schema import GENERATIONS, TIERS, Behaviour
 from . import fused
 from . import kernels as k
 from .outcomes import EMPTY_IDS, Decision, Delivery, Offer, Purchases, PurchaseState
+from .population import N_SEGMENTS
 from .shelf import category_members
 from .streams import Draws
 from .worlds import Worlds
@@ -49,10 +50,11 @@ class ArrayConsumers:
         self._cap = [worlds.per_world(v, np.int64) for v in per_channel("frequency_cap")]
         self._per_impression = [worlds.per_world(v)
                                 for v in per_channel("awareness_per_impression")]
-        self._gen_affinity = [np.array([[s.channels[c].affinity[g] for g in GENERATIONS]
-                                        for s in worlds.scenarios]) for c in range(n_channels)]
-        self._tier_affinity = [np.array([[s.channels[c].tier_affinity[t] for t in TIERS]
-                                         for s in worlds.scenarios]) for c in range(n_channels)]
+        # delivery looks up by world x segment cell (one read per consumer)
+        self._cell = worlds.segment
+        self._cap_by_cell = [np.repeat(cap, N_SEGMENTS) for cap in self._cap]
+        self._affinity_by_cell = [_affinity_by_cell(worlds.scenarios, c)
+                                  for c in range(n_channels)]
         self.adstock = np.zeros(n, dtype=np.float32)
         self.adstock_hour = np.zeros(n, dtype=np.int32)
         self.reference = population.reference_price.copy()
@@ -85,13 +87,13 @@ class ArrayConsumers:
         world, pop = self.worlds.world, self.pop
         ids, delivered, before, age, affinity = fused.deliver(
             ids, counts, channel, self.opted_out, pop.consent,
-            self.scenario.channels[channel].requires_consent, self._cap[channel], world,
-            self.contacts, self.contacts_total, self.adstock_hour, hour, pop.generation,
-            pop.tier, self._gen_affinity[channel], self._tier_affinity[channel])
+            self.scenario.channels[channel].requires_consent, self._cap_by_cell[channel],
+            self._cell, self.contacts, self.contacts_total, self.adstock_hour, hour,
+            self._affinity_by_cell[channel])
         half_life = self.worlds.at(self._behaviour["awareness_half_life_hours"], ids)
         decay = k.adstock_decay(age, half_life)
-        fused.add_adstock(ids, decay, self._per_impression[channel], world, delivered, hour,
-                          self.adstock, self.adstock_hour)
+        fused.add_adstock(ids, decay, self._per_impression[channel], world, delivered,
+                          self.adstock)
         ctr = self.worlds.at(self._ctr[channel], ids)
         clicked = rng.random(ids) < k.click_probability(ctr, affinity, delivered)
         excess = k.excess_contacts(before, delivered, pop.contact_tolerance[ids])
@@ -270,6 +272,14 @@ class ArrayConsumers:
 
 
 NO_CONTACTS = np.empty(0, dtype=np.int16)  # a placeholder does not count in the day's total
+
+
+def _affinity_by_cell(scenarios, c: int) -> np.ndarray:
+    """Channel ``c``'s affinity of each world x segment cell: generation x tier affinity."""
+    by_generation = np.array([[s.channels[c].affinity[g] for g in GENERATIONS]
+                              for s in scenarios])
+    by_tier = np.array([[s.channels[c].tier_affinity[t] for t in TIERS] for s in scenarios])
+    return (by_generation[:, :, None] * by_tier[:, None, :]).ravel()
 
 
 def _products(alternatives) -> np.ndarray:

@@ -49,46 +49,48 @@ def fill_slots(ids, counts, channel, opted_out, consent, requires_consent, cap, 
 
 
 @njit(cache=True, nogil=True)
-def deliver(ids, counts, channel, opted_out, consent, requires_consent, cap, world,
-            contacts, contacts_total, adstock_hour, hour, generation, tier, by_generation,
-            by_tier):
-    """``fill_slots`` of a channel's impressions, then of the consumers reached (some slot
-    filled; in ``ids``' order): the consumer, the slots filled and the day's contacts
-    before (int16), the hours since the ad-stock's last update (``hour -
-    adstock_hour``, int32) and the channel's affinity (``affinity``)."""
-    filled, before = fill_slots(ids, counts, channel, opted_out, consent, requires_consent,
-                                cap, world, contacts, contacts_total)
-    m = 0
-    for i in range(len(ids)):
-        if filled[i] > 0:
-            m += 1
-    reached = np.empty(m, dtype=ids.dtype)
-    delivered = np.empty(m, dtype=np.int16)
-    before_reached = np.empty(m, dtype=np.int16)
-    age = np.empty(m, dtype=np.int32)
-    out = np.empty(m)
+def deliver(ids, counts, channel, opted_out, consent, requires_consent, cap, cell, contacts,
+            contacts_total, adstock_hour, hour, affinity):
+    """``fill_slots`` of a channel's real impressions (counted in the day's total too) and,
+    in the same pass, of the consumers reached (some slot filled; in ``ids``' order): the
+    consumer, the slots filled and the day's contacts before (int16), the hours since the
+    ad-stock's last update (``hour - adstock_hour``, int32; the update's hour becomes
+    ``hour``) and the channel's affinity. ``cap`` and ``affinity`` are looked up by each
+    consumer's world x segment ``cell``: one read in place of world, generation and tier,
+    as delivery is bound by memory reads."""
+    n = len(ids)
+    reached = np.empty(n, dtype=ids.dtype)
+    delivered = np.empty(n, dtype=np.int16)
+    before = np.empty(n, dtype=np.int16)
+    age = np.empty(n, dtype=np.int32)
+    out = np.empty(n)
     j = 0
-    for i in range(len(ids)):
-        if filled[i] > 0:
-            c = ids[i]
-            w = world[c]
-            reached[j], delivered[j], before_reached[j] = c, filled[i], before[i]
-            age[j] = np.int32(hour) - adstock_hour[c]
-            out[j] = by_generation[w, generation[c]] * by_tier[w, tier[c]]
-            j += 1
-    return reached, delivered, before_reached, age, out
+    for i in range(n):
+        c = ids[i]
+        if opted_out[c, channel] or (requires_consent and not consent[c]):
+            continue
+        k = cell[c]
+        d = min(counts[i], cap[k] - np.int64(contacts[c, channel]))
+        if d <= 0:
+            continue
+        contacts[c, channel] += np.int16(d)
+        reached[j], delivered[j], before[j] = c, d, contacts_total[c]
+        contacts_total[c] += np.int16(d)
+        age[j] = np.int32(hour) - adstock_hour[c]
+        adstock_hour[c] = hour
+        out[j] = affinity[k]
+        j += 1
+    return reached[:j], delivered[:j], before[:j], age[:j], out[:j]
 
 
 @njit(cache=True, nogil=True)
-def add_adstock(ids, decay, per_impression, world, delivered, hour, adstock, adstock_hour):
+def add_adstock(ids, decay, per_impression, world, delivered, adstock):
     """A <- A x decay + a x k for consumers ``ids`` (``per_impression[world]`` is a), in
-    float64 and stored as float32, as NumPy's ``adstock * decay + a * delivered`` does;
-    the ad-stock's hour becomes ``hour``."""
+    float64 and stored as float32, as NumPy's ``adstock * decay + a * delivered`` does."""
     for i in range(len(ids)):
         c = ids[i]
         adstock[c] = np.float32(np.float64(adstock[c]) * decay[i]
                                 + per_impression[world[c]] * np.float64(delivered[i]))
-        adstock_hour[c] = hour
 
 
 @njit(cache=True, nogil=True)
@@ -412,3 +414,37 @@ def add_total(row, cell, ids, amount, n_seg, counts):
         for s in range(n_seg):
             row[base + s] += amount[w] * counts[base + s] / total
             counts[base + s] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def radix_unique_counts(ids, n):
+    """``np.unique(ids, return_counts=True)`` of ids in ``0 .. n - 1`` by a least
+    significant digit radix sort (digits of 10 bits, passes over ``ids`` and a 1,024-count
+    table instead of a comparison sort): cheaper than NumPy's sort for the sparse draws of
+    a channel's sampler (the dense ones: ``unique_counts``)."""
+    bits, shift = 10, 0
+    keys = ids.copy()
+    spare = np.empty_like(keys)
+    table = np.empty(1 << bits, dtype=np.int64)
+    while (n - 1) >> shift > 0 or shift == 0:
+        table[:] = 0
+        for c in keys:
+            table[(c >> shift) & ((1 << bits) - 1)] += 1
+        total = 0
+        for d in range(len(table)):
+            table[d], total = total, total + table[d]
+        for c in keys:
+            d = (c >> shift) & ((1 << bits) - 1)
+            spare[table[d]] = c
+            table[d] += 1
+        keys, spare = spare, keys
+        shift += bits
+    distinct = np.empty(len(keys), dtype=np.int64)
+    counts = np.empty(len(keys), dtype=np.int64)
+    m = -1
+    for i in range(len(keys)):
+        if i == 0 or keys[i] != keys[i - 1]:
+            m += 1
+            distinct[m], counts[m] = keys[i], 0
+        counts[m] += 1
+    return distinct[:m + 1], counts[:m + 1]

@@ -125,8 +125,8 @@ class ChannelSampler:
         per_cell = rng.multinomial(n, p)
         ids = fused.draw_members(per_cell.ravel(), self._start, self._size.ravel(),
                                  rng.random_per_world(per_cell.sum(axis=1)), self._members)
-        if len(ids) < len(self._members) // 4:  # NumPy's sort is the cheaper count
-            return np.unique(ids, return_counts=True)
+        if len(ids) < len(self._members) // 4:  # a sort is the cheaper count
+            return fused.radix_unique_counts(ids, len(self._members))
         return fused.unique_counts(ids, self._scratch)
 
 

@@ -24,6 +24,17 @@ def test_unique_counts_is_numpys_unique_and_leaves_its_scratch_clean(n, draws):
     assert not scratch.any()
 
 
+@pytest.mark.parametrize("n, draws", [(1, 0), (1, 3), (50, 7), (1000, 40), (2000, 5000),
+                                      (1 << 20, 3000), ((1 << 20) + 1, 3000)])
+def test_radix_unique_counts_is_numpys_unique(n, draws):
+    """Ids up to 2^20 and just past (one more digit pass), duplicates, none at all."""
+    ids = np.random.default_rng(n + draws).integers(0, n, draws)
+    ids[: draws // 10] = n - 1  # the largest id, repeated
+    got = fused.radix_unique_counts(ids, n)
+    want = np.unique(ids, return_counts=True)
+    assert all(np.array_equal(g, w) and g.dtype == w.dtype for g, w in zip(got, want))
+
+
 def test_add_to_cells_is_bincount_bit_for_bit():
     rng = np.random.default_rng(1)
     cell = rng.integers(0, 40, 500)
@@ -230,12 +241,22 @@ def test_first_reach_is_numpys_unique_of_the_unreached():
 
 
 def test_deliver_is_fill_slots_then_numpys_compaction_age_and_affinity():
+    """Cap and affinity are read by world x segment cell: the world's cap, the product of
+    the world's generation and tier affinities; the reached consumers' ad-stock hour
+    becomes the hour."""
+    from scenarios.schema import GENERATIONS, TIERS
+    from simulation.population import N_SEGMENTS
+
     rng = np.random.default_rng(8)
     n, k_worlds, channels = 400, 3, 2
+    n_generations, n_tiers = len(GENERATIONS), len(TIERS)
     world = np.sort(rng.integers(0, k_worlds, n)).astype(np.int32)
-    generation, tier = rng.integers(0, 5, n).astype(np.int8), rng.integers(0, 4, n).astype(
-        np.int8)
-    by_generation, by_tier = rng.random((k_worlds, 5)), rng.random((k_worlds, 4))
+    generation = rng.integers(0, n_generations, n).astype(np.int8)
+    tier = rng.integers(0, n_tiers, n).astype(np.int8)
+    cell = world * N_SEGMENTS + generation * n_tiers + tier
+    by_generation = rng.random((k_worlds, n_generations))
+    by_tier = rng.random((k_worlds, n_tiers))
+    by_cell = (by_generation[:, :, None] * by_tier[:, None, :]).ravel()
     opted_out = rng.random((n, channels)) < 0.1
     consent = rng.random(n) < 0.8
     cap = np.array([2, 3, 5])
@@ -244,19 +265,22 @@ def test_deliver_is_fill_slots_then_numpys_compaction_age_and_affinity():
     adstock_hour = rng.integers(0, 50, n).astype(np.int32)
     ids = np.sort(rng.choice(n, 250, replace=False))
     counts = rng.integers(1, 4, len(ids))
-    args = (1, opted_out, consent, True, cap, world)
+    args = (1, opted_out, consent, True)
     state = (contacts.copy(), total.copy())
-    filled, before = fused.fill_slots(ids, counts, *args, *state)
+    filled, before = fused.fill_slots(ids, counts, *args, cap, world, *state)
     keep = filled > 0
     reached = ids[keep]
     want = (reached, filled[keep], before[keep], 60 - adstock_hour[reached],
             by_generation[world[reached], generation[reached]]
             * by_tier[world[reached], tier[reached]])
-    got = fused.deliver(ids, counts, *args, contacts, total, adstock_hour, 60, generation,
-                        tier, by_generation, by_tier)
+    want_hour = adstock_hour.copy()
+    want_hour[reached] = 60
+    got = fused.deliver(ids, counts, *args, np.repeat(cap, N_SEGMENTS), cell, contacts, total,
+                        adstock_hour, 60, by_cell)
     for g, w in zip(got, want, strict=True):
         assert g.dtype == w.dtype and g.tobytes() == w.tobytes()
     assert np.array_equal(contacts, state[0]) and np.array_equal(total, state[1])
+    assert np.array_equal(adstock_hour, want_hour)
     assert 0 < keep.sum() < len(ids)
 
 
