@@ -90,17 +90,25 @@ def out_edges(graph: FollowGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.nda
     return fused.out_edges(graph.indptr, np.asarray(nodes, dtype=np.int64))
 
 
+def _segment_members(segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Consumers grouped by segment, in order within each: (members, each segment's start
+    in ``members``, its size)."""
+    members = np.argsort(segment, kind="stable")
+    size = np.bincount(segment, minlength=segment.max() + 1)
+    start = np.concatenate([[0], np.cumsum(size)[:-1]])
+    return members, start, size
+
+
 def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
-             homophily: float) -> np.ndarray:
-    """One tie target per owner: inside the owner's segment with prob. ``homophily``."""
+             members: tuple[np.ndarray, np.ndarray, np.ndarray], homophily: float
+             ) -> np.ndarray:
+    """One tie target per owner: inside the owner's segment with prob. ``homophily``
+    (``members``: ``_segment_members(segment)``)."""
     n = len(segment)
     targets = rng.integers(0, n, size=len(owners))
     local = rng.random(len(owners)) < homophily
-    order = np.argsort(segment, kind="stable")
-    counts = np.bincount(segment, minlength=segment.max() + 1)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    fused.pick_in_segment(targets, local, owners, segment, rng.random(local.sum()), order,
-                          starts, counts)
+    fused.pick_in_segment(targets, local, owners, segment,
+                          rng.random(np.count_nonzero(local)), *members)
     return targets
 
 
@@ -109,6 +117,7 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     """Generate the follow graph for consumers in ``segment`` (ints, one per consumer)."""
     n = len(segment)
     segment = np.asarray(segment, dtype=np.int64)
+    members = _segment_members(segment)
     role = np.zeros(n, dtype=np.int8)
     perm = rng.permutation(n)
     n_kol = int(round(settings.kol_share * n))
@@ -127,12 +136,13 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     for owners, counts, tie in ((kols, kol_audience, TIE_KOL), (kocs, koc_audience, TIE_KOC),
                                 (np.arange(n), friends, TIE_FRIEND)):
         src = np.repeat(owners, np.asarray(counts, dtype=np.int64))
-        parts.append((src, _targets(rng, src, segment, settings.homophily),
+        parts.append((src, _targets(rng, src, segment, members, settings.homophily),
                       np.full(len(src), tie, dtype=np.int8)))
     # friendships: the friend follows back with probability ``reciprocity``
-    f_src, f_dst, f_tie = parts[2]
-    back = rng.random(len(f_src)) < settings.reciprocity
-    parts.append((f_dst[back], f_src[back], f_tie[back]))
+    f_src, f_dst, _ = parts[2]
+    back = np.flatnonzero(rng.random(len(f_src)) < settings.reciprocity)
+    parts.append((f_dst.take(back), f_src.take(back), np.full(len(back), TIE_FRIEND,
+                                                              dtype=np.int8)))
     return _from_parts(n, parts, role)
 
 
