@@ -40,6 +40,7 @@ from .edgelist import load_edges
 from .engine import ArrayConsumers
 from .metrics import Recorder
 from .outcomes import Alternative, Decision, Delivery, Offer, Purchases
+from .population import group_order
 from .reference import AgentConsumers
 from .shelf import Shelf, category_members
 from .social import NoNetwork, SocialProof
@@ -98,7 +99,7 @@ class ChannelSampler:
         pop = worlds.population
         n_cells = len(GENERATIONS) * len(TIERS)
         cell = worlds.world.astype(np.int64) * n_cells + pop.segment
-        self._members = np.argsort(cell, kind="stable")
+        self._members = group_order(cell)
         self._size = np.bincount(cell, minlength=worlds.k * n_cells).reshape(worlds.k, n_cells)
         self._start = np.concatenate([[0], np.cumsum(self._size)[:-1]])
         self._scratch = np.zeros(len(self._members), dtype=np.int64)  # fused.unique_counts

@@ -16,6 +16,7 @@ import numpy as np
 from scenarios.social import Network as NetworkSettings
 
 from . import fused
+from .population import group_order
 
 TIE_KOL, TIE_KOC, TIE_FRIEND = 0, 1, 2
 ROLE_CONSUMER, ROLE_KOL, ROLE_KOC = 0, 1, 2  # FollowGraph.role
@@ -93,7 +94,7 @@ def out_edges(graph: FollowGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.nda
 def _segment_members(segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Consumers grouped by segment, in order within each: (members, each segment's start
     in ``members``, its size)."""
-    members = np.argsort(segment, kind="stable")
+    members = group_order(segment)
     size = np.bincount(segment, minlength=segment.max() + 1)
     start = np.concatenate([[0], np.cumsum(size)[:-1]])
     return members, start, size
@@ -161,7 +162,7 @@ def stack(graphs: list[FollowGraph]) -> FollowGraph:
                                  else g.weight for g in graphs])
     indices = np.empty(edges[-1], dtype=np.int32)  # each block shifted in place, in int32
     for g, o, e in zip(graphs, nodes, edges, strict=False):
-        np.add(g.indices, o, out=indices[e:e + g.n_edges], casting="unsafe")
+        np.add(g.indices, np.int32(o), out=indices[e:e + g.n_edges])
     return FollowGraph(
         n=int(nodes[-1]), indptr=indptr.astype(np.int64, copy=False), indices=indices,
         tie=np.concatenate([g.tie for g in graphs]),

@@ -52,6 +52,14 @@ def segment_labels() -> list[tuple[str, str]]:
     return [(g, t) for g in GENERATIONS for t in TIERS]
 
 
+def group_order(codes: np.ndarray) -> np.ndarray:
+    """``np.argsort(codes, kind="stable")`` of small non-negative ints (segments, cells):
+    sorted in the narrowest type holding them, where NumPy's stable sort is a radix sort."""
+    if len(codes) == 0:
+        return np.argsort(codes, kind="stable")
+    return np.argsort(codes.astype(np.min_scalar_type(codes.max()), copy=False), kind="stable")
+
+
 def _draw(rng: np.random.Generator, name: str, dist: Dist, n: int) -> np.ndarray:
     m, sd = dist.mean, dist.sd
     if sd == 0 or n == 0:
