@@ -175,8 +175,8 @@ class CampaignModel(mesa.Model):
                                  n_worlds=worlds.k, every=record_every)
         self.graph = None
         if social is None and scenario.network is not None:
-            self.graph = graphs.stack([follow_graph(s, worlds, w)
-                                       for w, s in enumerate(worlds.scenarios)])
+            self.graph = graphs.stack((follow_graph(s, worlds, w)
+                                       for w, s in enumerate(worlds.scenarios)), worlds.k)
             social = SocialNetwork(worlds, self.graph, recorder=self.recorder,
                                    first_source=self.organic + 1, streams=self.streams)
         self.social = social or NoNetwork()

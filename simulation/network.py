@@ -9,6 +9,8 @@ follower), so a cascade walks out-edges. ``indptr``/``indices`` are CSR rows per
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -147,23 +149,53 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     return _from_parts(n, parts, role)
 
 
-def stack(graphs: list[FollowGraph]) -> FollowGraph:
+def stack(graphs: Iterable[FollowGraph], blocks: int = 2) -> FollowGraph:
     """One graph of disjoint blocks: graph ``i``'s nodes follow graph ``i - 1``'s (no ties
-    between blocks), as the worlds of a batch need."""
-    if len(graphs) == 1:
-        return graphs[0]
-    nodes = np.cumsum([0] + [g.n for g in graphs])
-    edges = np.cumsum([0] + [g.n_edges for g in graphs])
-    indptr = np.concatenate([[0]] + [g.indptr[1:] + e for g, e in zip(graphs, edges,
-                                                                       strict=False)])
-    weight = None
-    if any(g.weight is not None for g in graphs):
-        weight = np.concatenate([np.ones(g.n_edges, np.float32) if g.weight is None
-                                 else g.weight for g in graphs])
-    indices = np.empty(edges[-1], dtype=np.int32)  # each block shifted in place, in int32
-    for g, o, e in zip(graphs, nodes, edges, strict=False):
-        np.add(g.indices, np.int32(o), out=indices[e:e + g.n_edges])
+    between blocks), as the worlds of a batch need. ``graphs`` may be a generator: each
+    block is copied in as it comes, so a block's own arrays are freed before the next is
+    built; ``blocks`` (how many to expect) sizes the edge arrays from the first block."""
+    graphs = iter(graphs)
+    first, second = next(graphs), next(graphs, None)
+    if second is None:
+        return first
+    capacity = int(first.n_edges * max(blocks, 2) * 1.05) + 1
+    indices, tie = _Filling(np.int32, capacity), _Filling(np.int8, capacity)
+    indptr, role, weight = [np.zeros(1, dtype=np.int64)], [], []
+    n = 0
+    for g in itertools.chain((first, second), graphs):
+        np.add(g.indices, np.int32(n), out=indices.next(g.n_edges))  # shifted in int32
+        tie.next(g.n_edges)[:] = g.tie
+        indptr.append(g.indptr[1:] + indptr[-1][-1])
+        role.append(g.role)
+        weight.append((g.weight, g.n_edges))
+        n += g.n
+    if all(w is None for w, _ in weight):
+        weight = None
+    else:
+        weight = np.concatenate([np.ones(m, np.float32) if w is None else w
+                                 for w, m in weight])
     return FollowGraph(
-        n=int(nodes[-1]), indptr=indptr.astype(np.int64, copy=False), indices=indices,
-        tie=np.concatenate([g.tie for g in graphs]),
-        role=np.concatenate([g.role for g in graphs]), weight=weight)
+        n=n, indptr=np.concatenate(indptr).astype(np.int64, copy=False),
+        indices=indices.filled, tie=tie.filled, role=np.concatenate(role), weight=weight)
+
+
+class _Filling:
+    """A 1-D array filled block after block: its capacity doubles when a block does not
+    fit, and the tail never filled is never written (so never paged in)."""
+
+    def __init__(self, dtype, capacity: int):
+        self._data, self._size = np.empty(capacity, dtype=dtype), 0
+
+    def next(self, size: int) -> np.ndarray:
+        """The next ``size`` elements, for a block to be written into."""
+        end = self._size + size
+        if end > len(self._data):
+            grown = np.empty(max(end, 2 * len(self._data)), dtype=self._data.dtype)
+            grown[:self._size] = self._data[:self._size]
+            self._data = grown
+        block, self._size = self._data[self._size:end], end
+        return block
+
+    @property
+    def filled(self) -> np.ndarray:
+        return self._data[:self._size]
