@@ -10,7 +10,7 @@ follower), so a cascade walks out-edges. ``indptr``/``indices`` are CSR rows per
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,11 +149,14 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     return _from_parts(n, parts, role)
 
 
-def stack(graphs: Iterable[FollowGraph], blocks: int = 2) -> FollowGraph:
+def stack(graphs: Iterable[FollowGraph], blocks: int | None = None) -> FollowGraph:
     """One graph of disjoint blocks: graph ``i``'s nodes follow graph ``i - 1``'s (no ties
     between blocks), as the worlds of a batch need. ``graphs`` may be a generator: each
     block is copied in as it comes, so a block's own arrays are freed before the next is
-    built; ``blocks`` (how many to expect) sizes the edge arrays from the first block."""
+    built; ``blocks`` (how many to expect; a list's length by default) sizes the edge
+    arrays from the first block."""
+    if blocks is None:
+        blocks = len(graphs) if isinstance(graphs, Sized) else 2
     graphs = iter(graphs)
     first, second = next(graphs), next(graphs, None)
     if second is None:
@@ -161,14 +164,14 @@ def stack(graphs: Iterable[FollowGraph], blocks: int = 2) -> FollowGraph:
     capacity = int(first.n_edges * max(blocks, 2) * 1.05) + 1
     indices, tie = _Filling(np.int32, capacity), _Filling(np.int8, capacity)
     indptr, role, weight = [np.zeros(1, dtype=np.int64)], [], []
-    n = 0
+    n, edges = 0, np.int64(0)
     for g in itertools.chain((first, second), graphs):
         np.add(g.indices, np.int32(n), out=indices.next(g.n_edges))  # shifted in int32
         tie.next(g.n_edges)[:] = g.tie
-        indptr.append(g.indptr[1:] + indptr[-1][-1])
+        indptr.append(g.indptr[1:] + edges)
         role.append(g.role)
         weight.append((g.weight, g.n_edges))
-        n += g.n
+        n, edges = n + g.n, edges + g.n_edges
     if all(w is None for w, _ in weight):
         weight = None
     else:
@@ -198,4 +201,5 @@ class _Filling:
 
     @property
     def filled(self) -> np.ndarray:
+        """The elements filled so far (a view)."""
         return self._data[:self._size]

@@ -136,4 +136,5 @@ def test_stack_shifts_each_block_and_fills_missing_weights_with_one(blocks):
     assert np.array_equal(g.role, np.concatenate([p.role for p in parts]))
     assert np.array_equal(g.weight, np.concatenate(
         [np.ones(p.n_edges, np.float32) if p.weight is None else p.weight for p in parts]))
+    assert np.array_equal(net.stack(parts).indices, g.indices)  # a list: its length
     assert net.stack(iter(parts[:1])) is parts[0]
