@@ -448,3 +448,79 @@ def radix_unique_counts(ids, n):
             distinct[m], counts[m] = keys[i], 0
         counts[m] += 1
     return distinct[:m + 1], counts[:m + 1]
+
+
+def csr_edges_by_target(n, srcs, dsts, ties, with_index):
+    """``csr_edges`` by two stable counting sorts, on the target then on the source: the
+    faster build while the graph's per-node counts stay in cache (a world of a batch);
+    ``csr_edges`` is the faster one for a million nodes. Same arguments and results."""
+    by_target, sources, tie, index, out_degree = _group_by_target(n, srcs, dsts, ties,
+                                                                  with_index)
+    return _rows_by_source(n, by_target, sources, tie, index, out_degree, with_index)
+
+
+@njit(cache=True, nogil=True)
+def _group_by_target(n, srcs, dsts, ties, with_index):
+    """The edges that are not self-loops grouped by target, each group in edge order:
+    (group starts, int64, n + 1; each edge's source, int32, tie type and, with
+    ``with_index``, index in the concatenation of the parts; out-degree counts, n + 1,
+    shifted by one)."""
+    start = np.zeros(n + 1, dtype=np.int64)
+    out_degree = np.zeros(n + 1, dtype=np.int64)
+    for p in range(len(srcs)):
+        src, dst = srcs[p], dsts[p]
+        for i in range(len(src)):
+            if src[i] != dst[i]:
+                start[dst[i] + 1] += 1
+                out_degree[src[i] + 1] += 1
+    start = np.cumsum(start)
+    sources = np.empty(start[n], dtype=np.int32)
+    tie = np.empty(start[n], dtype=np.int8)
+    index = np.empty(start[n] if with_index else 0, dtype=np.int64)
+    fill = start[:-1].copy()
+    offset = 0
+    for p in range(len(srcs)):
+        src, dst, part_tie = srcs[p], dsts[p], ties[p]
+        for i in range(len(src)):
+            d = dst[i]
+            if src[i] != d:
+                f = fill[d]
+                sources[f], tie[f] = src[i], part_tie[i]
+                if with_index:
+                    index[f] = offset + i
+                fill[d] = f + 1
+        offset += len(src)
+    return start, sources, tie, index, out_degree
+
+
+@njit(cache=True, nogil=True)
+def _rows_by_source(n, by_target, sources, group_tie, group_index, out_degree, with_index):
+    """``csr_edges``'s results from ``_group_by_target``'s groups: walking the targets in
+    order puts each source's row in target order, and the first edge of a (source,
+    target) pair seen is its first occurrence."""
+    start = np.cumsum(out_degree)
+    key = np.empty(start[n], dtype=np.int32)
+    tie = np.empty(start[n], dtype=np.int8)
+    order = np.empty(start[n] if with_index else 0, dtype=np.int64)
+    fill = start[:-1].copy()
+    last = np.full(n, -1, dtype=np.int64)  # each source's last target written
+    for d in range(n):
+        for j in range(by_target[d], by_target[d + 1]):
+            s = sources[j]
+            if last[s] != d:
+                last[s] = d
+                f = fill[s]
+                key[f], tie[f] = d, group_tie[j]
+                if with_index:
+                    order[f] = group_index[j]
+                fill[s] = f + 1
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    m = 0
+    for s in range(n):  # rows compacted in place over the repeated pairs' slots (m <= j)
+        for j in range(start[s], fill[s]):
+            key[m], tie[m] = key[j], tie[j]
+            if with_index:
+                order[m] = order[j]
+            m += 1
+        indptr[s + 1] = m
+    return indptr, key[:m], tie[:m], order[:m if with_index else 0]

@@ -40,6 +40,7 @@ from .edgelist import load_edges
 from .engine import ArrayConsumers
 from .metrics import Recorder
 from .outcomes import Alternative, Decision, Delivery, Offer, Purchases
+from .population import group_order
 from .reference import AgentConsumers
 from .shelf import Shelf, category_members
 from .social import NoNetwork, SocialProof
@@ -48,7 +49,7 @@ from .worlds import Worlds
 from .worlds import build as build_worlds
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
 ENGINES = {"array": ArrayConsumers, "agents": AgentConsumers}
 ORGANIC = "organic"
@@ -98,7 +99,7 @@ class ChannelSampler:
         pop = worlds.population
         n_cells = len(GENERATIONS) * len(TIERS)
         cell = worlds.world.astype(np.int64) * n_cells + pop.segment
-        self._members = np.argsort(cell, kind="stable")
+        self._members = group_order(cell)
         self._size = np.bincount(cell, minlength=worlds.k * n_cells).reshape(worlds.k, n_cells)
         self._start = np.concatenate([[0], np.cumsum(self._size)[:-1]])
         self._scratch = np.zeros(len(self._members), dtype=np.int64)  # fused.unique_counts
@@ -174,8 +175,8 @@ class CampaignModel(mesa.Model):
                                  n_worlds=worlds.k, every=record_every)
         self.graph = None
         if social is None and scenario.network is not None:
-            self.graph = graphs.stack([follow_graph(s, worlds, w)
-                                       for w, s in enumerate(worlds.scenarios)])
+            self.graph = graphs.stack((follow_graph(s, worlds, w)
+                                       for w, s in enumerate(worlds.scenarios)), worlds.k)
             social = SocialNetwork(worlds, self.graph, recorder=self.recorder,
                                    first_source=self.organic + 1, streams=self.streams)
         self.social = social or NoNetwork()
@@ -185,10 +186,9 @@ class CampaignModel(mesa.Model):
         self.hour_weight = pacing.per_tick(pacing.hour_weights(scenario), self.tick)
         # (worlds, channels, hours) plans: each world paces its own budgets; a step at hour h
         # reads its whole tick at index h
-        self.spend_plan = pacing.per_tick(
-            np.stack([pacing.spend_plan(s) for s in worlds.scenarios]), self.tick)
-        self.capacity = pacing.per_tick(
-            np.stack([pacing.impression_capacity(s) for s in worlds.scenarios]), self.tick)
+        self.spend_plan = pacing.per_tick(_per_world(pacing.spend_plan, worlds), self.tick)
+        self.capacity = pacing.per_tick(_per_world(pacing.impression_capacity, worlds),
+                                        self.tick)
         # Undelivered budget carries over, but no more than the last 24 hours' plan: an
         # audience capped out today does not get a day's worth of ads in one hour later.
         self.day_plan = pacing.trailing_day(self.spend_plan)
@@ -462,6 +462,16 @@ def _holdouts_by_channel(holdouts, names: list[str], worlds: Worlds) -> dict[int
                              f"{h.excluded.shape}")
         out.setdefault(names.index(h.channel), []).append(h)
     return out
+
+
+def _per_world(plan: Callable[[Scenario], np.ndarray], worlds: Worlds) -> np.ndarray:
+    """Each world's ``plan`` of its scenario, stacked: computed once per scenario object (a
+    batch often repeats one)."""
+    plans: dict[int, np.ndarray] = {}
+    for s in worlds.scenarios:
+        if id(s) not in plans:
+            plans[id(s)] = plan(s)
+    return np.stack([plans[id(s)] for s in worlds.scenarios])
 
 
 def follow_graph(scenario: Scenario, worlds: Worlds, w: int) -> graphs.FollowGraph:

@@ -52,6 +52,14 @@ def segment_labels() -> list[tuple[str, str]]:
     return [(g, t) for g in GENERATIONS for t in TIERS]
 
 
+def group_order(codes: np.ndarray) -> np.ndarray:
+    """``np.argsort(codes, kind="stable")`` of small non-negative ints (segments, cells):
+    sorted in the narrowest type holding them, where NumPy's stable sort is a radix sort."""
+    if len(codes) == 0:
+        return np.argsort(codes, kind="stable")
+    return np.argsort(codes.astype(np.min_scalar_type(codes.max()), copy=False), kind="stable")
+
+
 def _draw(rng: np.random.Generator, name: str, dist: Dist, n: int) -> np.ndarray:
     m, sd = dist.mean, dist.sd
     if sd == 0 or n == 0:
@@ -67,6 +75,11 @@ def _draw(rng: np.random.Generator, name: str, dist: Dist, n: int) -> np.ndarray
     return rng.normal(m, sd, size=n)
 
 
+def _members(codes: np.ndarray, k: int) -> list[np.ndarray]:
+    """Indices of the consumers with each code 0 .. k - 1 (found once, used per column)."""
+    return [np.flatnonzero(codes == c) for c in range(k)]
+
+
 def draw_population(scenario: Scenario, *, rng: np.random.Generator) -> Population:
     """Draw every consumer's segment, tier and behavioural parameters."""
     market = scenario.market
@@ -76,19 +89,18 @@ def draw_population(scenario: Scenario, *, rng: np.random.Generator) -> Populati
     generation = rng.choice(len(GENERATIONS), size=n, p=gen_p).astype(np.int8)
     tier = rng.choice(len(TIERS), size=n, p=tier_p).astype(np.int8)
 
+    in_generation = _members(generation, len(GENERATIONS))
     columns: dict[str, np.ndarray] = {}
     for name in NORMAL_PARAMS + LOGNORMAL_PARAMS + BETA_PARAMS:
         col = np.empty(n)
-        for g_idx, g in enumerate(GENERATIONS):
-            mask = generation == g_idx
-            col[mask] = _draw(rng, name, getattr(scenario.segments[g], name), int(mask.sum()))
+        for g, members in zip(GENERATIONS, in_generation, strict=True):
+            col[members] = _draw(rng, name, getattr(scenario.segments[g], name), len(members))
         columns[name] = col
 
-    for t_idx, t in enumerate(TIERS):
+    for t, members in zip(TIERS, _members(tier, len(TIERS)), strict=True):
         effect = market.tier_effects[t]
-        mask = tier == t_idx
-        columns["price_sensitivity"][mask] *= effect.price_sensitivity_scale
-        columns["need_rate"][mask] *= effect.need_rate_scale
+        columns["price_sensitivity"][members] *= effect.price_sensitivity_scale
+        columns["need_rate"][members] *= effect.need_rate_scale
 
     consent_p = np.array([scenario.segments[g].consent_probability for g in GENERATIONS])
     consent = rng.random(n) < consent_p[generation]

@@ -51,7 +51,8 @@ def test_add_to_cells_is_bincount_bit_for_bit():
         assert not scratch.any()
 
 
-def test_csr_edges_is_numpys_unique_without_self_loops():
+@pytest.mark.parametrize("csr_edges", [fused.csr_edges, fused.csr_edges_by_target])
+def test_csr_edges_is_numpys_unique_without_self_loops(csr_edges):
     """Edges kept, their order and the rows are those of ``np.unique(src * n + dst,
     return_index=True)`` over the edges that are not self-loops (sources with many targets
     and with few, repeated pairs, self-loops; the edges in one part or in two)."""
@@ -65,7 +66,7 @@ def test_csr_edges_is_numpys_unique_without_self_loops():
         for parts in (((src,), (dst,), (tie,)),
                       tuple((a[:cut], a[cut:]) for a in (src, dst, tie))):
             for with_index in (True, False):
-                indptr, target, got_tie, index = fused.csr_edges(n, *parts, with_index)
+                indptr, target, got_tie, index = csr_edges(n, *parts, with_index)
                 assert np.array_equal(target, dst[first]) and target.dtype == np.int32
                 assert np.array_equal(got_tie, tie[first]) and got_tie.dtype == np.int8
                 assert np.array_equal(index, first if with_index else [])
