@@ -8,7 +8,6 @@ by thinning, and repurchase needs wait in per-hour buckets. The per-agent Mesa r
 
 from __future__ import annotations
 
-from collections import defaultdict
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,6 +16,7 @@ from scenarios.schema import GENERATIONS, TIERS, Behaviour
 
 from . import fused
 from . import kernels as k
+from .buckets import Buckets
 from .outcomes import EMPTY_IDS, Decision, Delivery, Offer, Purchases, PurchaseState
 from .shelf import category_members
 from .streams import Draws
@@ -64,7 +64,8 @@ class ArrayConsumers:
         self.coupon_value = np.zeros((n, n_products), dtype=np.float32)
         self.coupon_until = np.zeros((n, n_products), dtype=np.int32)
         self._members = category_members(scenario)
-        self._repurchase_due: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
+        self._hours = scenario.calendar.hours
+        self._repurchase_due = Buckets(n_products * self._hours)  # (category lead, hour)
         self._p_max: dict[tuple[int, int], float] = {}  # highest need rate of a block
         self.tick = scenario.calendar.tick_hours  # a step at hour h covers [h, h + tick)
 
@@ -147,10 +148,9 @@ class ArrayConsumers:
         """
         parts = [self._visits(start, stop, g, hour_weight) for start, stop, g in rng.blocks()]
         visits = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        due = [ids for h in range(hour, hour + self.tick)
-               for ids in self._repurchase_due.pop((product, h), ())]
-        if due:
-            due = np.concatenate(due)
+        first = product * self._hours + hour
+        due = self._repurchase_due.pop(first, min(first + self.tick, (product + 1) * self._hours))
+        if len(due):
             when = self.next_need[due, product]
             due = due[(when >= hour) & (when < hour + self.tick)]  # not undone (``restore``)
             visits = np.union1d(visits, due)
@@ -233,15 +233,14 @@ class ArrayConsumers:
         shape = _select(behaviour.repurchase_shape, mask)
         product = self.scenario.products[p]
         units = 1 + rng.poisson(product.units_per_order - 1, ids)
-        new = (self.purchases[ids] == 0) & ~self.pop.existing_customer[ids]
-        self.purchases[ids] += 1
-        self.coupon_value[ids[coupon > 0], p] = 0.0
         delay = k.repurchase_delay(rng.weibull(shape, ids), product.repurchase_days * 24, shape)
         due = k.due_hour(hour, delay, self.tick)
         members = self._members[p]
-        self.next_need[ids[:, None], members] = due[:, None]
-        for h in np.unique(due[due < self.scenario.calendar.hours]):
-            self._repurchase_due[(int(members[0]), int(h))].append(ids[due == h])
+        new = fused.record_purchases(ids, p, coupon, members, due, self.purchases,
+                                     self.pop.existing_customer, self.coupon_value,
+                                     self.next_need)
+        soon = due < self._hours
+        self._repurchase_due.push(members[0] * self._hours + due[soon], ids[soon])
         return Purchases(ids, price, units, new)
 
     def see_price(self, ids: np.ndarray, product: int, price) -> None:

@@ -412,3 +412,57 @@ def add_total(row, cell, ids, amount, n_seg, counts):
         for s in range(n_seg):
             row[base + s] += amount[w] * counts[base + s] / total
             counts[base + s] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def push_in_buckets(buckets, values, head, link, value, used):
+    """Append ``values[i]`` to bucket ``buckets[i]`` of singly linked lists (``head`` per
+    bucket, -1 when empty; ``link`` and ``value`` per node, with room for ``used +
+    len(values)`` nodes). Returns the nodes used."""
+    for i in range(len(values)):
+        b = buckets[i]
+        value[used], link[used] = values[i], head[b]
+        head[b] = used
+        used += 1
+    return used
+
+
+@njit(cache=True, nogil=True)
+def pop_buckets(first, stop, head, link, value):
+    """Every value of buckets ``first`` to ``stop - 1`` (in no particular order), the
+    buckets left empty."""
+    m = 0
+    for b in range(first, stop):
+        node = head[b]
+        while node >= 0:
+            m += 1
+            node = link[node]
+    out = np.empty(m, dtype=value.dtype)
+    j = 0
+    for b in range(first, stop):
+        node = head[b]
+        while node >= 0:
+            out[j] = value[node]
+            j += 1
+            node = link[node]
+        head[b] = -1
+    return out
+
+
+@njit(cache=True, nogil=True)
+def record_purchases(ids, product, coupon, members, due, purchases, existing, coupon_value,
+                     next_need):
+    """Buyers ``ids`` (unique) of ``product``: whether each is new (no purchase yet and not
+    an existing customer), then its purchase count up one, the coupon it used (``coupon >
+    0``) spent, and every product of the category (``members``) out of its market until
+    ``due`` (stored as int32): ``ArrayConsumers._buy``'s NumPy scatters in one pass."""
+    new = np.empty(len(ids), dtype=np.bool_)
+    for i in range(len(ids)):
+        c = ids[i]
+        new[i] = purchases[c] == 0 and not existing[c]
+        purchases[c] += 1
+        if coupon[i] > 0:
+            coupon_value[c, product] = 0.0
+        for q in members:
+            next_need[c, q] = due[i]
+    return new

@@ -320,3 +320,49 @@ def test_add_total_is_recorders_numpy_spread_bit_for_bit():
             assert row.tobytes() == want.tobytes()
             assert not scratch.any()
 
+
+
+def test_buckets_give_back_what_the_dict_of_lists_held():
+    """``Buckets`` (``fused.push_in_buckets`` / ``pop_buckets``) against the dict of
+    per-bucket lists it replaced: pops of one bucket and of a range, empty buckets, a
+    bucket filled again after its pop, growth past the first allocation."""
+    from collections import defaultdict
+
+    from simulation.buckets import Buckets
+
+    rng = np.random.default_rng(11)
+    buckets, want = Buckets(50), defaultdict(list)
+    for size in (0, 5, 700, 900, 3):
+        keys, values = rng.integers(0, 50, size), rng.integers(0, 10**6, size)
+        buckets.push(keys, values)
+        for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+            want[key].append(value)
+        for first, stop in ((0, 1), (7, 7), (10, 14), (rng.integers(0, 50), 50)):
+            got = buckets.pop(first, stop)
+            expected = [v for b in range(first, stop) for v in want.pop(b, [])]
+            assert got.dtype == np.int64 and sorted(got.tolist()) == sorted(expected)
+    assert sorted(buckets.pop(0, 50).tolist()) == sorted(v for b in want.values() for v in b)
+    assert len(buckets.pop(0, 50)) == 0
+
+
+def test_record_purchases_is_buys_numpy_scatters():
+    rng = np.random.default_rng(12)
+    n_all, n_products = 200, 4
+    purchases = rng.integers(0, 3, n_all).astype(np.int32)
+    existing = rng.random(n_all) < 0.3
+    coupon_value = rng.choice([0.0, 5.0], (n_all, n_products)).astype(np.float32)
+    next_need = rng.integers(0, 500, (n_all, n_products)).astype(np.int32)
+    ids = np.sort(rng.choice(n_all, 80, replace=False))
+    coupon = np.where(rng.random(80) < 0.5, 5.0, 0.0)
+    members, product = np.array([1, 3]), 3
+    due = rng.integers(0, 900, 80)
+    want = [a.copy() for a in (purchases, coupon_value, next_need)]
+    want_new = (want[0][ids] == 0) & ~existing[ids]
+    want[0][ids] += 1
+    want[1][ids[coupon > 0], product] = 0.0
+    want[2][ids[:, None], members] = due[:, None]
+    new = fused.record_purchases(ids, product, coupon, members, due, purchases, existing,
+                                 coupon_value, next_need)
+    assert np.array_equal(new, want_new) and new.any() and not new.all()
+    for got, w in zip((purchases, coupon_value, next_need), want, strict=True):
+        assert got.dtype == w.dtype and got.tobytes() == w.tobytes()
