@@ -17,7 +17,6 @@ the account it came from (parent), the cascade (one per root post or link) and t
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +26,7 @@ from scenarios.schema import GENERATIONS, KocSeeding, KolPost
 from scenarios.social import SOCIAL_SOURCES
 
 from . import fused
+from .buckets import Buckets
 from . import kernels as k
 from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph, out_edges
 from .outcomes import Purchases
@@ -86,7 +86,9 @@ class SocialNetwork:
         self.share = np.full(n, -1, dtype=np.int32)  # group-buy link a joiner came through
         self.proof_value = np.zeros(n, dtype=np.float32)
         self.proof_hour = np.zeros(n, dtype=np.int32)
-        self.pending: dict[int, list[tuple]] = defaultdict(list)
+        # who acts when: hour buckets of (source, product, consumer) codes (``_act_code``)
+        self.pending = Buckets(scenario.calendar.hours)
+        self.n_products = len(scenario.products)
         self.cascades: list[tuple[str, int, int, float]] = []  # kind, root, hour, cost
         # per group-buy link (the first n_shares entries): its sharer and joiners so far
         self.link_sharer = np.zeros(0, dtype=np.int64)
@@ -126,17 +128,26 @@ class SocialNetwork:
     def due(self, hour: int) -> list[Trigger]:
         """Influenced consumers acting in the tick [hour, hour + tick), grouped by (source,
         product)."""
-        chunks = [c for h in range(hour, hour + self.tick) for c in self.pending.pop(h, ())]
-        groups: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
-        for ids, source, product in chunks:
-            groups[(source, product)].append(ids)
+        codes = np.unique(self.pending.pop(hour, min(hour + self.tick, self.hours)))
+        if len(codes) == 0:
+            return []
+        group, ids = np.divmod(codes, self.graph.n)
+        starts = np.flatnonzero(np.diff(group, prepend=-1))
         gb, certain = self.net.group_buy, self.net.influence == "convert"
         out = []
-        for (source, product), parts in sorted(groups.items()):
+        for g, lo, hi in zip(group[starts].tolist(), starts.tolist(),
+                             starts[1:].tolist() + [len(codes)], strict=True):
+            source, product = divmod(g, self.n_products)
+            source += self.source["kol"]
             discount = gb.discount if source == self.source["group_buy"] else 0.0
-            out.append(Trigger(np.unique(np.concatenate(parts)), product, source, discount,
-                               certain))
+            out.append(Trigger(ids[lo:hi], product, source, discount, certain))
         return out
+
+    def _act_code(self, source: np.ndarray, product: int, ids: np.ndarray) -> np.ndarray:
+        """One int64 per influenced consumer waiting to act: its (source, product) group,
+        then the consumer, so that sorted codes come group by group in ``due``'s order."""
+        group = (source - self.source["kol"]) * self.n_products + product
+        return group * self.graph.n + ids
 
     def lineage(self, ids: np.ndarray, source: int) -> tuple[np.ndarray, ...]:
         """(depth, parent, cascade) of buyers via ``source``; (0, -1, -1) for non-social."""
@@ -310,11 +321,7 @@ class SocialNetwork:
         keep = acts < self.hours
         if links:
             keep &= delay <= self.net.group_buy.window_hours
-        for s in np.unique(source[keep]):
-            mine = keep & (source == s)
-            s_targets, s_acts = targets[mine], acts[mine]
-            for h in np.unique(s_acts):
-                self.pending[int(h)].append((s_targets[s_acts == h], int(s), product))
+        self.pending.push(acts[keep], self._act_code(source[keep], product, targets[keep]))
 
     def _record_exposures(self, hour: int, targets: np.ndarray, source: np.ndarray) -> None:
         for s in np.flatnonzero(np.bincount(source)):  # the sources present, in order
