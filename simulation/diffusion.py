@@ -34,6 +34,7 @@ from .streams import Draws
 from .worlds import Worlds
 
 POSTS, LINKS = np.uint8(1), np.uint8(2)  # one chance per tie per mechanism
+NO_WINDOW = np.iinfo(np.int64).max  # a post's followers act whenever they respond
 CASCADE_KINDS = {"kol": "kol_post", "koc": "koc_seeding", "friend": "word_of_mouth",
                  "group_buy": "group_buy"}
 
@@ -86,7 +87,7 @@ class SocialNetwork:
         self.share = np.full(n, -1, dtype=np.int32)  # group-buy link a joiner came through
         self.proof_value = np.zeros(n, dtype=np.float32)
         self.proof_hour = np.zeros(n, dtype=np.int32)
-        # who acts when: hour buckets of (source, product, consumer) codes (``_act_code``)
+        # who acts when: hour buckets of (source, product, consumer) codes (``_act_group``)
         self.pending = Buckets(scenario.calendar.hours)
         self.n_products = len(scenario.products)
         self.cascades: list[tuple[str, int, int, float]] = []  # kind, root, hour, cost
@@ -143,11 +144,11 @@ class SocialNetwork:
             out.append(Trigger(ids[lo:hi], product, source, discount, certain))
         return out
 
-    def _act_code(self, source: np.ndarray, product: int, ids: np.ndarray) -> np.ndarray:
-        """One int64 per influenced consumer waiting to act: its (source, product) group,
-        then the consumer, so that sorted codes come group by group in ``due``'s order."""
-        group = (source - self.source["kol"]) * self.n_products + product
-        return group * self.graph.n + ids
+    def _act_group(self, source: np.ndarray, product: int) -> np.ndarray:
+        """The (source, product) group of influenced consumers waiting to act; each waits
+        as one int64 code, group x n + consumer (``fused.acts_due``), so that sorted codes
+        come group by group in ``due``'s order."""
+        return (source - self.source["kol"]) * self.n_products + product
 
     def lineage(self, ids: np.ndarray, source: int) -> tuple[np.ndarray, ...]:
         """(depth, parent, cascade) of buyers via ``source``; (0, -1, -1) for non-social."""
@@ -287,7 +288,7 @@ class SocialNetwork:
         to the cascade its post opened (its followers start at depth 1 in that cascade)."""
         g = self.graph
         links = mechanism == LINKS
-        reach = None if np.all(np.asarray(reach) >= 1) else reach
+        reach = None if _all_at_least_one(reach) else reach
         edges, src = expose(g, posters, self.used, mechanism, rng, friends_only=links,
                             reach=None if reach is None else lambda s: self.worlds.at(reach, s))
         targets = g.indices[edges].astype(np.int64)
@@ -315,13 +316,12 @@ class SocialNetwork:
             self.proof_value[targets] = (self.proof(targets, hour)
                                          + self.net.proof_per_activation)
             self.proof_hour[targets] = hour
-        delay = rng.integers(spread_hours, targets) + 1 + np.floor(
-            rng.exponential(self.net.response_hours, targets)).astype(np.int64)
-        acts = k.due_hour(hour, delay - 1, self.tick)
-        keep = acts < self.hours
-        if links:
-            keep &= delay <= self.net.group_buy.window_hours
-        self.pending.push(acts[keep], self._act_code(source[keep], product, targets[keep]))
+        waits = rng.integers(spread_hours, targets)
+        responses = rng.exponential(self.net.response_hours, targets)
+        window = self.net.group_buy.window_hours if links else NO_WINDOW
+        self.pending.push(*fused.acts_due(waits, responses, hour, self.tick, self.hours, window,
+                                          self._act_group(source, product), self.graph.n,
+                                          targets))
 
     def _record_exposures(self, hour: int, targets: np.ndarray, source: np.ndarray) -> None:
         for s in np.flatnonzero(np.bincount(source)):  # the sources present, in order
@@ -406,6 +406,13 @@ def independent_cascade(graph: FollowGraph, seeds, tie_probability, *,
         frontier, won = influence(graph, edges, src, p[graph.tie[edges]], active, draws)
         depth[frontier], parent[frontier] = level, src[won]
     return Cascade(active, depth, parent)
+
+
+def _all_at_least_one(reach) -> bool:
+    """Every world's reach is 1 (a Python number is checked without NumPy)."""
+    if isinstance(reach, int | float):
+        return reach >= 1
+    return bool(np.all(np.asarray(reach) >= 1))
 
 
 def _room_for(array: np.ndarray, n: int) -> np.ndarray:

@@ -188,9 +188,7 @@ class ArrayConsumers:
         adstock = self._adstock_now(ids, hour)
         utility, price, coupon, faced_loss, anchored = self._utilities(ids, offer, adstock,
                                                                        social_proof)
-        choice = k.chosen_alternative(rng.random(ids), k.choice_probabilities(utility))
-        if offer.certain:
-            choice[:] = 0
+        choice = fused.choose(rng.random(ids), k.choice_probabilities(utility), offer.certain)
         b = self._behaviour_table
         fused.update_references(ids, worlds.world, _products(alternatives), choice, price,
                                 b["reference_smoothing"], b["reference_smoothing_seen"],

@@ -466,3 +466,45 @@ def record_purchases(ids, product, coupon, members, due, purchases, existing, co
         for q in members:
             next_need[c, q] = due[i]
     return new
+
+
+@njit(cache=True, nogil=True)
+def choose(uniform, probabilities, certain):
+    """``kernels.chosen_alternative``: the alternative each uniform draw picks (the number
+    of cumulative probabilities, summed in choice-set order as ``np.cumsum`` sums them, at
+    or below the draw), or -1 for no purchase; every decider the first alternative when
+    ``certain`` (a conversion; the draws are made all the same)."""
+    n, m = probabilities.shape
+    choice = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        if certain:
+            choice[i] = 0
+            continue
+        cumulative, pick = 0.0, 0
+        for j in range(m):
+            cumulative += probabilities[i, j]
+            if uniform[i] >= cumulative:
+                pick += 1
+        choice[i] = pick if pick < m else -1
+    return choice
+
+
+@njit(cache=True, nogil=True)
+def acts_due(waits, responses, hour, tick, hours, window, groups, n, targets):
+    """When influenced followers ``targets`` act: after ``waits[i] + 1 + floor(responses
+    [i])`` hours (an integer draw within the post's spread and an exponential response),
+    at ``kernels.due_hour`` of that delay; those due within the campaign (and, for a
+    group-buy link, within its ``window`` hours) are kept. Returns (their hour, their code
+    ``groups[i] * n + targets[i]``: ``SocialNetwork._act_code``)."""
+    m = len(targets)
+    when = np.empty(m, dtype=np.int64)
+    code = np.empty(m, dtype=np.int64)
+    half = (tick - 1) / 2
+    j = 0
+    for i in range(m):
+        delay = waits[i] + 1 + np.int64(np.floor(responses[i]))
+        acts = hour + max(1 + np.int64(np.floor(np.float64(delay - 1) + half)), tick)
+        if acts < hours and delay <= window:
+            when[j], code[j] = acts, groups[i] * n + targets[i]
+            j += 1
+    return when[:j], code[:j]

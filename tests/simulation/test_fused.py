@@ -366,3 +366,37 @@ def test_record_purchases_is_buys_numpy_scatters():
     assert np.array_equal(new, want_new) and new.any() and not new.all()
     for got, w in zip((purchases, coupon_value, next_need), want, strict=True):
         assert got.dtype == w.dtype and got.tobytes() == w.tobytes()
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_choose_is_chosen_alternative(m):
+    from simulation import kernels as k
+
+    rng = np.random.default_rng(13 + m)
+    utility = rng.normal(0, 2, (400, m))
+    probabilities = k.choice_probabilities(utility)
+    uniform = rng.random(400)
+    uniform[:m] = np.cumsum(probabilities[0])  # draws exactly on a cumulative probability
+    want = k.chosen_alternative(uniform, probabilities)
+    got = fused.choose(uniform, probabilities, False)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert set(want.tolist()) == set(range(-1, m))
+    assert np.array_equal(fused.choose(uniform, probabilities, True), np.zeros(400, int))
+
+
+@pytest.mark.parametrize("tick", [1, 4])
+def test_acts_due_is_spreads_numpy_schedule(tick):
+    from simulation import kernels as k
+
+    rng = np.random.default_rng(14 + tick)
+    n, m, hour, hours = 1000, 500, 30, 60
+    waits, responses = rng.integers(0, 6, m), rng.exponential(8.0, m)
+    targets, groups = rng.integers(0, n, m), rng.integers(0, 8, m)
+    for window in (12, np.iinfo(np.int64).max):
+        delay = waits + 1 + np.floor(responses).astype(np.int64)
+        acts = k.due_hour(hour, delay - 1, tick)
+        keep = (acts < hours) & (delay <= window)
+        when, code = fused.acts_due(waits, responses, hour, tick, hours, window, groups, n,
+                                    targets)
+        assert np.array_equal(when, acts[keep]) and when.dtype == np.int64
+        assert np.array_equal(code, (groups * n + targets)[keep]) and 0 < len(code) < m
