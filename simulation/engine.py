@@ -67,6 +67,8 @@ class ArrayConsumers:
         self._hours = scenario.calendar.hours
         self._repurchase_due = Buckets(n_products * self._hours)  # (category lead, hour)
         self._p_max: dict[tuple[int, int], float] = {}  # highest need rate of a block
+        self._choice_sets: dict[tuple, tuple] = {}  # this hour's (``_choice_set``)
+        self._choice_sets_hour = -1
         self.tick = scenario.calendar.tick_hours  # a step at hour h covers [h, h + tick)
 
     # -- contacts ------------------------------------------------------------------------
@@ -185,12 +187,13 @@ class ArrayConsumers:
         worlds = self.worlds
         behaviour = self.behaviour_of(ids)
         alternatives = offer.alternatives()
+        choice_set = self._choice_set(offer, alternatives)
         adstock = self._adstock_now(ids, hour)
-        utility, price, coupon, faced_loss, anchored = self._utilities(ids, offer, adstock,
-                                                                       social_proof)
+        utility, price, coupon, faced_loss, anchored = self._utilities(
+            ids, offer, choice_set, adstock, social_proof)
         choice = fused.choose(rng.random(ids), k.choice_probabilities(utility), offer.certain)
         b = self._behaviour_table
-        fused.update_references(ids, worlds.world, _products(alternatives), choice, price,
+        fused.update_references(ids, worlds.world, choice_set[0], choice, price,
                                 b["reference_smoothing"], b["reference_smoothing_seen"],
                                 self.reference)
         bought = {}
@@ -201,30 +204,49 @@ class ArrayConsumers:
                                                 coupon[buy, j], behaviour, buy, hour, rng)
         return Decision(ids, faced_loss, anchored, bought)
 
-    def _utilities(self, ids: np.ndarray, offer: Offer, adstock: np.ndarray,
-                   social_proof: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Utility, price and coupon of every alternative of ``offer`` for consumers ``ids``
-        ((n, m) each), and whether each faced a loss or an anchor
+    def _utilities(self, ids: np.ndarray, offer: Offer, choice_set: tuple,
+                   adstock: np.ndarray, social_proof: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Utility, price and coupon of every alternative of ``offer`` (``choice_set``) for
+        consumers ``ids`` ((n, m) each), and whether each faced a loss or an anchor
         (``fused.decision_utilities``: ``kernels.decision_utility`` per alternative)."""
-        alternatives, worlds, pop = offer.alternatives(), self.worlds, self.pop
-        quotes = [alt.quote for alt in alternatives]
+        pop = self.pop
         b, weak = self._behaviour_table, self._shared_behaviour
         return fused.decision_utilities(
-            ids, worlds.world, offer.hour, _products(alternatives),
-            _table([q.price for q in quotes], worlds.k),
-            np.array([alt.live_discount for alt in alternatives], dtype=np.float64),
-            np.array([alt.price_floor for alt in alternatives], dtype=np.float64),
-            _table([q.anchor for q in quotes], worlds.k),
-            np.array([np.ndim(q.anchor) == 0 for q in quotes]),
-            _table([np.logical_or(q.limited_time, alt.live)
-                    for q, alt in zip(quotes, alternatives, strict=True)], worlds.k, bool),
-            np.array([alt.promoted for alt in alternatives]),
+            ids, self.worlds.world, offer.hour, *choice_set,
             self.coupon_value, self.coupon_until, self.reference, pop.base_utility,
             pop.price_sensitivity, pop.loss_aversion, pop.anchoring_weight,
             pop.framing_susceptibility, pop.social_susceptibility,
             b["urgency_utility"], "urgency_utility" in weak, b["awareness_saturation"],
             b["awareness_weight"], b["social_weight"], "social_weight" in weak,
             adstock, social_proof, float(offer.shift))
+
+    def _choice_set(self, offer: Offer, alternatives) -> tuple[np.ndarray, ...]:
+        """The offer's ``alternatives`` as ``fused.decision_utilities`` takes them: the
+        products, an (m, K) table of the quotes' prices, the live discounts, the floors, a
+        table of the anchors, whether each anchor is one number, a table of the limited-time
+        frames (or livestream), whether each is promoted. Built once per hour for each
+        choice set: the quotes hold still within a step (the cache keeps the alternatives,
+        so the quotes' ids in its keys stay theirs)."""
+        if offer.hour != self._choice_sets_hour:
+            self._choice_sets.clear()
+            self._choice_sets_hour = offer.hour
+        key = tuple((id(a.quote), a.product, a.live_discount, a.live, a.price_floor,
+                     a.promoted) for a in alternatives)
+        if key not in self._choice_sets:
+            self._choice_sets[key] = (self._choice_set_tables(alternatives), alternatives)
+        return self._choice_sets[key][0]
+
+    def _choice_set_tables(self, alternatives) -> tuple[np.ndarray, ...]:
+        quotes, k_worlds = [alt.quote for alt in alternatives], self.worlds.k
+        return (_products(alternatives),
+                _table([q.price for q in quotes], k_worlds),
+                np.array([alt.live_discount for alt in alternatives], dtype=np.float64),
+                np.array([alt.price_floor for alt in alternatives], dtype=np.float64),
+                _table([q.anchor for q in quotes], k_worlds),
+                np.array([np.ndim(q.anchor) == 0 for q in quotes]),
+                _table([np.logical_or(q.limited_time, alt.live)
+                        for q, alt in zip(quotes, alternatives, strict=True)], k_worlds, bool),
+                np.array([alt.promoted for alt in alternatives]))
 
     def _buy(self, ids, p, price, coupon, behaviour, mask, hour, rng) -> Purchases:
         """Buyers ``ids`` of product ``p``: units, purchase count, coupon used, next need."""
