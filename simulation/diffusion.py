@@ -28,7 +28,7 @@ from scenarios.social import SOCIAL_SOURCES
 from . import fused
 from .buckets import Buckets
 from . import kernels as k
-from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph, out_edges
+from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph
 from .outcomes import Purchases
 from .streams import Draws
 from .worlds import Worlds
@@ -303,11 +303,10 @@ class SocialNetwork:
         targets, won = influence(g, edges, src, chance, self.influenced, rng)
         src, source = src[won], source[won]
 
-        self.parent[targets] = src
         if paid_post is None:
-            self.depth[targets] = self.depth[src] + 1
-            self.cascade[targets] = self.cascade[src]
+            fused.inherit(targets, src, self.parent, self.depth, self.cascade)
         else:
+            self.parent[targets] = src
             self.depth[targets] = 1
             self.cascade[targets] = [paid_post[s] for s in src.tolist()]
         if share_of is not None:
@@ -338,11 +337,8 @@ def expose(graph: FollowGraph, posters: np.ndarray, used: np.ndarray, mechanism:
     """The posters' out-ties that ``mechanism`` has not used yet (friend ties only for
     links), each seen with probability ``reach(source)`` (all without one); marks them used.
     Returns (edge index, source node). ``posters`` sorted: the ties come poster by poster."""
-    edges, src = out_edges(graph, posters)
-    open_ = (used[edges] & mechanism) == 0
-    if friends_only:
-        open_ &= graph.tie[edges] == TIE_FRIEND
-    edges, src = edges[open_], src[open_]
+    edges, src = fused.open_ties(graph.indptr, graph.tie, np.asarray(posters, dtype=np.int64),
+                                 used, mechanism, TIE_FRIEND if friends_only else -1)
     if reach is not None:  # only ties of a reach below 1 draw (worlds may differ in it)
         p = np.broadcast_to(reach(src), src.shape)
         below = p < 1
@@ -365,10 +361,8 @@ def influence(graph: FollowGraph, edges: np.ndarray, src: np.ndarray, chance,
     chance = np.broadcast_to(chance, edges.shape)
     if graph.weight is not None:
         chance = np.minimum(chance * graph.weight[edges], 1.0)
-    won = np.flatnonzero(rng.random(src) < chance)
-    targets = graph.indices[edges[won]].astype(np.int64)
-    fresh = ~influenced[targets]
-    won, targets = won[fresh], targets[fresh]
+    won, targets = fused.fresh_wins(rng.random(src) < chance, edges, graph.indices,
+                                    influenced)
     shuffle = rng.permutation(src[won])  # a follower is in its poster's world
     targets, first = np.unique(targets[shuffle], return_index=True)
     influenced[targets] = True

@@ -508,3 +508,61 @@ def acts_due(waits, responses, hour, tick, hours, window, groups, n, targets):
             when[j], code[j] = acts, groups[i] * n + targets[i]
             j += 1
     return when[:j], code[:j]
+
+
+@njit(cache=True, nogil=True)
+def open_ties(indptr, tie, nodes, used, mechanism, only_tie):
+    """The out-ties of ``nodes`` in a CSR graph that ``mechanism`` (a bit of ``used``) has
+    not used yet, and only those of type ``only_tie`` unless it is negative, grouped by
+    node: (edge index, source node), both int64 (``out_edges`` and its NumPy filter)."""
+    total = 0
+    for node in nodes:
+        for e in range(indptr[node], indptr[node + 1]):
+            if (used[e] & mechanism) == 0 and (only_tie < 0 or tie[e] == only_tie):
+                total += 1
+    edges = np.empty(total, dtype=np.int64)
+    src = np.empty(total, dtype=np.int64)
+    k = 0
+    for node in nodes:
+        for e in range(indptr[node], indptr[node + 1]):
+            if (used[e] & mechanism) == 0 and (only_tie < 0 or tie[e] == only_tie):
+                edges[k], src[k] = e, node
+                k += 1
+    return edges, src
+
+
+@njit(cache=True, nogil=True)
+def fresh_wins(hit, edges, indices, influenced):
+    """Of the exposed ties ``edges`` whose draw ``hit``, those whose follower
+    (``indices[edge]``) is not influenced yet: (position in ``edges``, follower as int64),
+    ``np.flatnonzero(hit)`` then the NumPy gather and filter of ``influence``."""
+    m = 0
+    for i in range(len(hit)):
+        if hit[i] and not influenced[indices[edges[i]]]:
+            m += 1
+    won = np.empty(m, dtype=np.int64)
+    targets = np.empty(m, dtype=np.int64)
+    j = 0
+    for i in range(len(hit)):
+        if hit[i]:
+            t = np.int64(indices[edges[i]])
+            if not influenced[t]:
+                won[j], targets[j] = i, t
+                j += 1
+    return won, targets
+
+
+@njit(cache=True, nogil=True)
+def inherit(targets, src, parent, depth, cascade):
+    """Followers ``targets`` (unique) join their poster's cascade one level deeper:
+    ``parent[targets] = src``, ``depth[targets] = depth[src] + 1`` and ``cascade[targets]
+    = cascade[src]``, every value read before any is written, as NumPy's gathers are."""
+    n = len(targets)
+    deeper = np.empty(n, dtype=depth.dtype)
+    joined = np.empty(n, dtype=cascade.dtype)
+    for i in range(n):
+        deeper[i] = depth[src[i]] + 1
+        joined[i] = cascade[src[i]]
+    for i in range(n):
+        t = targets[i]
+        parent[t], depth[t], cascade[t] = src[i], deeper[i], joined[i]

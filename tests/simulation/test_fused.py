@@ -400,3 +400,58 @@ def test_acts_due_is_spreads_numpy_schedule(tick):
                                     targets)
         assert np.array_equal(when, acts[keep]) and when.dtype == np.int64
         assert np.array_equal(code, (groups * n + targets)[keep]) and 0 < len(code) < m
+
+
+def _small_graph(rng, n=60):
+    indptr = np.concatenate([[0], np.cumsum(rng.integers(0, 7, n))])
+    indices = rng.integers(0, n, indptr[-1]).astype(np.int32)
+    tie = rng.integers(0, 3, indptr[-1]).astype(np.int8)
+    return indptr, indices, tie
+
+
+def test_open_ties_is_out_edges_then_numpys_filter():
+    rng = np.random.default_rng(15)
+    indptr, _, tie = _small_graph(rng)
+    used = rng.integers(0, 4, len(tie)).astype(np.uint8)
+    for nodes in (np.array([], dtype=np.int64), np.sort(rng.choice(60, 20, replace=False))):
+        for mechanism, only_tie in ((np.uint8(1), -1), (np.uint8(2), 2)):
+            edges, src = fused.out_edges(indptr, nodes)
+            keep = (used[edges] & mechanism) == 0
+            if only_tie >= 0:
+                keep &= tie[edges] == only_tie
+            got = fused.open_ties(indptr, tie, nodes, used, mechanism, only_tie)
+            assert all(np.array_equal(g, w) and g.dtype == w.dtype
+                       for g, w in zip(got, (edges[keep], src[keep]), strict=True))
+            assert 0 < keep.sum() < len(keep) or len(nodes) == 0
+
+
+def test_fresh_wins_is_influences_numpy_filter():
+    rng = np.random.default_rng(16)
+    indptr, indices, _ = _small_graph(rng)
+    influenced = rng.random(60) < 0.3
+    edges = np.sort(rng.choice(indptr[-1], 80, replace=False))
+    hit = rng.random(80) < 0.5
+    won = np.flatnonzero(hit)
+    targets = indices[edges[won]].astype(np.int64)
+    fresh = ~influenced[targets]
+    got = fused.fresh_wins(hit, edges, indices, influenced)
+    assert all(np.array_equal(g, w) and g.dtype == w.dtype
+               for g, w in zip(got, (won[fresh], targets[fresh]), strict=True))
+    assert 0 < fresh.sum() < len(fresh)
+
+
+def test_inherit_reads_before_it_writes_as_numpy_does():
+    rng = np.random.default_rng(17)
+    parent = np.full(50, -1, dtype=np.int32)
+    depth = rng.integers(0, 5, 50).astype(np.int16)
+    cascade = rng.integers(-1, 9, 50).astype(np.int32)
+    targets = np.sort(rng.choice(50, 20, replace=False))
+    src = rng.choice(50, 20)
+    src[-3:] = targets[:3]  # posters influenced in the same spread (written first)
+    want = [a.copy() for a in (parent, depth, cascade)]
+    want[0][targets] = src
+    want[1][targets] = want[1][src] + 1
+    want[2][targets] = want[2][src]
+    fused.inherit(targets, src, parent, depth, cascade)
+    for got, w in zip((parent, depth, cascade), want, strict=True):
+        assert got.dtype == w.dtype and np.array_equal(got, w)
