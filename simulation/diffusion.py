@@ -229,7 +229,7 @@ class SocialNetwork:
         costs = np.broadcast_to(np.asarray(costs, dtype=np.float64), (len(roots),))
         first = len(self.cascades)
         self.cascades.extend((kind, int(r), hour, float(c))
-                             for r, c in zip(roots, costs, strict=True))
+                             for r, c in zip(roots.tolist(), costs.tolist(), strict=True))
         return np.arange(first, first + len(roots), dtype=np.int32)
 
     def _register(self, kind: str, roots: np.ndarray, hour: int) -> None:
@@ -323,8 +323,7 @@ class SocialNetwork:
                                           targets))
 
     def _record_exposures(self, hour: int, targets: np.ndarray, source: np.ndarray) -> None:
-        for s in np.flatnonzero(np.bincount(source)):  # the sources present, in order
-            ids = targets[source == s]
+        for s, ids in _by_source(targets, source):
             col = int(s) - self.source["kol"]
             self.recorder.add("impressions", hour, int(s), ids)
             first = fused.first_reach(ids, self.reached, col)
@@ -400,6 +399,13 @@ def independent_cascade(graph: FollowGraph, seeds, tie_probability, *,
         frontier, won = influence(graph, edges, src, p[graph.tie[edges]], active, draws)
         depth[frontier], parent[frontier] = level, src[won]
     return Cascade(active, depth, parent)
+
+
+def _by_source(targets: np.ndarray, source: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(source, its targets) for each source present, in order."""
+    if len(source) and source[0] == source[-1] and (source == source[0]).all():
+        return [(int(source[0]), targets)]  # one source: a link's, or one tie type's
+    return [(s, targets[source == s]) for s in np.flatnonzero(np.bincount(source)).tolist()]
 
 
 def _all_at_least_one(reach) -> bool:
