@@ -363,9 +363,7 @@ def influence(graph: FollowGraph, edges: np.ndarray, src: np.ndarray, chance,
     won, targets = fused.fresh_wins(rng.random(src) < chance, edges, graph.indices,
                                     influenced)
     shuffle = rng.permutation(src[won])  # a follower is in its poster's world
-    targets, first = np.unique(targets[shuffle], return_index=True)
-    influenced[targets] = True
-    return targets, won[shuffle][first]
+    return fused.first_wins(targets, won, shuffle, influenced)
 
 
 @dataclass(frozen=True)

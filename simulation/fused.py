@@ -566,3 +566,25 @@ def inherit(targets, src, parent, depth, cascade):
     for i in range(n):
         t = targets[i]
         parent[t], depth[t], cascade[t] = src[i], deeper[i], joined[i]
+
+
+@njit(cache=True, nogil=True)
+def first_wins(targets, won, shuffle, influenced):
+    """Each follower of ``targets[shuffle]`` once, in order, with the tie that won it: the
+    first in the shuffled order (``np.unique(targets[shuffle], return_index=True)``, then
+    ``won[shuffle][first]``); the followers are marked ``influenced``."""
+    shuffled = targets[shuffle]
+    order = np.argsort(shuffled, kind="mergesort")  # stable: the first of equals leads
+    m = 0
+    for i in range(len(order)):
+        if i == 0 or shuffled[order[i]] != shuffled[order[i - 1]]:
+            m += 1
+    followers = np.empty(m, dtype=targets.dtype)
+    ties = np.empty(m, dtype=won.dtype)
+    j = 0
+    for i in range(len(order)):
+        if i == 0 or shuffled[order[i]] != shuffled[order[i - 1]]:
+            followers[j], ties[j] = shuffled[order[i]], won[shuffle[order[i]]]
+            influenced[followers[j]] = True
+            j += 1
+    return followers, ties

@@ -455,3 +455,17 @@ def test_inherit_reads_before_it_writes_as_numpy_does():
     fused.inherit(targets, src, parent, depth, cascade)
     for got, w in zip((parent, depth, cascade), want, strict=True):
         assert got.dtype == w.dtype and np.array_equal(got, w)
+
+
+def test_first_wins_is_numpys_unique_of_the_shuffled_followers():
+    rng = np.random.default_rng(18)
+    for m in (0, 1, 300):
+        targets = rng.integers(0, 40, m)  # followers reached by several ties at once
+        won = np.sort(rng.choice(1000, m, replace=False))
+        shuffle = rng.permutation(m)
+        influenced = np.zeros(40, dtype=bool)
+        want_targets, first = np.unique(targets[shuffle], return_index=True)
+        got = fused.first_wins(targets, won, shuffle, influenced)
+        for g, w in zip(got, (want_targets, won[shuffle][first]), strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w)
+        assert np.array_equal(np.flatnonzero(influenced), want_targets)
