@@ -73,7 +73,8 @@ class SocialNetwork:
                                  n.tie_probability.friend] for n in nets])  # (K, tie type)
         self.p_wom = np.array([[n.word_of_mouth.post_probability[g] for g in GENERATIONS]
                                for n in nets])  # (K, generation)
-        self.satisfaction = worlds.values(lambda s: s.network.word_of_mouth.satisfaction_weight)
+        self.satisfaction = worlds.per_world(worlds.values(  # (K,)
+            lambda s: s.network.word_of_mouth.satisfaction_weight))
         if net.group_buy is not None:
             self.p_share = worlds.values(lambda s: s.network.group_buy.share_probability)
             self.p_join = worlds.values(lambda s: s.network.group_buy.join_probability)
@@ -240,9 +241,8 @@ class SocialNetwork:
     # -- purchases spread ----------------------------------------------------------------
     def _word_of_mouth(self, bought: Purchases, hour: int, source: int, product: int) -> None:
         wom, ids = self.net.word_of_mouth, bought.ids
-        deal = np.maximum(1.0 - bought.price / self.list_price[product], 0.0)
-        base = self.p_wom[self.worlds.world[ids], self.generation[ids]]
-        p = np.minimum(base * (1 + self.worlds.at(self.satisfaction, ids) * deal), 1.0)
+        p = fused.post_chances(ids, bought.price, self.list_price[product], self.worlds.world,
+                               self.generation, self.p_wom, self.satisfaction)
         rng = self.streams("network:word_of_mouth")
         posters = bought.ids[rng.random(bought.ids) < p]
         if len(posters) == 0:

@@ -588,3 +588,19 @@ def first_wins(targets, won, shuffle, influenced):
             influenced[followers[j]] = True
             j += 1
     return followers, ties
+
+
+@njit(cache=True, nogil=True)
+def post_chances(ids, price, list_price, world, generation, p_wom, satisfaction):
+    """Each buyer's chance to post about its purchase: its world's rate for its generation
+    ``p_wom[w, g]``, raised by the deal it got, ``min(rate x (1 + s x max(1 - price /
+    list_price, 0)), 1)`` with the world's satisfaction weight ``satisfaction[w]`` (the
+    NumPy lines of ``SocialNetwork._word_of_mouth``, in float64)."""
+    p = np.empty(len(ids))
+    for i in range(len(ids)):
+        c = ids[i]
+        w = world[c]
+        deal = _maximum(1.0 - price[i] / list_price, 0.0)
+        chance = p_wom[w, generation[c]] * (1.0 + satisfaction[w] * deal)
+        p[i] = chance if chance <= 1.0 or chance != chance else 1.0
+    return p

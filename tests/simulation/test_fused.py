@@ -469,3 +469,21 @@ def test_first_wins_is_numpys_unique_of_the_shuffled_followers():
         for g, w in zip(got, (want_targets, won[shuffle][first]), strict=True):
             assert g.dtype == w.dtype and np.array_equal(g, w)
         assert np.array_equal(np.flatnonzero(influenced), want_targets)
+
+
+@pytest.mark.parametrize("per_world", [False, True])
+def test_post_chances_are_word_of_mouths_numpy_lines(per_world):
+    rng = np.random.default_rng(19 + per_world)
+    n_all, k_worlds = 200, 3
+    world = np.sort(rng.integers(0, k_worlds, n_all)).astype(np.int32)
+    generation = rng.integers(0, 4, n_all).astype(np.int8)
+    p_wom = rng.uniform(0.05, 0.9, (k_worlds, 4))
+    satisfaction = rng.uniform(0, 3, k_worlds) if per_world else 1.7
+    ids = np.sort(rng.choice(n_all, 120, replace=False))
+    price, list_price = rng.uniform(10, 140, 120), 99.0
+    deal = np.maximum(1.0 - price / list_price, 0.0)
+    s = satisfaction[world[ids]] if per_world else satisfaction
+    want = np.minimum(p_wom[world[ids], generation[ids]] * (1 + s * deal), 1.0)
+    table = np.broadcast_to(np.asarray(satisfaction, dtype=np.float64), (k_worlds,)).copy()
+    got = fused.post_chances(ids, price, list_price, world, generation, p_wom, table)
+    assert got.tobytes() == want.tobytes() and (want == 1.0).any() and (deal == 0).any()
