@@ -236,7 +236,8 @@ class SocialNetwork:
     def _register(self, kind: str, roots: np.ndarray, hour: int) -> None:
         """Buyers who post or share start a cascade unless influence put them in one."""
         fresh = roots[self.cascade[roots] < 0]
-        self.cascade[fresh] = self._open_cascades(kind, fresh, hour, 0.0)
+        if len(fresh):
+            self.cascade[fresh] = self._open_cascades(kind, fresh, hour, 0.0)
 
     # -- purchases spread ----------------------------------------------------------------
     def _word_of_mouth(self, bought: Purchases, hour: int, source: int, product: int) -> None:

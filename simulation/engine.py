@@ -254,11 +254,10 @@ class ArrayConsumers:
         product = self.scenario.products[p]
         units = 1 + rng.poisson(product.units_per_order - 1, ids)
         delay = k.repurchase_delay(rng.weibull(shape, ids), product.repurchase_days * 24, shape)
-        due = k.due_hour(hour, delay, self.tick)
         members = self._members[p]
-        new = fused.record_purchases(ids, p, coupon, members, due, self.purchases,
-                                     self.pop.existing_customer, self.coupon_value,
-                                     self.next_need)
+        new, due = fused.record_purchases(ids, p, coupon, members, hour, delay, self.tick,
+                                          self.purchases, self.pop.existing_customer,
+                                          self.coupon_value, self.next_need)
         soon = due < self._hours
         self._repurchase_due.push(members[0] * self._hours + due[soon], ids[soon])
         return Purchases(ids, price, units, new)

@@ -450,22 +450,26 @@ def pop_buckets(first, stop, head, link, value):
 
 
 @njit(cache=True, nogil=True)
-def record_purchases(ids, product, coupon, members, due, purchases, existing, coupon_value,
-                     next_need):
-    """Buyers ``ids`` (unique) of ``product``: whether each is new (no purchase yet and not
-    an existing customer), then its purchase count up one, the coupon it used (``coupon >
-    0``) spent, and every product of the category (``members``) out of its market until
-    ``due`` (stored as int32): ``ArrayConsumers._buy``'s NumPy scatters in one pass."""
+def record_purchases(ids, product, coupon, members, hour, delay, tick, purchases, existing,
+                     coupon_value, next_need):
+    """Buyers ``ids`` (unique) of ``product`` at ``hour``: whether each is new (no purchase
+    yet and not an existing customer), then its purchase count up one, the coupon it used
+    (``coupon > 0``) spent, and every product of the category (``members``) out of its
+    market until its next need falls due, ``delay`` hours on (``kernels.due_hour``; stored
+    as int32): ``ArrayConsumers._buy``'s NumPy lines in one pass. Returns (new, due)."""
     new = np.empty(len(ids), dtype=np.bool_)
+    due = np.empty(len(ids), dtype=np.int64)
+    half = (tick - 1) / 2
     for i in range(len(ids)):
         c = ids[i]
         new[i] = purchases[c] == 0 and not existing[c]
         purchases[c] += 1
         if coupon[i] > 0:
             coupon_value[c, product] = 0.0
+        due[i] = hour + max(1 + np.int64(np.floor(delay[i] + half)), tick)
         for q in members:
             next_need[c, q] = due[i]
-    return new
+    return new, due
 
 
 @njit(cache=True, nogil=True)

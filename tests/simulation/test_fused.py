@@ -345,7 +345,10 @@ def test_buckets_give_back_what_the_dict_of_lists_held():
     assert len(buckets.pop(0, 50)) == 0
 
 
-def test_record_purchases_is_buys_numpy_scatters():
+@pytest.mark.parametrize("tick", [1, 6])
+def test_record_purchases_is_buys_numpy_lines(tick):
+    from simulation import kernels as k
+
     rng = np.random.default_rng(12)
     n_all, n_products = 200, 4
     purchases = rng.integers(0, 3, n_all).astype(np.int32)
@@ -355,15 +358,18 @@ def test_record_purchases_is_buys_numpy_scatters():
     ids = np.sort(rng.choice(n_all, 80, replace=False))
     coupon = np.where(rng.random(80) < 0.5, 5.0, 0.0)
     members, product = np.array([1, 3]), 3
-    due = rng.integers(0, 900, 80)
+    hour, delay = 40, rng.weibull(1.5, 80) * 300
+    delay[:2] = [0.0, 2.5]
+    due = k.due_hour(hour, delay, tick)
     want = [a.copy() for a in (purchases, coupon_value, next_need)]
     want_new = (want[0][ids] == 0) & ~existing[ids]
     want[0][ids] += 1
     want[1][ids[coupon > 0], product] = 0.0
     want[2][ids[:, None], members] = due[:, None]
-    new = fused.record_purchases(ids, product, coupon, members, due, purchases, existing,
-                                 coupon_value, next_need)
+    new, got_due = fused.record_purchases(ids, product, coupon, members, hour, delay, tick,
+                                          purchases, existing, coupon_value, next_need)
     assert np.array_equal(new, want_new) and new.any() and not new.all()
+    assert got_due.dtype == due.dtype and np.array_equal(got_due, due)
     for got, w in zip((purchases, coupon_value, next_need), want, strict=True):
         assert got.dtype == w.dtype and got.tobytes() == w.tobytes()
 
