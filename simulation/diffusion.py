@@ -302,6 +302,8 @@ class SocialNetwork:
         else:
             chance = self.p_post[self.worlds.world[src], g.tie[edges]]
         targets, won = influence(g, edges, src, chance, self.influenced, rng)
+        if len(targets) == 0:  # nobody to schedule (the draws below would take no numbers)
+            return
         src, source = src[won], source[won]
 
         if paid_post is None:
