@@ -16,6 +16,7 @@ from . import fused
 class Buckets:
     def __init__(self, n_buckets: int):
         self.head = np.full(n_buckets, -1, dtype=np.int64)
+        self.size = np.zeros(n_buckets, dtype=np.int64)
         self.link = np.empty(0, dtype=np.int64)
         self.value = np.empty(0, dtype=np.int64)
         self.used = 0
@@ -27,12 +28,12 @@ class Buckets:
             size = max(2 * len(self.value), need, 1024)
             self.link = _grown(self.link, size)
             self.value = _grown(self.value, size)
-        self.used = fused.push_in_buckets(buckets, values, self.head, self.link, self.value,
-                                          self.used)
+        self.used = fused.push_in_buckets(buckets, values, self.head, self.size, self.link,
+                                          self.value, self.used)
 
     def pop(self, first: int, stop: int) -> np.ndarray:
         """Every value in buckets ``first`` to ``stop - 1`` (unordered), now emptied."""
-        return fused.pop_buckets(first, stop, self.head, self.link, self.value)
+        return fused.pop_buckets(first, stop, self.head, self.size, self.link, self.value)
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:

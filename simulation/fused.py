@@ -415,28 +415,26 @@ def add_total(row, cell, ids, amount, n_seg, counts):
 
 
 @njit(cache=True, nogil=True)
-def push_in_buckets(buckets, values, head, link, value, used):
+def push_in_buckets(buckets, values, head, size, link, value, used):
     """Append ``values[i]`` to bucket ``buckets[i]`` of singly linked lists (``head`` per
-    bucket, -1 when empty; ``link`` and ``value`` per node, with room for ``used +
-    len(values)`` nodes). Returns the nodes used."""
+    bucket, -1 when empty, and its ``size``; ``link`` and ``value`` per node, with room for
+    ``used + len(values)`` nodes). Returns the nodes used."""
     for i in range(len(values)):
         b = buckets[i]
         value[used], link[used] = values[i], head[b]
         head[b] = used
+        size[b] += 1
         used += 1
     return used
 
 
 @njit(cache=True, nogil=True)
-def pop_buckets(first, stop, head, link, value):
+def pop_buckets(first, stop, head, size, link, value):
     """Every value of buckets ``first`` to ``stop - 1`` (in no particular order), the
     buckets left empty."""
     m = 0
     for b in range(first, stop):
-        node = head[b]
-        while node >= 0:
-            m += 1
-            node = link[node]
+        m += size[b]
     out = np.empty(m, dtype=value.dtype)
     j = 0
     for b in range(first, stop):
@@ -445,7 +443,7 @@ def pop_buckets(first, stop, head, link, value):
             out[j] = value[node]
             j += 1
             node = link[node]
-        head[b] = -1
+        head[b], size[b] = -1, 0
     return out
 
 
