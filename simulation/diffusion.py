@@ -298,7 +298,7 @@ class SocialNetwork:
         self._record_exposures(hour, targets, source)
 
         if links:
-            chance = np.broadcast_to(self.worlds.at(self.p_join, src), edges.shape)
+            chance = self.worlds.at(self.p_join, src)
         else:
             chance = self.p_post[self.worlds.world[src], g.tie[edges]]
         targets, won = influence(g, edges, src, chance, self.influenced, rng)
@@ -341,17 +341,24 @@ def expose(graph: FollowGraph, posters: np.ndarray, used: np.ndarray, mechanism:
     Returns (edge index, source node). ``posters`` sorted: the ties come poster by poster."""
     edges, src = fused.open_ties(graph.indptr, graph.tie, np.asarray(posters, dtype=np.int64),
                                  used, mechanism, TIE_FRIEND if friends_only else -1)
-    if reach is not None:  # only ties of a reach below 1 draw (worlds may differ in it)
-        p = np.broadcast_to(reach(src), src.shape)
-        below = p < 1
-        if below.all():
-            seen = rng.random(src) < p
-        else:
-            seen = np.ones(len(src), dtype=bool)
-            seen[below] = rng.random(src[below]) < p[below]
+    seen = None if reach is None else _seen(reach(src), src, rng)
+    if seen is not None:
         edges, src = edges[seen], src[seen]
     used[edges] |= mechanism
     return edges, src
+
+
+def _seen(p, src: np.ndarray, rng: Draws) -> np.ndarray | None:
+    """Which ties from ``src`` are seen, with probability ``p`` (one number, or one per
+    tie): only ties of a reach below 1 draw (worlds may differ in it); None: all seen."""
+    if np.ndim(p) == 0:
+        return rng.random(src) < p if p < 1 else None
+    below = p < 1
+    if below.all():
+        return rng.random(src) < p
+    seen = np.ones(len(src), dtype=bool)
+    seen[below] = rng.random(src[below]) < p[below]
+    return seen
 
 
 def influence(graph: FollowGraph, edges: np.ndarray, src: np.ndarray, chance,
@@ -360,9 +367,8 @@ def influence(graph: FollowGraph, edges: np.ndarray, src: np.ndarray, chance,
     a follower is influenced at most once, and one reached by several ties at once takes a
     random one of them. Marks the followers influenced; returns them (sorted) and, for each,
     the position in ``edges`` of the tie that won."""
-    chance = np.broadcast_to(chance, edges.shape)
-    if graph.weight is not None:
-        chance = np.minimum(chance * graph.weight[edges], 1.0)
+    if graph.weight is not None:  # a number times float32 weights stays float64
+        chance = np.minimum(np.broadcast_to(chance, edges.shape) * graph.weight[edges], 1.0)
     won, targets = fused.fresh_wins(rng.random(src) < chance, edges, graph.indices,
                                     influenced)
     shuffle = rng.permutation(src[won])  # a follower is in its poster's world
