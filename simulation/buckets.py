@@ -14,6 +14,8 @@ from . import fused
 
 
 class Buckets:
+    """``n_buckets`` buckets of int64 values."""
+
     def __init__(self, n_buckets: int):
         self.head = np.full(n_buckets, -1, dtype=np.int64)
         self.size = np.zeros(n_buckets, dtype=np.int64)

@@ -26,8 +26,8 @@ from scenarios.schema import GENERATIONS, KocSeeding, KolPost
 from scenarios.social import SOCIAL_SOURCES
 
 from . import fused
-from .buckets import Buckets
 from . import kernels as k
+from .buckets import Buckets
 from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph
 from .outcomes import Purchases
 from .streams import Draws
