@@ -17,7 +17,6 @@ the account it came from (parent), the cascade (one per root post or link) and t
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,12 +27,14 @@ from scenarios.social import SOCIAL_SOURCES
 
 from . import fused
 from . import kernels as k
-from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph, out_edges
+from .buckets import Buckets
+from .network import ROLE_KOC, ROLE_KOL, TIE_FRIEND, FollowGraph
 from .outcomes import Purchases
 from .streams import Draws
 from .worlds import Worlds
 
 POSTS, LINKS = np.uint8(1), np.uint8(2)  # one chance per tie per mechanism
+NO_WINDOW = np.iinfo(np.int64).max  # a post's followers act whenever they respond
 CASCADE_KINDS = {"kol": "kol_post", "koc": "koc_seeding", "friend": "word_of_mouth",
                  "group_buy": "group_buy"}
 
@@ -72,7 +73,8 @@ class SocialNetwork:
                                  n.tie_probability.friend] for n in nets])  # (K, tie type)
         self.p_wom = np.array([[n.word_of_mouth.post_probability[g] for g in GENERATIONS]
                                for n in nets])  # (K, generation)
-        self.satisfaction = worlds.values(lambda s: s.network.word_of_mouth.satisfaction_weight)
+        self.satisfaction = worlds.per_world(worlds.values(  # (K,)
+            lambda s: s.network.word_of_mouth.satisfaction_weight))
         if net.group_buy is not None:
             self.p_share = worlds.values(lambda s: s.network.group_buy.share_probability)
             self.p_join = worlds.values(lambda s: s.network.group_buy.join_probability)
@@ -86,7 +88,9 @@ class SocialNetwork:
         self.share = np.full(n, -1, dtype=np.int32)  # group-buy link a joiner came through
         self.proof_value = np.zeros(n, dtype=np.float32)
         self.proof_hour = np.zeros(n, dtype=np.int32)
-        self.pending: dict[int, list[tuple]] = defaultdict(list)
+        # who acts when: hour buckets of (source, product, consumer) codes (``_act_group``)
+        self.pending = Buckets(scenario.calendar.hours)
+        self.n_products = len(scenario.products)
         self.cascades: list[tuple[str, int, int, float]] = []  # kind, root, hour, cost
         # per group-buy link (the first n_shares entries): its sharer and joiners so far
         self.link_sharer = np.zeros(0, dtype=np.int64)
@@ -126,17 +130,26 @@ class SocialNetwork:
     def due(self, hour: int) -> list[Trigger]:
         """Influenced consumers acting in the tick [hour, hour + tick), grouped by (source,
         product)."""
-        chunks = [c for h in range(hour, hour + self.tick) for c in self.pending.pop(h, ())]
-        groups: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
-        for ids, source, product in chunks:
-            groups[(source, product)].append(ids)
+        codes = np.unique(self.pending.pop(hour, min(hour + self.tick, self.hours)))
+        if len(codes) == 0:
+            return []
+        group, ids = np.divmod(codes, self.graph.n)
+        starts = np.flatnonzero(np.diff(group, prepend=-1))
         gb, certain = self.net.group_buy, self.net.influence == "convert"
         out = []
-        for (source, product), parts in sorted(groups.items()):
+        for g, lo, hi in zip(group[starts].tolist(), starts.tolist(),
+                             starts[1:].tolist() + [len(codes)], strict=True):
+            source, product = divmod(g, self.n_products)
+            source += self.source["kol"]
             discount = gb.discount if source == self.source["group_buy"] else 0.0
-            out.append(Trigger(np.unique(np.concatenate(parts)), product, source, discount,
-                               certain))
+            out.append(Trigger(ids[lo:hi], product, source, discount, certain))
         return out
+
+    def _act_group(self, source: np.ndarray, product: int) -> np.ndarray:
+        """The (source, product) group of influenced consumers waiting to act; each waits
+        as one int64 code, group x n + consumer (``fused.acts_due``), so that sorted codes
+        come group by group in ``due``'s order."""
+        return (source - self.source["kol"]) * self.n_products + product
 
     def lineage(self, ids: np.ndarray, source: int) -> tuple[np.ndarray, ...]:
         """(depth, parent, cascade) of buyers via ``source``; (0, -1, -1) for non-social."""
@@ -217,20 +230,20 @@ class SocialNetwork:
         costs = np.broadcast_to(np.asarray(costs, dtype=np.float64), (len(roots),))
         first = len(self.cascades)
         self.cascades.extend((kind, int(r), hour, float(c))
-                             for r, c in zip(roots, costs, strict=True))
+                             for r, c in zip(roots.tolist(), costs.tolist(), strict=True))
         return np.arange(first, first + len(roots), dtype=np.int32)
 
     def _register(self, kind: str, roots: np.ndarray, hour: int) -> None:
         """Buyers who post or share start a cascade unless influence put them in one."""
         fresh = roots[self.cascade[roots] < 0]
-        self.cascade[fresh] = self._open_cascades(kind, fresh, hour, 0.0)
+        if len(fresh):
+            self.cascade[fresh] = self._open_cascades(kind, fresh, hour, 0.0)
 
     # -- purchases spread ----------------------------------------------------------------
     def _word_of_mouth(self, bought: Purchases, hour: int, source: int, product: int) -> None:
         wom, ids = self.net.word_of_mouth, bought.ids
-        deal = np.maximum(1.0 - bought.price / self.list_price[product], 0.0)
-        base = self.p_wom[self.worlds.world[ids], self.generation[ids]]
-        p = np.minimum(base * (1 + self.worlds.at(self.satisfaction, ids) * deal), 1.0)
+        p = fused.post_chances(ids, bought.price, self.list_price[product], self.worlds.world,
+                               self.generation, self.p_wom, self.satisfaction)
         rng = self.streams("network:word_of_mouth")
         posters = bought.ids[rng.random(bought.ids) < p]
         if len(posters) == 0:
@@ -276,7 +289,7 @@ class SocialNetwork:
         to the cascade its post opened (its followers start at depth 1 in that cascade)."""
         g = self.graph
         links = mechanism == LINKS
-        reach = None if np.all(np.asarray(reach) >= 1) else reach
+        reach = None if _all_at_least_one(reach) else reach
         edges, src = expose(g, posters, self.used, mechanism, rng, friends_only=links,
                             reach=None if reach is None else lambda s: self.worlds.at(reach, s))
         targets = g.indices[edges].astype(np.int64)
@@ -285,17 +298,18 @@ class SocialNetwork:
         self._record_exposures(hour, targets, source)
 
         if links:
-            chance = np.broadcast_to(self.worlds.at(self.p_join, src), edges.shape)
+            chance = self.worlds.at(self.p_join, src)
         else:
             chance = self.p_post[self.worlds.world[src], g.tie[edges]]
         targets, won = influence(g, edges, src, chance, self.influenced, rng)
+        if len(targets) == 0:  # nobody to schedule (the draws below would take no numbers)
+            return
         src, source = src[won], source[won]
 
-        self.parent[targets] = src
         if paid_post is None:
-            self.depth[targets] = self.depth[src] + 1
-            self.cascade[targets] = self.cascade[src]
+            fused.inherit(targets, src, self.parent, self.depth, self.cascade)
         else:
+            self.parent[targets] = src
             self.depth[targets] = 1
             self.cascade[targets] = [paid_post[s] for s in src.tolist()]
         if share_of is not None:
@@ -304,21 +318,15 @@ class SocialNetwork:
             self.proof_value[targets] = (self.proof(targets, hour)
                                          + self.net.proof_per_activation)
             self.proof_hour[targets] = hour
-        delay = rng.integers(spread_hours, targets) + 1 + np.floor(
-            rng.exponential(self.net.response_hours, targets)).astype(np.int64)
-        acts = k.due_hour(hour, delay - 1, self.tick)
-        keep = acts < self.hours
-        if links:
-            keep &= delay <= self.net.group_buy.window_hours
-        for s in np.unique(source[keep]):
-            mine = keep & (source == s)
-            s_targets, s_acts = targets[mine], acts[mine]
-            for h in np.unique(s_acts):
-                self.pending[int(h)].append((s_targets[s_acts == h], int(s), product))
+        waits = rng.integers(spread_hours, targets)
+        responses = rng.exponential(self.net.response_hours, targets)
+        window = self.net.group_buy.window_hours if links else NO_WINDOW
+        self.pending.push(*fused.acts_due(waits, responses, hour, self.tick, self.hours, window,
+                                          self._act_group(source, product), self.graph.n,
+                                          targets))
 
     def _record_exposures(self, hour: int, targets: np.ndarray, source: np.ndarray) -> None:
-        for s in np.flatnonzero(np.bincount(source)):  # the sources present, in order
-            ids = targets[source == s]
+        for s, ids in _by_source(targets, source):
             col = int(s) - self.source["kol"]
             self.recorder.add("impressions", hour, int(s), ids)
             first = fused.first_reach(ids, self.reached, col)
@@ -331,22 +339,26 @@ def expose(graph: FollowGraph, posters: np.ndarray, used: np.ndarray, mechanism:
     """The posters' out-ties that ``mechanism`` has not used yet (friend ties only for
     links), each seen with probability ``reach(source)`` (all without one); marks them used.
     Returns (edge index, source node). ``posters`` sorted: the ties come poster by poster."""
-    edges, src = out_edges(graph, posters)
-    open_ = (used[edges] & mechanism) == 0
-    if friends_only:
-        open_ &= graph.tie[edges] == TIE_FRIEND
-    edges, src = edges[open_], src[open_]
-    if reach is not None:  # only ties of a reach below 1 draw (worlds may differ in it)
-        p = np.broadcast_to(reach(src), src.shape)
-        below = p < 1
-        if below.all():
-            seen = rng.random(src) < p
-        else:
-            seen = np.ones(len(src), dtype=bool)
-            seen[below] = rng.random(src[below]) < p[below]
+    edges, src = fused.open_ties(graph.indptr, graph.tie, np.asarray(posters, dtype=np.int64),
+                                 used, mechanism, TIE_FRIEND if friends_only else -1)
+    seen = None if reach is None else _seen(reach(src), src, rng)
+    if seen is not None:
         edges, src = edges[seen], src[seen]
     used[edges] |= mechanism
     return edges, src
+
+
+def _seen(p, src: np.ndarray, rng: Draws) -> np.ndarray | None:
+    """Which ties from ``src`` are seen, with probability ``p`` (one number, or one per
+    tie): only ties of a reach below 1 draw (worlds may differ in it); None: all seen."""
+    if np.ndim(p) == 0:
+        return rng.random(src) < p if p < 1 else None
+    below = p < 1
+    if below.all():
+        return rng.random(src) < p
+    seen = np.ones(len(src), dtype=bool)
+    seen[below] = rng.random(src[below]) < p[below]
+    return seen
 
 
 def influence(graph: FollowGraph, edges: np.ndarray, src: np.ndarray, chance,
@@ -355,17 +367,12 @@ def influence(graph: FollowGraph, edges: np.ndarray, src: np.ndarray, chance,
     a follower is influenced at most once, and one reached by several ties at once takes a
     random one of them. Marks the followers influenced; returns them (sorted) and, for each,
     the position in ``edges`` of the tie that won."""
-    chance = np.broadcast_to(chance, edges.shape)
-    if graph.weight is not None:
-        chance = np.minimum(chance * graph.weight[edges], 1.0)
-    won = np.flatnonzero(rng.random(src) < chance)
-    targets = graph.indices[edges[won]].astype(np.int64)
-    fresh = ~influenced[targets]
-    won, targets = won[fresh], targets[fresh]
+    if graph.weight is not None:  # a number times float32 weights stays float64
+        chance = np.minimum(np.broadcast_to(chance, edges.shape) * graph.weight[edges], 1.0)
+    won, targets = fused.fresh_wins(rng.random(src) < chance, edges, graph.indices,
+                                    influenced)
     shuffle = rng.permutation(src[won])  # a follower is in its poster's world
-    targets, first = np.unique(targets[shuffle], return_index=True)
-    influenced[targets] = True
-    return targets, won[shuffle][first]
+    return fused.first_wins(targets, won, shuffle, influenced)
 
 
 @dataclass(frozen=True)
@@ -399,6 +406,20 @@ def independent_cascade(graph: FollowGraph, seeds, tie_probability, *,
         frontier, won = influence(graph, edges, src, p[graph.tie[edges]], active, draws)
         depth[frontier], parent[frontier] = level, src[won]
     return Cascade(active, depth, parent)
+
+
+def _by_source(targets: np.ndarray, source: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(source, its targets) for each source present, in order."""
+    if len(source) and source[0] == source[-1] and (source == source[0]).all():
+        return [(int(source[0]), targets)]  # one source: a link's, or one tie type's
+    return [(s, targets[source == s]) for s in np.flatnonzero(np.bincount(source)).tolist()]
+
+
+def _all_at_least_one(reach) -> bool:
+    """Every world's reach is 1 (a Python number is checked without NumPy)."""
+    if isinstance(reach, int | float):
+        return reach >= 1
+    return bool(np.all(np.asarray(reach) >= 1))
 
 
 def _room_for(array: np.ndarray, n: int) -> np.ndarray:

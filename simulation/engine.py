@@ -8,7 +8,6 @@ by thinning, and repurchase needs wait in per-hour buckets. The per-agent Mesa r
 
 from __future__ import annotations
 
-from collections import defaultdict
 from types import SimpleNamespace
 
 import numpy as np
@@ -17,6 +16,7 @@ from scenarios.schema import GENERATIONS, TIERS, Behaviour
 
 from . import fused
 from . import kernels as k
+from .buckets import Buckets
 from .outcomes import EMPTY_IDS, Decision, Delivery, Offer, Purchases, PurchaseState
 from .memory import pooled_zeros
 from .population import N_SEGMENTS
@@ -72,8 +72,11 @@ class ArrayConsumers:
         self.next_need, self.reference = state["next_need"], state["reference"]
         self.coupon_value, self.coupon_until = state["coupon_value"], state["coupon_until"]
         self._members = category_members(scenario)
-        self._repurchase_due: dict[tuple[int, int], list[np.ndarray]] = defaultdict(list)
+        self._hours = scenario.calendar.hours
+        self._repurchase_due = Buckets(n_products * self._hours)  # (category lead, hour)
         self._p_max: dict[tuple[int, int], float] = {}  # highest need rate of a block
+        self._choice_sets: dict[tuple, tuple] = {}  # this hour's (``_choice_set``)
+        self._choice_sets_hour = -1
         self.tick = scenario.calendar.tick_hours  # a step at hour h covers [h, h + tick)
 
     # -- contacts ------------------------------------------------------------------------
@@ -155,10 +158,9 @@ class ArrayConsumers:
         """
         parts = [self._visits(start, stop, g, hour_weight) for start, stop, g in rng.blocks()]
         visits = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        due = [ids for h in range(hour, hour + self.tick)
-               for ids in self._repurchase_due.pop((product, h), ())]
-        if due:
-            due = np.concatenate(due)
+        first = product * self._hours + hour
+        due = self._repurchase_due.pop(first, min(first + self.tick, (product + 1) * self._hours))
+        if len(due):
             when = self.next_need[due, product]
             due = due[(when >= hour) & (when < hour + self.tick)]  # not undone (``restore``)
             visits = np.union1d(visits, due)
@@ -193,14 +195,13 @@ class ArrayConsumers:
         worlds = self.worlds
         behaviour = self.behaviour_of(ids)
         alternatives = offer.alternatives()
+        choice_set = self._choice_set(offer, alternatives)
         adstock = self._adstock_now(ids, hour)
-        utility, price, coupon, faced_loss, anchored = self._utilities(ids, offer, adstock,
-                                                                       social_proof)
-        choice = k.chosen_alternative(rng.random(ids), k.choice_probabilities(utility))
-        if offer.certain:
-            choice[:] = 0
+        utility, price, coupon, faced_loss, anchored = self._utilities(
+            ids, offer, choice_set, adstock, social_proof)
+        choice = fused.choose(rng.random(ids), k.choice_probabilities(utility), offer.certain)
         b = self._behaviour_table
-        fused.update_references(ids, worlds.world, _products(alternatives), choice, price,
+        fused.update_references(ids, worlds.world, choice_set[0], choice, price,
                                 b["reference_smoothing"], b["reference_smoothing_seen"],
                                 self.reference)
         bought = {}
@@ -211,24 +212,15 @@ class ArrayConsumers:
                                                 coupon[buy, j], behaviour, buy, hour, rng)
         return Decision(ids, faced_loss, anchored, bought)
 
-    def _utilities(self, ids: np.ndarray, offer: Offer, adstock: np.ndarray,
-                   social_proof: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Utility, price and coupon of every alternative of ``offer`` for consumers ``ids``
-        ((n, m) each), and whether each faced a loss or an anchor
+    def _utilities(self, ids: np.ndarray, offer: Offer, choice_set: tuple,
+                   adstock: np.ndarray, social_proof: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Utility, price and coupon of every alternative of ``offer`` (``choice_set``) for
+        consumers ``ids`` ((n, m) each), and whether each faced a loss or an anchor
         (``fused.decision_utilities``: ``kernels.decision_utility`` per alternative)."""
-        alternatives, worlds, pop = offer.alternatives(), self.worlds, self.pop
-        quotes = [alt.quote for alt in alternatives]
+        pop = self.pop
         b, weak = self._behaviour_table, self._shared_behaviour
         return fused.decision_utilities(
-            ids, worlds.world, offer.hour, _products(alternatives),
-            _table([q.price for q in quotes], worlds.k),
-            np.array([alt.live_discount for alt in alternatives], dtype=np.float64),
-            np.array([alt.price_floor for alt in alternatives], dtype=np.float64),
-            _table([q.anchor for q in quotes], worlds.k),
-            np.array([np.ndim(q.anchor) == 0 for q in quotes]),
-            _table([np.logical_or(q.limited_time, alt.live)
-                    for q, alt in zip(quotes, alternatives, strict=True)], worlds.k, bool),
-            np.array([alt.promoted for alt in alternatives]),
+            ids, self.worlds.world, offer.hour, *choice_set,
             self.coupon_value, self.coupon_until, self.reference, pop.base_utility,
             pop.price_sensitivity, pop.loss_aversion, pop.anchoring_weight,
             pop.framing_susceptibility, pop.social_susceptibility,
@@ -236,20 +228,46 @@ class ArrayConsumers:
             b["awareness_weight"], b["social_weight"], "social_weight" in weak,
             adstock, social_proof, float(offer.shift))
 
+    def _choice_set(self, offer: Offer, alternatives) -> tuple[np.ndarray, ...]:
+        """The offer's ``alternatives`` as ``fused.decision_utilities`` takes them: the
+        products, an (m, K) table of the quotes' prices, the live discounts, the floors, a
+        table of the anchors, whether each anchor is one number, a table of the limited-time
+        frames (or livestream), whether each is promoted. Built once per hour for each
+        choice set: the quotes hold still within a step (the cache keeps the alternatives,
+        so the quotes' ids in its keys stay theirs)."""
+        if offer.hour != self._choice_sets_hour:
+            self._choice_sets.clear()
+            self._choice_sets_hour = offer.hour
+        key = tuple((id(a.quote), a.product, a.live_discount, a.live, a.price_floor,
+                     a.promoted) for a in alternatives)
+        if key not in self._choice_sets:
+            self._choice_sets[key] = (self._choice_set_tables(alternatives), alternatives)
+        return self._choice_sets[key][0]
+
+    def _choice_set_tables(self, alternatives) -> tuple[np.ndarray, ...]:
+        quotes, k_worlds = [alt.quote for alt in alternatives], self.worlds.k
+        return (_products(alternatives),
+                _table([q.price for q in quotes], k_worlds),
+                np.array([alt.live_discount for alt in alternatives], dtype=np.float64),
+                np.array([alt.price_floor for alt in alternatives], dtype=np.float64),
+                _table([q.anchor for q in quotes], k_worlds),
+                np.array([np.ndim(q.anchor) == 0 for q in quotes]),
+                _table([np.logical_or(q.limited_time, alt.live)
+                        for q, alt in zip(quotes, alternatives, strict=True)], k_worlds, bool),
+                np.array([alt.promoted for alt in alternatives]))
+
     def _buy(self, ids, p, price, coupon, behaviour, mask, hour, rng) -> Purchases:
         """Buyers ``ids`` of product ``p``: units, purchase count, coupon used, next need."""
         shape = _select(behaviour.repurchase_shape, mask)
         product = self.scenario.products[p]
         units = 1 + rng.poisson(product.units_per_order - 1, ids)
-        new = (self.purchases[ids] == 0) & ~self.pop.existing_customer[ids]
-        self.purchases[ids] += 1
-        self.coupon_value[ids[coupon > 0], p] = 0.0
         delay = k.repurchase_delay(rng.weibull(shape, ids), product.repurchase_days * 24, shape)
-        due = k.due_hour(hour, delay, self.tick)
         members = self._members[p]
-        self.next_need[ids[:, None], members] = due[:, None]
-        for h in np.unique(due[due < self.scenario.calendar.hours]):
-            self._repurchase_due[(int(members[0]), int(h))].append(ids[due == h])
+        new, due = fused.record_purchases(ids, p, coupon, members, hour, delay, self.tick,
+                                          self.purchases, self.pop.existing_customer,
+                                          self.coupon_value, self.next_need)
+        soon = due < self._hours
+        self._repurchase_due.push(members[0] * self._hours + due[soon], ids[soon])
         return Purchases(ids, price, units, new)
 
     def see_price(self, ids: np.ndarray, product: int, price) -> None:

@@ -524,3 +524,196 @@ def _rows_by_source(n, by_target, sources, group_tie, group_index, out_degree, w
             m += 1
         indptr[s + 1] = m
     return indptr, key[:m], tie[:m], order[:m if with_index else 0]
+
+
+def push_in_buckets(buckets, values, head, size, link, value, used):
+    """Append ``values[i]`` to bucket ``buckets[i]`` of singly linked lists (``head`` per
+    bucket, -1 when empty, and its ``size``; ``link`` and ``value`` per node, with room for
+    ``used + len(values)`` nodes). Returns the nodes used."""
+    for i in range(len(values)):
+        b = buckets[i]
+        value[used], link[used] = values[i], head[b]
+        head[b] = used
+        size[b] += 1
+        used += 1
+    return used
+
+
+@njit(cache=True, nogil=True)
+def pop_buckets(first, stop, head, size, link, value):
+    """Every value of buckets ``first`` to ``stop - 1`` (in no particular order), the
+    buckets left empty."""
+    m = 0
+    for b in range(first, stop):
+        m += size[b]
+    out = np.empty(m, dtype=value.dtype)
+    j = 0
+    for b in range(first, stop):
+        node = head[b]
+        while node >= 0:
+            out[j] = value[node]
+            j += 1
+            node = link[node]
+        head[b], size[b] = -1, 0
+    return out
+
+
+@njit(cache=True, nogil=True)
+def record_purchases(ids, product, coupon, members, hour, delay, tick, purchases, existing,
+                     coupon_value, next_need):
+    """Buyers ``ids`` (unique) of ``product`` at ``hour``: whether each is new (no purchase
+    yet and not an existing customer), then its purchase count up one, the coupon it used
+    (``coupon > 0``) spent, and every product of the category (``members``) out of its
+    market until its next need falls due, ``delay`` hours on (``kernels.due_hour``; stored
+    as int32): ``ArrayConsumers._buy``'s NumPy lines in one pass. Returns (new, due)."""
+    new = np.empty(len(ids), dtype=np.bool_)
+    due = np.empty(len(ids), dtype=np.int64)
+    half = (tick - 1) / 2
+    for i in range(len(ids)):
+        c = ids[i]
+        new[i] = purchases[c] == 0 and not existing[c]
+        purchases[c] += 1
+        if coupon[i] > 0:
+            coupon_value[c, product] = 0.0
+        due[i] = hour + max(1 + np.int64(np.floor(delay[i] + half)), tick)
+        for q in members:
+            next_need[c, q] = due[i]
+    return new, due
+
+
+@njit(cache=True, nogil=True)
+def choose(uniform, probabilities, certain):
+    """``kernels.chosen_alternative``: the alternative each uniform draw picks (the number
+    of cumulative probabilities, summed in choice-set order as ``np.cumsum`` sums them, at
+    or below the draw), or -1 for no purchase; every decider the first alternative when
+    ``certain`` (a conversion; the draws are made all the same)."""
+    n, m = probabilities.shape
+    choice = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        if certain:
+            choice[i] = 0
+            continue
+        cumulative, pick = 0.0, 0
+        for j in range(m):
+            cumulative += probabilities[i, j]
+            if uniform[i] >= cumulative:
+                pick += 1
+        choice[i] = pick if pick < m else -1
+    return choice
+
+
+@njit(cache=True, nogil=True)
+def acts_due(waits, responses, hour, tick, hours, window, groups, n, targets):
+    """When influenced followers ``targets`` act: after ``waits[i] + 1 + floor(responses
+    [i])`` hours (an integer draw within the post's spread and an exponential response),
+    at ``kernels.due_hour`` of that delay; those due within the campaign (and, for a
+    group-buy link, within its ``window`` hours) are kept. Returns (their hour, their code
+    ``groups[i] * n + targets[i]``: ``SocialNetwork._act_code``)."""
+    m = len(targets)
+    when = np.empty(m, dtype=np.int64)
+    code = np.empty(m, dtype=np.int64)
+    half = (tick - 1) / 2
+    j = 0
+    for i in range(m):
+        delay = waits[i] + 1 + np.int64(np.floor(responses[i]))
+        acts = hour + max(1 + np.int64(np.floor(np.float64(delay - 1) + half)), tick)
+        if acts < hours and delay <= window:
+            when[j], code[j] = acts, groups[i] * n + targets[i]
+            j += 1
+    return when[:j], code[:j]
+
+
+@njit(cache=True, nogil=True)
+def open_ties(indptr, tie, nodes, used, mechanism, only_tie):
+    """The out-ties of ``nodes`` in a CSR graph that ``mechanism`` (a bit of ``used``) has
+    not used yet, and only those of type ``only_tie`` unless it is negative, grouped by
+    node: (edge index, source node), both int64 (``out_edges`` and its NumPy filter)."""
+    total = 0
+    for node in nodes:
+        for e in range(indptr[node], indptr[node + 1]):
+            if (used[e] & mechanism) == 0 and (only_tie < 0 or tie[e] == only_tie):
+                total += 1
+    edges = np.empty(total, dtype=np.int64)
+    src = np.empty(total, dtype=np.int64)
+    k = 0
+    for node in nodes:
+        for e in range(indptr[node], indptr[node + 1]):
+            if (used[e] & mechanism) == 0 and (only_tie < 0 or tie[e] == only_tie):
+                edges[k], src[k] = e, node
+                k += 1
+    return edges, src
+
+
+@njit(cache=True, nogil=True)
+def fresh_wins(hit, edges, indices, influenced):
+    """Of the exposed ties ``edges`` whose draw ``hit``, those whose follower
+    (``indices[edge]``) is not influenced yet: (position in ``edges``, follower as int64),
+    ``np.flatnonzero(hit)`` then the NumPy gather and filter of ``influence``."""
+    m = 0
+    for i in range(len(hit)):
+        if hit[i] and not influenced[indices[edges[i]]]:
+            m += 1
+    won = np.empty(m, dtype=np.int64)
+    targets = np.empty(m, dtype=np.int64)
+    j = 0
+    for i in range(len(hit)):
+        if hit[i]:
+            t = np.int64(indices[edges[i]])
+            if not influenced[t]:
+                won[j], targets[j] = i, t
+                j += 1
+    return won, targets
+
+
+@njit(cache=True, nogil=True)
+def inherit(targets, src, parent, depth, cascade):
+    """Followers ``targets`` (unique) join their poster's cascade one level deeper:
+    ``parent[targets] = src``, ``depth[targets] = depth[src] + 1`` and ``cascade[targets]
+    = cascade[src]``, every value read before any is written, as NumPy's gathers are."""
+    n = len(targets)
+    deeper = np.empty(n, dtype=depth.dtype)
+    joined = np.empty(n, dtype=cascade.dtype)
+    for i in range(n):
+        deeper[i] = depth[src[i]] + 1
+        joined[i] = cascade[src[i]]
+    for i in range(n):
+        t = targets[i]
+        parent[t], depth[t], cascade[t] = src[i], deeper[i], joined[i]
+
+
+@njit(cache=True, nogil=True)
+def first_wins(targets, won, shuffle, influenced):
+    """Each follower of ``targets[shuffle]`` once, in order, with the tie that won it: the
+    first in the shuffled order (``np.unique(targets[shuffle], return_index=True)``, then
+    ``won[shuffle][first]``); the followers are marked ``influenced``."""
+    shuffled = targets[shuffle]
+    order = np.argsort(shuffled, kind="mergesort")  # stable: the first of equals leads
+    m = 0
+    for i in range(len(order)):
+        if i == 0 or shuffled[order[i]] != shuffled[order[i - 1]]:
+            m += 1
+    followers = np.empty(m, dtype=targets.dtype)
+    ties = np.empty(m, dtype=won.dtype)
+    j = 0
+    for i in range(len(order)):
+        if i == 0 or shuffled[order[i]] != shuffled[order[i - 1]]:
+            followers[j], ties[j] = shuffled[order[i]], won[shuffle[order[i]]]
+            influenced[followers[j]] = True
+            j += 1
+    return followers, ties
+
+
+@njit(cache=True, nogil=True)
+def post_chances(ids, price, list_price, world, generation, p_wom, satisfaction):
+    """Each buyer's chance to post about its purchase: its world's rate for its generation
+    ``p_wom[w, g]``, raised by the deal it got, ``min(rate x (1 + s x max(1 - price /
+    list_price, 0)), 1)`` with the world's satisfaction weight ``satisfaction[w]`` (the
+    NumPy lines of ``SocialNetwork._word_of_mouth``, in float64)."""
+    p = np.empty(len(ids))
+    for i in range(len(ids)):
+        c = ids[i]
+        w = world[c]
+        deal = _maximum(1.0 - price[i] / list_price, 0.0)
+        chance = p_wom[w, generation[c]] * (1.0 + satisfaction[w] * deal)
+        p[i] = chance if chance <= 1.0 or chance != chance else 1.0
+    return p

@@ -345,3 +345,176 @@ def test_add_total_is_recorders_numpy_spread_bit_for_bit():
             assert row.tobytes() == want.tobytes()
             assert not scratch.any()
 
+
+
+def test_buckets_give_back_what_the_dict_of_lists_held():
+    """``Buckets`` (``fused.push_in_buckets`` / ``pop_buckets``) against the dict of
+    per-bucket lists it replaced: pops of one bucket and of a range, empty buckets, a
+    bucket filled again after its pop, growth past the first allocation."""
+    from collections import defaultdict
+
+    from simulation.buckets import Buckets
+
+    rng = np.random.default_rng(11)
+    buckets, want = Buckets(50), defaultdict(list)
+    for size in (0, 5, 700, 900, 3):
+        keys, values = rng.integers(0, 50, size), rng.integers(0, 10**6, size)
+        buckets.push(keys, values)
+        for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+            want[key].append(value)
+        for first, stop in ((0, 1), (7, 7), (10, 14), (rng.integers(0, 50), 50)):
+            got = buckets.pop(first, stop)
+            expected = [v for b in range(first, stop) for v in want.pop(b, [])]
+            assert got.dtype == np.int64 and sorted(got.tolist()) == sorted(expected)
+    assert sorted(buckets.pop(0, 50).tolist()) == sorted(v for b in want.values() for v in b)
+    assert len(buckets.pop(0, 50)) == 0
+
+
+@pytest.mark.parametrize("tick", [1, 6])
+def test_record_purchases_is_buys_numpy_lines(tick):
+    from simulation import kernels as k
+
+    rng = np.random.default_rng(12)
+    n_all, n_products = 200, 4
+    purchases = rng.integers(0, 3, n_all).astype(np.int32)
+    existing = rng.random(n_all) < 0.3
+    coupon_value = rng.choice([0.0, 5.0], (n_all, n_products)).astype(np.float32)
+    next_need = rng.integers(0, 500, (n_all, n_products)).astype(np.int32)
+    ids = np.sort(rng.choice(n_all, 80, replace=False))
+    coupon = np.where(rng.random(80) < 0.5, 5.0, 0.0)
+    members, product = np.array([1, 3]), 3
+    hour, delay = 40, rng.weibull(1.5, 80) * 300
+    delay[:2] = [0.0, 2.5]
+    due = k.due_hour(hour, delay, tick)
+    want = [a.copy() for a in (purchases, coupon_value, next_need)]
+    want_new = (want[0][ids] == 0) & ~existing[ids]
+    want[0][ids] += 1
+    want[1][ids[coupon > 0], product] = 0.0
+    want[2][ids[:, None], members] = due[:, None]
+    new, got_due = fused.record_purchases(ids, product, coupon, members, hour, delay, tick,
+                                          purchases, existing, coupon_value, next_need)
+    assert np.array_equal(new, want_new) and new.any() and not new.all()
+    assert got_due.dtype == due.dtype and np.array_equal(got_due, due)
+    for got, w in zip((purchases, coupon_value, next_need), want, strict=True):
+        assert got.dtype == w.dtype and got.tobytes() == w.tobytes()
+
+
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_choose_is_chosen_alternative(m):
+    from simulation import kernels as k
+
+    rng = np.random.default_rng(13 + m)
+    utility = rng.normal(0, 2, (400, m))
+    probabilities = k.choice_probabilities(utility)
+    uniform = rng.random(400)
+    uniform[:m] = np.cumsum(probabilities[0])  # draws exactly on a cumulative probability
+    want = k.chosen_alternative(uniform, probabilities)
+    got = fused.choose(uniform, probabilities, False)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    assert set(want.tolist()) == set(range(-1, m))
+    assert np.array_equal(fused.choose(uniform, probabilities, True), np.zeros(400, int))
+
+
+@pytest.mark.parametrize("tick", [1, 4])
+def test_acts_due_is_spreads_numpy_schedule(tick):
+    from simulation import kernels as k
+
+    rng = np.random.default_rng(14 + tick)
+    n, m, hour, hours = 1000, 500, 30, 60
+    waits, responses = rng.integers(0, 6, m), rng.exponential(8.0, m)
+    targets, groups = rng.integers(0, n, m), rng.integers(0, 8, m)
+    for window in (12, np.iinfo(np.int64).max):
+        delay = waits + 1 + np.floor(responses).astype(np.int64)
+        acts = k.due_hour(hour, delay - 1, tick)
+        keep = (acts < hours) & (delay <= window)
+        when, code = fused.acts_due(waits, responses, hour, tick, hours, window, groups, n,
+                                    targets)
+        assert np.array_equal(when, acts[keep]) and when.dtype == np.int64
+        assert np.array_equal(code, (groups * n + targets)[keep]) and 0 < len(code) < m
+
+
+def _small_graph(rng, n=60):
+    indptr = np.concatenate([[0], np.cumsum(rng.integers(0, 7, n))])
+    indices = rng.integers(0, n, indptr[-1]).astype(np.int32)
+    tie = rng.integers(0, 3, indptr[-1]).astype(np.int8)
+    return indptr, indices, tie
+
+
+def test_open_ties_is_out_edges_then_numpys_filter():
+    rng = np.random.default_rng(15)
+    indptr, _, tie = _small_graph(rng)
+    used = rng.integers(0, 4, len(tie)).astype(np.uint8)
+    for nodes in (np.array([], dtype=np.int64), np.sort(rng.choice(60, 20, replace=False))):
+        for mechanism, only_tie in ((np.uint8(1), -1), (np.uint8(2), 2)):
+            edges, src = fused.out_edges(indptr, nodes)
+            keep = (used[edges] & mechanism) == 0
+            if only_tie >= 0:
+                keep &= tie[edges] == only_tie
+            got = fused.open_ties(indptr, tie, nodes, used, mechanism, only_tie)
+            assert all(np.array_equal(g, w) and g.dtype == w.dtype
+                       for g, w in zip(got, (edges[keep], src[keep]), strict=True))
+            assert 0 < keep.sum() < len(keep) or len(nodes) == 0
+
+
+def test_fresh_wins_is_influences_numpy_filter():
+    rng = np.random.default_rng(16)
+    indptr, indices, _ = _small_graph(rng)
+    influenced = rng.random(60) < 0.3
+    edges = np.sort(rng.choice(indptr[-1], 80, replace=False))
+    hit = rng.random(80) < 0.5
+    won = np.flatnonzero(hit)
+    targets = indices[edges[won]].astype(np.int64)
+    fresh = ~influenced[targets]
+    got = fused.fresh_wins(hit, edges, indices, influenced)
+    assert all(np.array_equal(g, w) and g.dtype == w.dtype
+               for g, w in zip(got, (won[fresh], targets[fresh]), strict=True))
+    assert 0 < fresh.sum() < len(fresh)
+
+
+def test_inherit_reads_before_it_writes_as_numpy_does():
+    rng = np.random.default_rng(17)
+    parent = np.full(50, -1, dtype=np.int32)
+    depth = rng.integers(0, 5, 50).astype(np.int16)
+    cascade = rng.integers(-1, 9, 50).astype(np.int32)
+    targets = np.sort(rng.choice(50, 20, replace=False))
+    src = rng.choice(50, 20)
+    src[-3:] = targets[:3]  # posters influenced in the same spread (written first)
+    want = [a.copy() for a in (parent, depth, cascade)]
+    want[0][targets] = src
+    want[1][targets] = want[1][src] + 1
+    want[2][targets] = want[2][src]
+    fused.inherit(targets, src, parent, depth, cascade)
+    for got, w in zip((parent, depth, cascade), want, strict=True):
+        assert got.dtype == w.dtype and np.array_equal(got, w)
+
+
+def test_first_wins_is_numpys_unique_of_the_shuffled_followers():
+    rng = np.random.default_rng(18)
+    for m in (0, 1, 300):
+        targets = rng.integers(0, 40, m)  # followers reached by several ties at once
+        won = np.sort(rng.choice(1000, m, replace=False))
+        shuffle = rng.permutation(m)
+        influenced = np.zeros(40, dtype=bool)
+        want_targets, first = np.unique(targets[shuffle], return_index=True)
+        got = fused.first_wins(targets, won, shuffle, influenced)
+        for g, w in zip(got, (want_targets, won[shuffle][first]), strict=True):
+            assert g.dtype == w.dtype and np.array_equal(g, w)
+        assert np.array_equal(np.flatnonzero(influenced), want_targets)
+
+
+@pytest.mark.parametrize("per_world", [False, True])
+def test_post_chances_are_word_of_mouths_numpy_lines(per_world):
+    rng = np.random.default_rng(19 + per_world)
+    n_all, k_worlds = 200, 3
+    world = np.sort(rng.integers(0, k_worlds, n_all)).astype(np.int32)
+    generation = rng.integers(0, 4, n_all).astype(np.int8)
+    p_wom = rng.uniform(0.05, 0.9, (k_worlds, 4))
+    satisfaction = rng.uniform(0, 3, k_worlds) if per_world else 1.7
+    ids = np.sort(rng.choice(n_all, 120, replace=False))
+    price, list_price = rng.uniform(10, 140, 120), 99.0
+    deal = np.maximum(1.0 - price / list_price, 0.0)
+    s = satisfaction[world[ids]] if per_world else satisfaction
+    want = np.minimum(p_wom[world[ids], generation[ids]] * (1 + s * deal), 1.0)
+    table = np.broadcast_to(np.asarray(satisfaction, dtype=np.float64), (k_worlds,)).copy()
+    got = fused.post_chances(ids, price, list_price, world, generation, p_wom, table)
+    assert got.tobytes() == want.tobytes() and (want == 1.0).any() and (deal == 0).any()
