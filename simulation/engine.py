@@ -18,7 +18,6 @@ from . import fused
 from . import kernels as k
 from .buckets import Buckets
 from .outcomes import EMPTY_IDS, Decision, Delivery, Offer, Purchases, PurchaseState
-from .memory import pooled_zeros
 from .population import N_SEGMENTS
 from .shelf import category_members
 from .streams import Draws
@@ -56,21 +55,16 @@ class ArrayConsumers:
         self._cap_by_cell = [np.repeat(cap, N_SEGMENTS) for cap in self._cap]
         self._affinity_by_cell = [_affinity_by_cell(worlds.scenarios, c)
                                   for c in range(n_channels)]
-        state = pooled_zeros({  # in huge pages (``memory``)
-            "adstock": (n, np.float32), "adstock_hour": (n, np.int32),
-            "contacts": ((n, n_channels), np.int16),  # today, per channel
-            "contacts_total": (n, np.int16),  # today, all channels
-            "opted_out": ((n, n_channels), bool), "purchases": (n, np.int32),
-            "next_need": ((n, n_products), np.int32),  # out of market before
-            "coupon_value": ((n, n_products), np.float32),
-            "coupon_until": ((n, n_products), np.int32),
-            "reference": (population.reference_price.shape, np.float32)})
-        state["reference"][...] = population.reference_price
-        self.adstock, self.adstock_hour = state["adstock"], state["adstock_hour"]
-        self.contacts, self.contacts_total = state["contacts"], state["contacts_total"]
-        self.opted_out, self.purchases = state["opted_out"], state["purchases"]
-        self.next_need, self.reference = state["next_need"], state["reference"]
-        self.coupon_value, self.coupon_until = state["coupon_value"], state["coupon_until"]
+        self.adstock = np.zeros(n, dtype=np.float32)
+        self.adstock_hour = np.zeros(n, dtype=np.int32)
+        self.reference = population.reference_price.copy()
+        self.contacts = np.zeros((n, n_channels), dtype=np.int16)  # today, per channel
+        self.contacts_total = np.zeros(n, dtype=np.int16)  # today, all channels
+        self.opted_out = np.zeros((n, n_channels), dtype=bool)
+        self.purchases = np.zeros(n, dtype=np.int32)
+        self.next_need = np.zeros((n, n_products), dtype=np.int32)  # out of market before
+        self.coupon_value = np.zeros((n, n_products), dtype=np.float32)
+        self.coupon_until = np.zeros((n, n_products), dtype=np.int32)
         self._members = category_members(scenario)
         self._hours = scenario.calendar.hours
         self._repurchase_due = Buckets(n_products * self._hours)  # (category lead, hour)

@@ -22,7 +22,6 @@ import numpy as np
 from scenarios.schema import KocSeeding, KolPost, Scenario
 
 from . import fused
-from .memory import pooled_zeros
 from .population import N_SEGMENTS, Population, draw_population
 from .streams import Streams
 
@@ -42,7 +41,6 @@ class Worlds:
     population: Population  # every world's consumers, world by world
     world: np.ndarray  # int32 world of each consumer
     offsets: np.ndarray  # int64, K + 1: world w is offsets[w]:offsets[w + 1]
-    segment: np.ndarray  # int32 world x segment cell of each consumer, 0 .. K * N_SEGMENTS - 1
 
     @property
     def k(self) -> int:
@@ -59,6 +57,11 @@ class Worlds:
         if self.k == 1:
             return self.seeds[0]
         return int(np.random.SeedSequence(list(self.seeds)).generate_state(1, np.uint64)[0])
+
+    @property
+    def segment(self) -> np.ndarray:
+        """World x segment cell of each consumer, in 0 .. K * N_SEGMENTS - 1."""
+        return self.world * N_SEGMENTS + self.population.segment
 
     def values(self, get: Callable[[Scenario], float]) -> float | np.ndarray:
         """``get`` of every world: a scalar when all worlds agree, else a (K,) array."""
@@ -105,17 +108,10 @@ def build(scenarios: Sequence[Scenario], seeds: Sequence[int], *,
         pops.append(draw_population(s, rng=own("population")))
     sizes = np.array([p.size for p in pops], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(sizes)])
-    n = int(offsets[-1])
-    parts = {f.name: [getattr(p, f.name) for p in pops] for f in fields(Population)}
-    pool = pooled_zeros({name: ((n, *arrays[0].shape[1:]), arrays[0].dtype)
-                         for name, arrays in parts.items()}
-                        | {"world": (n, np.int32), "segment": (n, np.int32)})
-    for name, arrays in parts.items():
-        np.concatenate(arrays, out=pool[name])
-    pool["world"][...] = np.repeat(np.arange(len(pops), dtype=np.int32), sizes)
-    population = Population(**{name: pool[name] for name in parts})
-    np.add(pool["world"] * N_SEGMENTS, population.segment, out=pool["segment"])
-    return Worlds(scenarios, seeds, population, pool["world"], offsets, pool["segment"])
+    population = pops[0] if len(pops) == 1 else Population(**{
+        f.name: np.concatenate([getattr(p, f.name) for p in pops]) for f in fields(Population)})
+    world = np.repeat(np.arange(len(pops), dtype=np.int32), sizes)
+    return Worlds(scenarios, seeds, population, world, offsets)
 
 
 def check_shared(scenarios: Sequence[Scenario]) -> None:
