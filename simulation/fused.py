@@ -206,31 +206,7 @@ def csr_edges(n, srcs, dsts, ties, with_index):
 
     Returns (indptr: int64, n + 1; each edge kept: its target, int32; its tie type, int8;
     with ``with_index``, its index in the concatenation, int64, else an empty array)."""
-    start = np.zeros(n + 1, dtype=np.int64)
-    for p in range(len(srcs)):
-        src, dst = srcs[p], dsts[p]
-        for i in range(len(src)):
-            if src[i] != dst[i]:
-                start[src[i] + 1] += 1
-    start = np.cumsum(start)
-    key = np.empty(start[n], dtype=np.int32)  # targets, grouped by source
-    tie = np.empty(start[n], dtype=np.int8)
-    order = np.empty(start[n] if with_index else 0, dtype=np.int64)  # edge indices
-    fill = start[:-1].copy()
-    offset = 0
-    for p in range(len(srcs)):
-        src, dst, part_tie = srcs[p], dsts[p], ties[p]
-        for i in range(len(src)):
-            s = src[i]
-            if s != dst[i]:
-                f = fill[s]
-                key[f], tie[f] = dst[i], part_tie[i]
-                if with_index:
-                    order[f] = offset + i
-                fill[s] = f + 1
-        offset += len(src)
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    m = 0
+    start, key, tie, order, _ = _group_edges(n, srcs, dsts, ties, with_index, False)
     for s in range(n):
         lo, hi = start[s], start[s + 1]
         if hi - lo > 32:
@@ -250,8 +226,20 @@ def csr_edges(n, srcs, dsts, ties, with_index):
                 key[k], tie[k] = d, t
                 if with_index:
                     order[k] = e
-        for j in range(lo, hi):  # kept edges are compacted in place (m <= j)
-            if j == lo or key[j] != key[j - 1]:
+    return _compact_rows(start[:-1], start[1:], key, tie, order, with_index)
+
+
+@njit(cache=True, nogil=True)
+def _compact_rows(start, stop, key, tie, order, with_index):
+    """CSR rows of rows s held at ``start[s]:stop[s]`` of ``key`` (sorted), ``tie`` and
+    ``order``, each row's repeated keys dropped: moved down in place (a row is written
+    where no later row is read). Returns (indptr, key, tie, order)."""
+    n = len(stop)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    m = 0
+    for s in range(n):
+        for j in range(start[s], stop[s]):
+            if j == start[s] or key[j] != key[j - 1]:
                 key[m], tie[m] = key[j], tie[j]
                 if with_index:
                     order[m] = order[j]
@@ -450,31 +438,36 @@ def radix_unique_counts(ids, n):
     return distinct[:m + 1], counts[:m + 1]
 
 
+@njit(cache=True, nogil=True)
 def csr_edges_by_target(n, srcs, dsts, ties, with_index):
     """``csr_edges`` by two stable counting sorts, on the target then on the source: the
     faster build while the graph's per-node counts stay in cache (a world of a batch);
     ``csr_edges`` is the faster one for a million nodes. Same arguments and results."""
-    by_target, sources, tie, index, out_degree = _group_by_target(n, srcs, dsts, ties,
-                                                                  with_index)
+    by_target, sources, tie, index, out_degree = _group_edges(n, srcs, dsts, ties,
+                                                              with_index, True)
     return _rows_by_source(n, by_target, sources, tie, index, out_degree, with_index)
 
 
 @njit(cache=True, nogil=True)
-def _group_by_target(n, srcs, dsts, ties, with_index):
-    """The edges that are not self-loops grouped by target, each group in edge order:
-    (group starts, int64, n + 1; each edge's source, int32, tie type and, with
-    ``with_index``, index in the concatenation of the parts; out-degree counts, n + 1,
-    shifted by one)."""
+def _group_edges(n, srcs, dsts, ties, with_index, by_target):
+    """The edges that are not self-loops grouped by source (``by_target``: by target),
+    each group in edge order: (group starts, int64, n + 1; each edge's other end, int32;
+    its tie type, int8; with ``with_index``, its index in the concatenation of the parts,
+    int64, else an empty array; ``by_target``: the edges at each other end, n + 1,
+    shifted by one, else an empty array)."""
     start = np.zeros(n + 1, dtype=np.int64)
-    out_degree = np.zeros(n + 1, dtype=np.int64)
+    other_count = np.zeros(n + 1 if by_target else 0, dtype=np.int64)
     for p in range(len(srcs)):
         src, dst = srcs[p], dsts[p]
         for i in range(len(src)):
             if src[i] != dst[i]:
-                start[dst[i] + 1] += 1
-                out_degree[src[i] + 1] += 1
+                if by_target:
+                    start[dst[i] + 1] += 1
+                    other_count[src[i] + 1] += 1
+                else:
+                    start[src[i] + 1] += 1
     start = np.cumsum(start)
-    sources = np.empty(start[n], dtype=np.int32)
+    other = np.empty(start[n], dtype=np.int32)
     tie = np.empty(start[n], dtype=np.int8)
     index = np.empty(start[n] if with_index else 0, dtype=np.int64)
     fill = start[:-1].copy()
@@ -482,20 +475,20 @@ def _group_by_target(n, srcs, dsts, ties, with_index):
     for p in range(len(srcs)):
         src, dst, part_tie = srcs[p], dsts[p], ties[p]
         for i in range(len(src)):
-            d = dst[i]
-            if src[i] != d:
-                f = fill[d]
-                sources[f], tie[f] = src[i], part_tie[i]
+            if src[i] != dst[i]:
+                group, end = (dst[i], src[i]) if by_target else (src[i], dst[i])
+                f = fill[group]
+                other[f], tie[f] = end, part_tie[i]
                 if with_index:
                     index[f] = offset + i
-                fill[d] = f + 1
+                fill[group] = f + 1
         offset += len(src)
-    return start, sources, tie, index, out_degree
+    return start, other, tie, index, other_count
 
 
 @njit(cache=True, nogil=True)
 def _rows_by_source(n, by_target, sources, group_tie, group_index, out_degree, with_index):
-    """``csr_edges``'s results from ``_group_by_target``'s groups: walking the targets in
+    """``csr_edges``'s results from ``_group_edges``' groups by target: walking the targets in
     order puts each source's row in target order, and the first edge of a (source,
     target) pair seen is its first occurrence."""
     start = np.cumsum(out_degree)
@@ -514,18 +507,10 @@ def _rows_by_source(n, by_target, sources, group_tie, group_index, out_degree, w
                 if with_index:
                     order[f] = group_index[j]
                 fill[s] = f + 1
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    m = 0
-    for s in range(n):  # rows compacted in place over the repeated pairs' slots (m <= j)
-        for j in range(start[s], fill[s]):
-            key[m], tie[m] = key[j], tie[j]
-            if with_index:
-                order[m] = order[j]
-            m += 1
-        indptr[s + 1] = m
-    return indptr, key[:m], tie[:m], order[:m if with_index else 0]
+    return _compact_rows(start[:-1], fill, key, tie, order, with_index)  # over pairs' slots
 
 
+@njit(cache=True, nogil=True)
 def push_in_buckets(buckets, values, head, size, link, value, used):
     """Append ``values[i]`` to bucket ``buckets[i]`` of singly linked lists (``head`` per
     bucket, -1 when empty, and its ``size``; ``link`` and ``value`` per node, with room for
