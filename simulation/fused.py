@@ -146,24 +146,6 @@ def add_to_cells(row, cell, ids, weights, scratch):
 
 
 @njit(cache=True, nogil=True)
-def out_edges(indptr, nodes):
-    """Every out-edge of ``nodes`` in a CSR graph, grouped by node: (edge index, source
-    node), both int64 (two ``np.repeat`` over the nodes' rows, without their
-    temporaries)."""
-    total = 0
-    for node in nodes:
-        total += indptr[node + 1] - indptr[node]
-    edges = np.empty(total, dtype=np.int64)
-    src = np.empty(total, dtype=np.int64)
-    k = 0
-    for node in nodes:
-        for e in range(indptr[node], indptr[node + 1]):
-            edges[k], src[k] = e, node
-            k += 1
-    return edges, src
-
-
-@njit(cache=True, nogil=True)
 def first_reach(ids, reached, col):
     """Consumers of ``ids`` (repeats allowed) not yet ``reached[:, col]``, now marked:
     ``np.unique(ids[~reached[ids, col]])`` then ``reached[first, col] = True``. Sorted
@@ -553,17 +535,22 @@ def record_purchases(ids, product, coupon, members, hour, delay, tick, purchases
     as int32): ``ArrayConsumers._buy``'s NumPy lines in one pass. Returns (new, due)."""
     new = np.empty(len(ids), dtype=np.bool_)
     due = np.empty(len(ids), dtype=np.int64)
-    half = (tick - 1) / 2
     for i in range(len(ids)):
         c = ids[i]
         new[i] = purchases[c] == 0 and not existing[c]
         purchases[c] += 1
         if coupon[i] > 0:
             coupon_value[c, product] = 0.0
-        due[i] = hour + max(1 + np.int64(np.floor(delay[i] + half)), tick)
+        due[i] = _due_hour(hour, delay[i], tick)
         for q in members:
             next_need[c, q] = due[i]
     return new, due
+
+
+@njit(cache=True, nogil=True)
+def _due_hour(hour, delay, tick):
+    """``kernels.due_hour`` of one float delay."""
+    return hour + max(1 + np.int64(np.floor(delay + (tick - 1) / 2)), tick)
 
 
 @njit(cache=True, nogil=True)
@@ -597,11 +584,10 @@ def acts_due(waits, responses, hour, tick, hours, window, groups, n, targets):
     m = len(targets)
     when = np.empty(m, dtype=np.int64)
     code = np.empty(m, dtype=np.int64)
-    half = (tick - 1) / 2
     j = 0
     for i in range(m):
         delay = waits[i] + 1 + np.int64(np.floor(responses[i]))
-        acts = hour + max(1 + np.int64(np.floor(np.float64(delay - 1) + half)), tick)
+        acts = _due_hour(hour, np.float64(delay - 1), tick)
         if acts < hours and delay <= window:
             when[j], code[j] = acts, groups[i] * n + targets[i]
             j += 1
@@ -612,21 +598,20 @@ def acts_due(waits, responses, hour, tick, hours, window, groups, n, targets):
 def open_ties(indptr, tie, nodes, used, mechanism, only_tie):
     """The out-ties of ``nodes`` in a CSR graph that ``mechanism`` (a bit of ``used``) has
     not used yet, and only those of type ``only_tie`` unless it is negative, grouped by
-    node: (edge index, source node), both int64 (``out_edges`` and its NumPy filter)."""
-    total = 0
+    node: (edge index, source node), both int64 (``np.repeat`` over the nodes' rows and a
+    NumPy filter)."""
+    most = 0
     for node in nodes:
-        for e in range(indptr[node], indptr[node + 1]):
-            if (used[e] & mechanism) == 0 and (only_tie < 0 or tie[e] == only_tie):
-                total += 1
-    edges = np.empty(total, dtype=np.int64)
-    src = np.empty(total, dtype=np.int64)
+        most += indptr[node + 1] - indptr[node]
+    edges = np.empty(most, dtype=np.int64)
+    src = np.empty(most, dtype=np.int64)
     k = 0
     for node in nodes:
         for e in range(indptr[node], indptr[node + 1]):
             if (used[e] & mechanism) == 0 and (only_tie < 0 or tie[e] == only_tie):
                 edges[k], src[k] = e, node
                 k += 1
-    return edges, src
+    return edges[:k], src[:k]
 
 
 @njit(cache=True, nogil=True)
@@ -634,12 +619,8 @@ def fresh_wins(hit, edges, indices, influenced):
     """Of the exposed ties ``edges`` whose draw ``hit``, those whose follower
     (``indices[edge]``) is not influenced yet: (position in ``edges``, follower as int64),
     ``np.flatnonzero(hit)`` then the NumPy gather and filter of ``influence``."""
-    m = 0
-    for i in range(len(hit)):
-        if hit[i] and not influenced[indices[edges[i]]]:
-            m += 1
-    won = np.empty(m, dtype=np.int64)
-    targets = np.empty(m, dtype=np.int64)
+    won = np.empty(len(hit), dtype=np.int64)
+    targets = np.empty(len(hit), dtype=np.int64)
     j = 0
     for i in range(len(hit)):
         if hit[i]:
@@ -647,7 +628,7 @@ def fresh_wins(hit, edges, indices, influenced):
             if not influenced[t]:
                 won[j], targets[j] = i, t
                 j += 1
-    return won, targets
+    return won[:j], targets[:j]
 
 
 @njit(cache=True, nogil=True)
@@ -673,19 +654,15 @@ def first_wins(targets, won, shuffle, influenced):
     ``won[shuffle][first]``); the followers are marked ``influenced``."""
     shuffled = targets[shuffle]
     order = np.argsort(shuffled, kind="mergesort")  # stable: the first of equals leads
-    m = 0
-    for i in range(len(order)):
-        if i == 0 or shuffled[order[i]] != shuffled[order[i - 1]]:
-            m += 1
-    followers = np.empty(m, dtype=targets.dtype)
-    ties = np.empty(m, dtype=won.dtype)
+    followers = np.empty(len(order), dtype=targets.dtype)
+    ties = np.empty(len(order), dtype=won.dtype)
     j = 0
     for i in range(len(order)):
         if i == 0 or shuffled[order[i]] != shuffled[order[i - 1]]:
             followers[j], ties[j] = shuffled[order[i]], won[shuffle[order[i]]]
             influenced[followers[j]] = True
             j += 1
-    return followers, ties
+    return followers[:j], ties[:j]
 
 
 @njit(cache=True, nogil=True)

@@ -40,7 +40,7 @@ from .edgelist import load_edges
 from .engine import ArrayConsumers
 from .metrics import Recorder
 from .outcomes import Alternative, Decision, Delivery, Offer, Purchases
-from .population import group_order
+from .population import grouped
 from .reference import AgentConsumers
 from .shelf import Shelf, category_members
 from .social import NoNetwork, SocialProof
@@ -99,9 +99,8 @@ class ChannelSampler:
         pop = worlds.population
         n_cells = len(GENERATIONS) * len(TIERS)
         cell = worlds.world.astype(np.int64) * n_cells + pop.segment
-        self._members = group_order(cell)
-        self._size = np.bincount(cell, minlength=worlds.k * n_cells).reshape(worlds.k, n_cells)
-        self._start = np.concatenate([[0], np.cumsum(self._size)[:-1]])
+        self._members, self._start, size = grouped(cell, worlds.k * n_cells)
+        self._size = size.reshape(worlds.k, n_cells)
         self._scratch = np.zeros(len(self._members), dtype=np.int64)  # fused.unique_counts
         self._p, self._mean_weight = [], []
         for c in range(len(worlds.scenario.channels)):
@@ -175,8 +174,8 @@ class CampaignModel(mesa.Model):
                                  n_worlds=worlds.k, every=record_every)
         self.graph = None
         if social is None and scenario.network is not None:
-            self.graph = graphs.stack((follow_graph(s, worlds, w)
-                                       for w, s in enumerate(worlds.scenarios)), worlds.k)
+            self.graph = graphs.stack([follow_graph(s, worlds, w)
+                                       for w, s in enumerate(worlds.scenarios)])
             social = SocialNetwork(worlds, self.graph, recorder=self.recorder,
                                    first_source=self.organic + 1, streams=self.streams)
         self.social = social or NoNetwork()

@@ -9,8 +9,6 @@ follower), so a cascade walks out-edges. ``indptr``/``indices`` are CSR rows per
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Sized
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +16,7 @@ import numpy as np
 from scenarios.social import Network as NetworkSettings
 
 from . import fused
-from .population import group_order
+from .population import grouped
 
 TIE_KOL, TIE_KOC, TIE_FRIEND = 0, 1, 2
 ROLE_CONSUMER, ROLE_KOL, ROLE_KOC = 0, 1, 2  # FollowGraph.role
@@ -88,25 +86,11 @@ def _from_parts(n: int, parts: list[tuple[np.ndarray, ...]], role: np.ndarray | 
                        weight=weight)
 
 
-def out_edges(graph: FollowGraph, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every out-edge of ``nodes``: (edge index, source node), grouped by node."""
-    return fused.out_edges(graph.indptr, np.asarray(nodes, dtype=np.int64))
-
-
-def _segment_members(segment: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Consumers grouped by segment, in order within each: (members, each segment's start
-    in ``members``, its size)."""
-    members = group_order(segment)
-    size = np.bincount(segment, minlength=segment.max() + 1)
-    start = np.concatenate([[0], np.cumsum(size)[:-1]])
-    return members, start, size
-
-
 def _targets(rng: np.random.Generator, owners: np.ndarray, segment: np.ndarray,
              members: tuple[np.ndarray, np.ndarray, np.ndarray], homophily: float
              ) -> np.ndarray:
     """One tie target per owner: inside the owner's segment with prob. ``homophily``
-    (``members``: ``_segment_members(segment)``)."""
+    (``members``: ``population.grouped(segment)``)."""
     n = len(segment)
     targets = rng.integers(0, n, size=len(owners))
     local = rng.random(len(owners)) < homophily
@@ -120,7 +104,7 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     """Generate the follow graph for consumers in ``segment`` (ints, one per consumer)."""
     n = len(segment)
     segment = np.asarray(segment, dtype=np.int64)
-    members = _segment_members(segment)
+    members = grouped(segment)
     role = np.zeros(n, dtype=np.int8)
     perm = rng.permutation(n)
     n_kol = int(round(settings.kol_share * n))
@@ -149,57 +133,23 @@ def generate(segment: np.ndarray, settings: NetworkSettings, *,
     return _from_parts(n, parts, role)
 
 
-def stack(graphs: Iterable[FollowGraph], blocks: int | None = None) -> FollowGraph:
+def stack(graphs: list[FollowGraph]) -> FollowGraph:
     """One graph of disjoint blocks: graph ``i``'s nodes follow graph ``i - 1``'s (no ties
-    between blocks), as the worlds of a batch need. ``graphs`` may be a generator: each
-    block is copied in as it comes, so a block's own arrays are freed before the next is
-    built; ``blocks`` (how many to expect; a list's length by default) sizes the edge
-    arrays from the first block."""
-    if blocks is None:
-        blocks = len(graphs) if isinstance(graphs, Sized) else 2
-    graphs = iter(graphs)
-    first, second = next(graphs), next(graphs, None)
-    if second is None:
-        return first
-    capacity = int(first.n_edges * max(blocks, 2) * 1.05) + 1
-    indices, tie = _Filling(np.int32, capacity), _Filling(np.int8, capacity)
-    indptr, role, weight = [np.zeros(1, dtype=np.int64)], [], []
-    n, edges = 0, np.int64(0)
-    for g in itertools.chain((first, second), graphs):
-        np.add(g.indices, np.int32(n), out=indices.next(g.n_edges))  # shifted in int32
-        tie.next(g.n_edges)[:] = g.tie
-        indptr.append(g.indptr[1:] + edges)
-        role.append(g.role)
-        weight.append((g.weight, g.n_edges))
-        n, edges = n + g.n, edges + g.n_edges
-    if all(w is None for w, _ in weight):
-        weight = None
-    else:
-        weight = np.concatenate([np.ones(m, np.float32) if w is None else w
-                                 for w, m in weight])
+    between blocks), as the worlds of a batch need."""
+    if len(graphs) == 1:
+        return graphs[0]
+    nodes = np.cumsum([0] + [g.n for g in graphs])
+    edges = np.cumsum([0] + [g.n_edges for g in graphs])
+    indices = np.empty(edges[-1], dtype=np.int32)
+    for g, first_node, first_edge in zip(graphs, nodes, edges, strict=False):
+        np.add(g.indices, np.int32(first_node), out=indices[first_edge:first_edge + g.n_edges])
+    weight = None
+    if any(g.weight is not None for g in graphs):
+        weight = np.concatenate([np.ones(g.n_edges, np.float32) if g.weight is None
+                                 else g.weight for g in graphs])
     return FollowGraph(
-        n=n, indptr=np.concatenate(indptr).astype(np.int64, copy=False),
-        indices=indices.filled, tie=tie.filled, role=np.concatenate(role), weight=weight)
-
-
-class _Filling:
-    """A 1-D array filled block after block: its capacity doubles when a block does not
-    fit, and the tail never filled is never written (so never paged in)."""
-
-    def __init__(self, dtype, capacity: int):
-        self._data, self._size = np.empty(capacity, dtype=dtype), 0
-
-    def next(self, size: int) -> np.ndarray:
-        """The next ``size`` elements, for a block to be written into."""
-        end = self._size + size
-        if end > len(self._data):
-            grown = np.empty(max(end, 2 * len(self._data)), dtype=self._data.dtype)
-            grown[:self._size] = self._data[:self._size]
-            self._data = grown
-        block, self._size = self._data[self._size:end], end
-        return block
-
-    @property
-    def filled(self) -> np.ndarray:
-        """The elements filled so far (a view)."""
-        return self._data[:self._size]
+        n=int(nodes[-1]),
+        indptr=np.concatenate([[0]] + [g.indptr[1:] + e for g, e in zip(graphs, edges,
+                                                                         strict=False)]),
+        indices=indices, tie=np.concatenate([g.tie for g in graphs]),
+        role=np.concatenate([g.role for g in graphs]), weight=weight)

@@ -52,12 +52,15 @@ def segment_labels() -> list[tuple[str, str]]:
     return [(g, t) for g in GENERATIONS for t in TIERS]
 
 
-def group_order(codes: np.ndarray) -> np.ndarray:
-    """``np.argsort(codes, kind="stable")`` of small non-negative ints (segments, cells):
-    sorted in the narrowest type holding them, where NumPy's stable sort is a radix sort."""
-    if len(codes) == 0:
-        return np.argsort(codes, kind="stable")
-    return np.argsort(codes.astype(np.min_scalar_type(codes.max()), copy=False), kind="stable")
+def grouped(codes: np.ndarray, n_groups: int = 0) -> tuple[np.ndarray, ...]:
+    """Indices of small non-negative int ``codes`` (segments, cells) grouped by code, in
+    order within each group: (members, each group's start in ``members``, its size; at
+    least ``n_groups`` groups). The stable sort is made in the narrowest int type holding
+    the codes, where NumPy's stable sort is a radix sort."""
+    narrow = codes.astype(np.min_scalar_type(codes.max(initial=0)), copy=False)
+    members = np.argsort(narrow, kind="stable")
+    size = np.bincount(codes, minlength=n_groups)
+    return members, np.concatenate([[0], np.cumsum(size)[:-1]]), size
 
 
 def _draw(rng: np.random.Generator, name: str, dist: Dist, n: int) -> np.ndarray:

@@ -216,18 +216,6 @@ def test_pick_in_segment_is_numpys_gather():
     assert np.array_equal(got, want)
 
 
-def test_out_edges_is_numpys_repeat():
-    rng = np.random.default_rng(4)
-    indptr = np.concatenate([[0], np.cumsum(rng.integers(0, 6, 40))])
-    for nodes in (np.array([], dtype=np.int64), rng.integers(0, 40, 25), np.array([3, 3, 0])):
-        starts, ends = indptr[nodes], indptr[nodes + 1]
-        lengths = ends - starts
-        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        want = offsets + np.arange(lengths.sum()), np.repeat(nodes, lengths)
-        got = fused.out_edges(indptr, nodes)
-        assert all(np.array_equal(g, w) and g.dtype == w.dtype for g, w in zip(got, want))
-
-
 def test_first_reach_is_numpys_unique_of_the_unreached():
     rng = np.random.default_rng(6)
     reached = rng.random((300, 3)) < 0.4
@@ -440,13 +428,16 @@ def _small_graph(rng, n=60):
     return indptr, indices, tie
 
 
-def test_open_ties_is_out_edges_then_numpys_filter():
+def test_open_ties_is_numpys_out_edges_then_filter():
     rng = np.random.default_rng(15)
     indptr, _, tie = _small_graph(rng)
     used = rng.integers(0, 4, len(tie)).astype(np.uint8)
     for nodes in (np.array([], dtype=np.int64), np.sort(rng.choice(60, 20, replace=False))):
         for mechanism, only_tie in ((np.uint8(1), -1), (np.uint8(2), 2)):
-            edges, src = fused.out_edges(indptr, nodes)
+            starts, lengths = indptr[nodes], indptr[nodes + 1] - indptr[nodes]
+            edges = (np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+                     + np.arange(lengths.sum()))
+            src = np.repeat(nodes, lengths)
             keep = (used[edges] & mechanism) == 0
             if only_tie >= 0:
                 keep &= tie[edges] == only_tie

@@ -115,17 +115,15 @@ def test_small_graphs_export_to_networkx():
     assert isinstance(dg, nx.DiGraph) and dg.number_of_edges() == g.n_edges
 
 
-@pytest.mark.parametrize("blocks", [1, 3, 50])
-def test_stack_shifts_each_block_and_fills_missing_weights_with_one(blocks):
+def test_stack_shifts_each_block_and_fills_missing_weights_with_one():
     """The stacked graph is the blocks' edges one after the other, each block's nodes
-    numbered after the previous blocks' (whether the edge arrays were sized right, too
-    small or too large for them: ``blocks``), a block without weights weighing 1."""
+    numbered after the previous blocks', a block without weights weighing 1."""
     rng = np.random.default_rng(4)
     parts = [net.from_edges(n, rng.integers(0, n, 3 * n), rng.integers(0, n, 3 * n),
                             rng.integers(0, 3, 3 * n), role=rng.integers(0, 3, n).astype(np.int8),
                             weight=rng.random(3 * n) if weighted else None)
              for n, weighted in [(40, False), (25, True), (60, False)]]
-    g = net.stack((p for p in parts), blocks)
+    g = net.stack(parts)
     offsets = np.cumsum([0] + [p.n for p in parts])
     assert g.n == offsets[-1] and g.indices.dtype == np.int32 and g.indptr.dtype == np.int64
     assert np.array_equal(g.sources(), np.concatenate(
@@ -136,5 +134,19 @@ def test_stack_shifts_each_block_and_fills_missing_weights_with_one(blocks):
     assert np.array_equal(g.role, np.concatenate([p.role for p in parts]))
     assert np.array_equal(g.weight, np.concatenate(
         [np.ones(p.n_edges, np.float32) if p.weight is None else p.weight for p in parts]))
-    assert np.array_equal(net.stack(parts).indices, g.indices)  # a list: its length
-    assert net.stack(iter(parts[:1])) is parts[0]
+    assert net.stack(parts[:1]) is parts[0]
+
+
+def test_grouped_is_a_stable_argsort_and_counts():
+    """``population.grouped``: members by code in order within each code (what a stable
+    argsort gives), each group's start and size, at least ``n_groups`` groups."""
+    from simulation.population import grouped
+
+    rng = np.random.default_rng(5)
+    for codes, n_groups in ((rng.integers(0, 8, 300), 0), (rng.integers(0, 700, 3000), 900),
+                            (np.array([], dtype=np.int64), 4)):
+        members, start, size = grouped(codes, n_groups)
+        want = np.bincount(codes, minlength=n_groups)
+        assert np.array_equal(members, np.argsort(codes, kind="stable"))
+        assert np.array_equal(size, want) and len(size) >= n_groups
+        assert np.array_equal(start, np.concatenate([[0], np.cumsum(want)[:-1]]))
