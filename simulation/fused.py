@@ -471,25 +471,22 @@ def _group_edges(n, srcs, dsts, ties, with_index, by_target):
 @njit(cache=True, nogil=True)
 def _rows_by_source(n, by_target, sources, group_tie, group_index, out_degree, with_index):
     """``csr_edges``'s results from ``_group_edges``' groups by target: walking the targets in
-    order puts each source's row in target order, and the first edge of a (source,
-    target) pair seen is its first occurrence."""
+    order puts each source's row in target order, a (source, target) pair's edges next to
+    each other in edge order, so that the compaction keeps its first occurrence."""
     start = np.cumsum(out_degree)
     key = np.empty(start[n], dtype=np.int32)
     tie = np.empty(start[n], dtype=np.int8)
     order = np.empty(start[n] if with_index else 0, dtype=np.int64)
     fill = start[:-1].copy()
-    last = np.full(n, -1, dtype=np.int64)  # each source's last target written
     for d in range(n):
         for j in range(by_target[d], by_target[d + 1]):
             s = sources[j]
-            if last[s] != d:
-                last[s] = d
-                f = fill[s]
-                key[f], tie[f] = d, group_tie[j]
-                if with_index:
-                    order[f] = group_index[j]
-                fill[s] = f + 1
-    return _compact_rows(start[:-1], fill, key, tie, order, with_index)  # over pairs' slots
+            f = fill[s]
+            key[f], tie[f] = d, group_tie[j]
+            if with_index:
+                order[f] = group_index[j]
+            fill[s] = f + 1
+    return _compact_rows(start[:-1], start[1:], key, tie, order, with_index)
 
 
 @njit(cache=True, nogil=True)
